@@ -1,0 +1,35 @@
+# The README and .ci/run call these targets; each sets up what it needs first.
+SHELL := /bin/bash
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+LOWINC := $(VENV)/bin/lowinc
+
+.PHONY: setup demo test lint bench clean
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+setup: $(UV)  ## create .venv from the committed uv.lock
+	$(UV) sync --frozen --quiet
+
+demo: setup  ## the main job on the embedded default region
+	$(LOWINC) up
+
+test: setup  ## lint and the test suite (benchmarks excluded)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: setup  ## large-scale benchmarks: wall time and peak memory
+	$(PY) -m benchmarks.simulate
+
+clean:
+	rm -rf .home

@@ -1,0 +1,147 @@
+"""Department source definitions (configs/sources/*.yaml) as typed, validated data.
+
+A source (hukou, medical, ...) delivers one or more files each month. Each file is
+described once here: where it is, how it is encoded, how its Chinese headers map to the
+canonical English column names and types, and which rules its rows must satisfy. The
+readers, the normaliser and the Great Expectations suites all read these definitions,
+so a user adapts ingestion to their own departments by editing YAML, not code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ColumnType = Literal[
+    "id",  # resident ID number (GB 11643), normalised and check-digit verified
+    "date",
+    "datetime",
+    "month",  # YYYYMM (int or string) → first day of the month
+    "money",  # yuan; strips 元 and thousands separators
+    "int",
+    "float",
+    "category",  # mapped through `values` to a code
+    "code",  # an identifier kept as a string (leading zeros matter)
+    "text",
+]
+
+# Date formats every department may fall back to; the file's own formats are tried first.
+CONTRACT_DATE_FORMATS = (
+    "%Y%m%d",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+)
+SNAPSHOT_DATES = ("month_start", "month_end")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnSpec(_Model):
+    """One column: its delivered header (and former names), canonical name and type."""
+
+    name: str  # canonical English snake_case
+    header: str  # the department's Chinese header
+    aliases: tuple[str, ...] = ()  # other headers the same column has been delivered under
+    type: ColumnType
+    required: bool = False  # the header must be present and every value non-empty
+    values: dict[str, str] | None = None  # category: delivered value → code
+    pattern: str | None = None  # code/id suffix: a regex every non-empty value must match
+    min: float | None = None
+    max: float | None = None
+    not_future: bool = False  # dates: not after the end of the delivery month
+    id_suffix_digits: int = 0  # id: digits after the 18-char ID (残疾人证号 = ID + 2 digits)
+    key: str | None = None  # pseudonymise: replace by a keyed hash column of this name
+    identity_of: str | None = None  # a name: kept only in the identity table, beside this ID
+    matches_id: str | None = None  # birth date / sex column to check against this ID column
+
+    @model_validator(mode="after")
+    def _check(self) -> ColumnSpec:
+        if self.type == "category" and not self.values:
+            raise ValueError(f"category column {self.name!r} needs `values`")
+        if self.type == "id" and not self.key:
+            raise ValueError(f"id column {self.name!r} needs `key` (its pseudonym column)")
+        return self
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return (self.header, *self.aliases)
+
+
+class SumRule(_Model):
+    """Money columns whose parts must add up to a total (within `tolerance` yuan)."""
+
+    name: str
+    total: str
+    parts: tuple[str, ...]
+    tolerance: float = 0.01
+    reason: str = ""
+
+
+class FileSpec(_Model):
+    """One file a source delivers every month, and the canonical table it feeds."""
+
+    table: str  # canonical table name
+    pattern: str  # glob inside <raw>/<source>/<YYYY-MM>/; resubmissions like X(1).csv match too
+    format: Literal["csv", "xlsx", "parquet"]
+    encoding: Literal["utf-8", "utf-8-sig", "gb18030"] = "utf-8"
+    header_row: int = 1  # 1-based row holding the header (2 when a title row sits above it)
+    sheet: str | None = None  # xlsx sheet; the first sheet when None
+    delimiter: str = ","
+    date_formats: tuple[str, ...] = ()
+    first_month_only: bool = False  # a full base delivered only in the source's first month
+    # the canonical column giving each row's event date, or the delivery month's first or
+    # last day for snapshots (a base register, an end-of-month roster)
+    event_date: str
+    unique_key: tuple[str, ...] = ()  # a repeated key is a duplicate, kept once
+    columns: tuple[ColumnSpec, ...]
+    sum_rules: tuple[SumRule, ...] = ()
+
+    @model_validator(mode="after")
+    def _check(self) -> FileSpec:
+        names = [c.name for c in self.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.table}: duplicate column names")
+        headers = [h for c in self.columns for h in c.headers]
+        if len(set(headers)) != len(headers):
+            raise ValueError(f"{self.table}: a header or alias is used twice")
+        known = set(names)
+        wanted = set(self.unique_key)
+        if self.event_date not in SNAPSHOT_DATES:
+            wanted.add(self.event_date)
+        wanted |= {x for r in self.sum_rules for x in (r.total, *r.parts)}
+        wanted |= {c.matches_id for c in self.columns if c.matches_id}
+        wanted |= {c.identity_of for c in self.columns if c.identity_of}
+        if missing := wanted - known:
+            raise ValueError(f"{self.table}: unknown columns {sorted(missing)}")
+        return self
+
+    def column(self, name: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.name == name)
+
+
+class SourceSpec(_Model):
+    """A department source: its name (the folder under the raw root) and its files."""
+
+    source: str
+    department: str = ""
+    files: tuple[FileSpec, ...] = Field(min_length=1)
+
+
+def load_source(path: Path) -> SourceSpec:
+    """Read and validate one configs/sources/<source>.yaml."""
+    spec = SourceSpec.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    if spec.source != path.stem:
+        raise ValueError(f"{path}: `source: {spec.source}` does not match the file name")
+    return spec
+
+
+def load_sources(directory: Path) -> dict[str, SourceSpec]:
+    """Every source definition in a folder, keyed by source name."""
+    return {p.stem: load_source(p) for p in sorted(directory.glob("*.yaml"))}

@@ -1,0 +1,281 @@
+"""Great Expectations suites built from the source definitions, and their row-level results.
+
+One suite per canonical table, derived from its FileSpec (never written per column by
+hand): required → not null; ID → 18-char shape and GB 11643 check character; code →
+regex; category → value set; numbers and dates → ranges (dates not after the delivery
+month, a suite parameter); birth date and sex → agree with the ID; sum rules; unique keys.
+Each expectation carries ``meta`` (kind, column, header, reason) so a failing row can be
+quarantined with a readable reason. Runs use result_format COMPLETE with the ``row_id``
+column, so every failing row is named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from lowinc.sources import ColumnSpec, FileSpec
+
+ROW_ID = "row_id"
+LATEST_DATE = "latest_date"  # suite parameter: the last day of the delivery month
+# Expectation kinds whose failing rows are duplicates to count and keep once, not defects.
+DUPLICATE_KINDS = frozenset({"duplicate_key"})
+
+FAILURE_COLUMNS = ["row_id", "expectation", "kind", "column", "header", "detail"]
+
+
+def _exp(cls_name: str, meta: dict[str, str], **kwargs: Any) -> Any:
+    import great_expectations.expectations as gxe
+
+    return getattr(gxe, cls_name)(meta=meta, **kwargs)
+
+
+def _column_expectations(col: ColumnSpec, spec: FileSpec) -> list[Any]:
+    n, h = col.name, col.header
+
+    def meta(kind: str, detail: str) -> dict[str, str]:
+        return {"kind": kind, "column": n, "header": h, "detail": detail}
+
+    out = []
+    if col.required:
+        out.append(
+            _exp("ExpectColumnValuesToNotBeNull", meta("missing_value", "is empty"), column=n)
+        )
+    if col.type == "id":
+        out.append(
+            _exp(
+                "ExpectColumnValuesToMatchRegex",
+                meta("id_malformed", "is not an ID number (17 digits and a digit or X)"),
+                column=n,
+                regex=r"^\d{17}[\dX]$",
+            )
+        )
+        out.append(
+            _exp(
+                "ExpectColumnPairValuesToBeEqual",
+                meta("id_bad_check_digit", "has a wrong check character (GB 11643)"),
+                column_A=f"{n}__check",
+                column_B=f"{n}__expected",
+                ignore_row_if="either_value_is_missing",
+            )
+        )
+    if col.type in ("date", "datetime", "month", "money", "int", "float"):
+        what = {"money": "an amount", "int": "a whole number", "float": "a number"}.get(
+            col.type, f"a date in {' or '.join(spec.date_formats) or 'YYYYMM'}"
+        )
+        kind = (
+            "date_unparseable"
+            if col.type in ("date", "datetime", "month")
+            else ("number_unparseable")
+        )
+        out.append(
+            _exp(
+                "ExpectColumnValuesToBeNull", meta(kind, f"is not {what}"), column=f"{n}__unparsed"
+            )
+        )
+    if col.type in ("date", "datetime", "month"):
+        if col.not_future:
+            out.append(
+                _exp(
+                    "ExpectColumnValuesToBeBetween",
+                    meta("date_future", "is after the delivery month"),
+                    column=n,
+                    max_value={"$PARAMETER": LATEST_DATE},
+                )
+            )
+        if col.min is not None:
+            out.append(
+                _exp(
+                    "ExpectColumnValuesToBeBetween",
+                    meta("date_too_early", f"is before {int(col.min)}"),
+                    column=n,
+                    min_value=pd.Timestamp(year=int(col.min), month=1, day=1),
+                )
+            )
+    elif col.type in ("money", "int", "float") and (col.min is not None or col.max is not None):
+        negative = col.type == "money" and col.min == 0
+        detail = "is negative" if negative else f"is outside [{col.min}, {col.max}]"
+        out.append(
+            _exp(
+                "ExpectColumnValuesToBeBetween",
+                meta("money_negative" if negative else "out_of_range", detail),
+                column=n,
+                min_value=col.min,
+                max_value=col.max,
+            )
+        )
+    if col.type == "code" and col.pattern:
+        out.append(
+            _exp(
+                "ExpectColumnValuesToMatchRegex",
+                meta("code_malformed", f"does not match {col.pattern}"),
+                column=n,
+                regex=col.pattern,
+            )
+        )
+    if col.type == "category":
+        assert col.values is not None
+        codes = sorted(set(col.values.values()))
+        out.append(
+            _exp(
+                "ExpectColumnValuesToBeInSet",
+                meta("unknown_category", f"is not one of {' '.join(col.values)}"),
+                column=n,
+                value_set=codes,
+            )
+        )
+    if col.matches_id:
+        what = "birth date" if col.type in ("date", "datetime") else "sex"
+        out.append(
+            _exp(
+                "ExpectColumnPairValuesToBeEqual",
+                meta(
+                    f"id_{'birth' if what == 'birth date' else 'sex'}_mismatch",
+                    f"disagrees with the {what} in the ID number",
+                ),
+                column_A=n,
+                column_B=f"{n}__from_id",
+                ignore_row_if="either_value_is_missing",
+            )
+        )
+    return out
+
+
+def build_expectations(spec: FileSpec) -> list[Any]:
+    """Every expectation for one file definition, in a stable order."""
+    out = [e for col in spec.columns for e in _column_expectations(col, spec)]
+    for rule in spec.sum_rules:
+        total = spec.column(rule.total).header
+        out.append(
+            _exp(
+                "ExpectColumnValuesToBeBetween",
+                {
+                    "kind": "sum_mismatch",
+                    "column": rule.total,
+                    "header": total,
+                    "detail": rule.reason or f"does not equal the sum of {', '.join(rule.parts)}",
+                },
+                column=f"__gap_{rule.name}",
+                min_value=-rule.tolerance,
+                max_value=rule.tolerance,
+            )
+        )
+    if spec.unique_key:
+        meta = {
+            "kind": "duplicate_key",
+            "column": spec.unique_key[0],
+            "header": "+".join(spec.column(k).header for k in spec.unique_key),
+            "detail": "repeats a key already delivered",
+        }
+        if len(spec.unique_key) == 1:
+            out.append(_exp("ExpectColumnValuesToBeUnique", meta, column=spec.unique_key[0]))
+        else:
+            out.append(
+                _exp("ExpectCompoundColumnsToBeUnique", meta, column_list=list(spec.unique_key))
+            )
+    return out
+
+
+class SuiteRunner:
+    """One ephemeral GX context per process; one validation definition per file definition."""
+
+    def __init__(self) -> None:
+        self._context: Any = None
+        self._definitions: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _get_context(self) -> Any:
+        if self._context is None:
+            os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+            import great_expectations as gx
+
+            ctx = gx.get_context(mode="ephemeral")
+            ctx.variables.progress_bars = {"globally": False}
+            self._source = ctx.data_sources.add_pandas("lowinc")
+            self._context = ctx
+        return self._context
+
+    def definition(self, spec: FileSpec) -> Any:
+        import great_expectations as gx
+
+        digest = hashlib.sha256(spec.model_dump_json().encode()).hexdigest()[:10]
+        name = f"{spec.table}-{digest}"
+        if name not in self._definitions:
+            ctx = self._get_context()
+            batch = self._source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(
+                "whole"
+            )
+            suite = ctx.suites.add(gx.ExpectationSuite(name=name))
+            for expectation in build_expectations(spec):
+                suite.add_expectation(expectation)
+            self._definitions[name] = ctx.validation_definitions.add(
+                gx.ValidationDefinition(name=name, data=batch, suite=suite)
+            )
+        return self._definitions[name]
+
+    def run(self, spec: FileSpec, frame: pd.DataFrame, latest_date: pd.Timestamp) -> pd.DataFrame:
+        """Validate a normalised frame; one row per (failing row, expectation)."""
+        with self._lock:
+            vd = self.definition(spec)
+            result = vd.run(
+                batch_parameters={"dataframe": frame},
+                expectation_parameters={LATEST_DATE: latest_date},
+                result_format={
+                    "result_format": "COMPLETE",
+                    "unexpected_index_column_names": [ROW_ID],
+                },
+            )
+        return failures_from_result(result)
+
+
+def failures_from_result(result: Any) -> pd.DataFrame:
+    """Flatten a GX validation result into failing rows with their expectation's meta."""
+    parts = []
+    for r in result.results:
+        info = r.exception_info or {}
+        if info.get("raised_exception"):
+            raise RuntimeError(
+                f"expectation {r.expectation_config.type} on {r.expectation_config.kwargs} "
+                f"could not run: {info.get('exception_message')}"
+            )
+        if r.success:
+            continue
+        meta = r.expectation_config.meta or {}
+        rows = [int(item[ROW_ID]) for item in r.result.get("unexpected_index_list") or []]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "row_id": pd.Series(rows, dtype="int64"),
+                    "expectation": r.expectation_config.type,
+                    "kind": meta.get("kind", r.expectation_config.type),
+                    "column": meta.get("column", ""),
+                    "header": meta.get("header", ""),
+                    "detail": meta.get("detail", ""),
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(
+            {c: pd.Series(dtype="int64" if c == "row_id" else "str") for c in FAILURE_COLUMNS}
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+@dataclass
+class _Default:
+    runner: SuiteRunner | None = None
+
+
+_default = _Default()
+
+
+def default_runner() -> SuiteRunner:
+    """The process-wide runner (GX import and context cost paid once)."""
+    if _default.runner is None:
+        _default.runner = SuiteRunner()
+    return _default.runner

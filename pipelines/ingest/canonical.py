@@ -1,0 +1,72 @@
+"""Canonical rows: typed, pseudonymised, with event date and knowledge month; and the
+identity rows that are the only place a plaintext ID or name is kept."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from lowinc.pseudonym import pseudonymise
+from lowinc.sources import FileSpec
+
+IDENTITY_COLUMNS = ["person_key", "id_no", "name", "known_month", "table"]
+
+
+def event_dates(spec: FileSpec, frame: pd.DataFrame, known_month: str) -> pd.Series:
+    """Each row's event date: its event column (to the day) or the delivery month's edge."""
+    start = pd.Timestamp(f"{known_month}-01")
+    if spec.event_date == "month_start":
+        return pd.Series(start, index=frame.index, dtype="datetime64[us]")
+    if spec.event_date == "month_end":
+        end = start + pd.offsets.MonthEnd(0)
+        return pd.Series(end, index=frame.index, dtype="datetime64[us]")
+    return frame[spec.event_date].dt.floor("D").astype("datetime64[us]")
+
+
+def canonical_frame(
+    spec: FileSpec, accepted: pd.DataFrame, key: bytes, known_month: str, file: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(canonical rows, identity rows) from accepted validation-frame rows.
+
+    ID columns and identifying codes become keyed hashes; names go to the identity rows
+    only. Person keys use no namespace, so one person has one key in every table.
+    """
+    out: dict[str, object] = {
+        "known_month": known_month,
+        "event_date": event_dates(spec, accepted, known_month),
+    }
+    identity = []
+    for col in spec.columns:
+        if col.identity_of:
+            continue
+        values = accepted[col.name]
+        if col.key:
+            hashed = pseudonymise(
+                values, key, "" if col.type == "id" else col.key.removesuffix("_key")
+            )
+            out[col.key] = hashed
+            if col.type == "id":
+                name_col = next((c.name for c in spec.columns if c.identity_of == col.name), None)
+                identity.append(
+                    pd.DataFrame(
+                        {
+                            "person_key": hashed,
+                            "id_no": values,
+                            "name": accepted[name_col]
+                            if name_col
+                            else pd.Series(pd.NA, index=values.index, dtype="str"),
+                        }
+                    )
+                )
+        else:
+            out[col.name] = values
+    out["source_file"] = file
+    out["row_number"] = accepted["row_id"].astype("int64")
+    canonical = pd.DataFrame(out, index=accepted.index).reset_index(drop=True)
+    if identity:
+        ident = pd.concat(identity, ignore_index=True)
+    else:
+        ident = pd.DataFrame({c: pd.Series(dtype="str") for c in IDENTITY_COLUMNS[:3]})
+    ident["known_month"] = known_month
+    ident["table"] = spec.table
+    ident = ident.dropna(subset=["person_key"]).drop_duplicates(ignore_index=True)
+    return canonical, ident[IDENTITY_COLUMNS]

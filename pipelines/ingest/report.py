@@ -1,0 +1,89 @@
+"""The ingest report: per delivered file, rows in and where every one of them went."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class FileReport:
+    """One delivered (or missing, or rejected) file of one month."""
+
+    source: str
+    table: str
+    file: str
+    status: str  # ingested | rejected | missing
+    message: str = ""
+    rows_in: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)  # failures per kind
+    duplicates: int = 0
+    repaired: dict[str, int] = field(default_factory=dict)
+    unlinked: int = 0  # accepted rows whose person is not in the area's hukou
+    extra_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def check(self) -> None:
+        """Nothing lost silently: every row in is accepted, quarantined or a duplicate."""
+        total = self.accepted + self.quarantined + self.duplicates
+        if self.rows_in != total:
+            raise AssertionError(
+                f"{self.source}/{self.file}: rows_in {self.rows_in} != accepted {self.accepted}"
+                f" + quarantined {self.quarantined} + duplicates {self.duplicates}"
+            )
+
+
+@dataclass
+class MonthReport:
+    month: str
+    files: list[FileReport]
+
+    def check(self) -> None:
+        for f in self.files:
+            f.check()
+
+    def totals(self) -> dict[str, int]:
+        keys = ("rows_in", "accepted", "quarantined", "duplicates", "unlinked")
+        return {k: sum(getattr(f, k) for f in self.files) for k in keys} | {
+            "rejected_files": sum(f.status == "rejected" for f in self.files),
+            "missing_files": sum(f.status == "missing" for f in self.files),
+        }
+
+    def to_dict(self) -> dict:
+        return {
+            "month": self.month,
+            "totals": self.totals(),
+            "files": [asdict(f) for f in self.files],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2, sort_keys=False)
+
+    def to_markdown(self) -> str:
+        t = self.totals()
+        lines = [
+            f"# Ingest {self.month}",
+            "",
+            f"rows in {t['rows_in']:,} = accepted {t['accepted']:,} + quarantined "
+            f"{t['quarantined']:,} + duplicates {t['duplicates']:,}; unlinked {t['unlinked']:,}; "
+            f"rejected files {t['rejected_files']}; missing files {t['missing_files']}",
+            "",
+            "| source | file | status | rows in | accepted | quarantined | duplicates | unlinked "
+            "| reasons |",
+            "|---|---|---|---:|---:|---:|---:|---:|---|",
+        ]
+        for f in self.files:
+            reasons = ", ".join(f"{k} {v}" for k, v in sorted(f.quarantined_by_reason.items()))
+            if f.message:
+                reasons = (reasons + "; " if reasons else "") + f.message
+            lines.append(
+                f"| {f.source} | {f.file} | {f.status} | {f.rows_in} | {f.accepted} | "
+                f"{f.quarantined} | {f.duplicates} | {f.unlinked} | {reasons} |"
+            )
+        return "\n".join(lines) + "\n"
+
+
+def month_report_from_dict(data: dict) -> MonthReport:
+    return MonthReport(data["month"], [FileReport(**f) for f in data["files"]])

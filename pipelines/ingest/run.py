@@ -1,0 +1,284 @@
+"""Ingest a delivery month: each source read, normalised, validated, split, pseudonymised,
+written; then people linked to hukou households and the month's report written.
+
+Plain functions (the Prefect flow and the CLI call these). A rejected file stops only
+itself; a missing file is reported, not silent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lowinc.sources import FileSpec, SourceSpec, load_sources
+from monitoring.suites import SuiteRunner, default_runner
+from pipelines.ingest import link, store
+from pipelines.ingest.canonical import canonical_frame
+from pipelines.ingest.normalise import normalise_frame
+from pipelines.ingest.quarantine import quarantine_records
+from pipelines.ingest.readers import FileRejected, read_delivered
+from pipelines.ingest.report import FileReport, MonthReport, month_report_from_dict
+from pipelines.ingest.validate import decide_rows, defect_failures, exact_duplicates
+
+MONTH = re.compile(r"^\d{4}-\d{2}$")
+EXTRAS_TABLE = "extra_columns"
+UNLINKED_TABLE = "unlinked"
+HOUSEHOLDS_TABLE = "households"
+HUKOU_TABLES = ("hukou_base", "hukou_changes")
+
+
+def delivered_months(raw_dir: Path, source: str | None = None) -> list[str]:
+    """Delivery months present under the raw root (of one source, or of any)."""
+    roots = [raw_dir / source] if source else [p for p in raw_dir.glob("*") if p.is_dir()]
+    return sorted({p.name for r in roots if r.exists() for p in r.iterdir() if MONTH.match(p.name)})
+
+
+def delivered_files(month_dir: Path, spec: FileSpec) -> list[Path]:
+    """Files matching a definition; the plain name first, resubmissions (X(1), X_重报) after."""
+    found = [p for p in month_dir.glob(spec.pattern) if p.is_file()] if month_dir.exists() else []
+    return sorted(found, key=lambda p: (len(p.name), p.name))
+
+
+def latest_date(month: str) -> pd.Timestamp:
+    """The last moment of a delivery month: nothing in it may be dated later."""
+    return (
+        pd.Timestamp(f"{month}-01")
+        + pd.offsets.MonthEnd(0)
+        + pd.Timedelta("1D")
+        - pd.Timedelta("1us")
+    )
+
+
+def _extras_long(extras: pd.DataFrame, file: str) -> pd.DataFrame:
+    if extras.empty or not len(extras.columns):
+        return pd.DataFrame()
+    long = extras.astype("str").reset_index(names="row").melt(id_vars="row", var_name="column")
+    return pd.DataFrame(
+        {
+            "file": file,
+            "row_number": long["row"].astype("int64") + 1,
+            "column": long["column"],
+            "value": long["value"],
+        }
+    )
+
+
+def ingest_table(
+    source: str,
+    spec: FileSpec,
+    month: str,
+    paths: store.IngestPaths,
+    key: bytes,
+    runner: SuiteRunner,
+    first_month: str | None,
+    fallback_dates: bool = True,
+) -> list[FileReport]:
+    """One table of one source and month, every delivered file of it; writes its partitions."""
+    files = delivered_files(paths.raw / source / month, spec)
+    for base in (paths.canonical, paths.quarantine, paths.quarantine / EXTRAS_TABLE):
+        store.clear_partition(base, spec.table, month)
+    if not files:
+        expected = (month == first_month) if spec.first_month_only else True
+        if not expected:
+            return []
+        return [
+            FileReport(
+                source,
+                spec.table,
+                spec.pattern,
+                "missing",
+                f"no file matching {spec.pattern} delivered in {month}",
+            )
+        ]
+    reports: list[FileReport] = []
+    seen_hashes = np.array([], dtype=np.uint64)
+    seen_keys: pd.DataFrame | None = None
+    canon, idents, quarantine, extras = [], [], [], []
+    for path in files:
+        try:
+            result = read_delivered(path, spec)
+        except FileRejected as exc:
+            reports.append(
+                FileReport(source, spec.table, path.name, "rejected", f"{exc.kind}: {exc.reason}")
+            )
+            continue
+        raw = result.frame
+        rep = FileReport(
+            source,
+            spec.table,
+            path.name,
+            "ingested",
+            rows_in=len(raw),
+            extra_columns=list(map(str, result.extras.columns)),
+            notes=result.notes,
+        )
+        dup, hashes = exact_duplicates(raw, seen_hashes)
+        seen_hashes = np.concatenate([seen_hashes, hashes])
+        fresh = raw[~dup.to_numpy()]
+        norm = normalise_frame(spec, fresh, fallback_dates)
+        failures = defect_failures(runner.run(spec, norm.frame, latest_date(month)))
+        decision = decide_rows(spec, norm.frame, failures, seen_keys)
+        accepted = norm.frame[decision.accepted.to_numpy()]
+        if spec.unique_key:
+            keys = accepted[list(spec.unique_key)]
+            seen_keys = keys if seen_keys is None else pd.concat([seen_keys, keys])
+        rep.accepted = len(accepted)
+        rep.quarantined = decision.quarantined
+        rep.duplicates = int(dup.sum()) + decision.key_duplicates
+        rep.quarantined_by_reason = {
+            str(k): int(v) for k, v in failures["kind"].value_counts().sort_index().items()
+        }
+        rep.repaired = norm.repaired
+        rep.check()
+        reports.append(rep)
+        quarantine.append(
+            quarantine_records(
+                failures,
+                raw,
+                result.headers,
+                result.extras,
+                source=source,
+                table=spec.table,
+                file=path.name,
+                known_month=month,
+            )
+        )
+        extras.append(_extras_long(result.extras, path.name))
+        c, i = canonical_frame(spec, accepted, key, month, path.name)
+        canon.append(c)
+        idents.append(i)
+    if canon:
+        store.write_partition(
+            pd.concat(canon, ignore_index=True), paths.canonical, spec.table, month
+        )
+        ident = pd.concat(idents, ignore_index=True).drop_duplicates(ignore_index=True)
+        store.write_partition(ident, paths.identity, spec.table, month)
+    q = [x for x in quarantine if len(x)]
+    if q:
+        store.write_partition(pd.concat(q, ignore_index=True), paths.quarantine, spec.table, month)
+    e = [x for x in extras if len(x)]
+    if e:
+        store.write_partition(
+            pd.concat(e, ignore_index=True), paths.quarantine / EXTRAS_TABLE, spec.table, month
+        )
+    return reports
+
+
+def ingest_source(
+    source: SourceSpec,
+    month: str,
+    paths: store.IngestPaths,
+    key: bytes,
+    runner: SuiteRunner | None = None,
+    fallback_dates: bool = True,
+) -> list[FileReport]:
+    """Every file of one source for one delivery month."""
+    runner = runner or default_runner()
+    months = delivered_months(paths.raw, source.source)
+    first = months[0] if months else None
+    out: list[FileReport] = []
+    for spec in source.files:
+        out.extend(
+            ingest_table(source.source, spec, month, paths, key, runner, first, fallback_dates)
+        )
+    return out
+
+
+def person_key_columns(spec: FileSpec) -> list[str]:
+    return [c.key for c in spec.columns if c.type == "id" and c.key]
+
+
+def link_month(
+    sources: dict[str, SourceSpec], month: str, paths: store.IngestPaths, reports: list[FileReport]
+) -> None:
+    """Count rows of people outside the hukou register (known by this month); write the
+    unlinked table and the households as at the end of the month; fill reports' unlinked."""
+    known = [
+        m
+        for m in store.months_of(paths.canonical, "hukou_base")
+        + store.months_of(paths.canonical, "hukou_changes")
+        if m <= month
+    ]
+    base = store.read_partitions(paths.canonical, "hukou_base", sorted(set(known)))
+    changes = store.read_partitions(paths.canonical, "hukou_changes", sorted(set(known)))
+    registered = pd.Index(
+        pd.concat([f["person_key"] for f in (base, changes) if len(f)]).unique()
+        if len(base) or len(changes)
+        else [],
+        dtype="str",
+    )
+    unlinked = []
+    for src in sources.values():
+        for spec in src.files:
+            if spec.table in HUKOU_TABLES:
+                continue
+            frame = store.read_partitions(paths.canonical, spec.table, [month])
+            if frame.empty:
+                continue
+            cols = person_key_columns(spec)
+            per_file = (
+                frame[link.unlinked_row_mask(frame, cols, registered)].groupby("source_file").size()
+            )
+            for rep in reports:
+                if rep.table == spec.table and rep.status == "ingested":
+                    rep.unlinked = int(per_file.get(rep.file, 0))
+            u = link.unlinked_rows(frame, cols, registered)
+            if len(u):
+                unlinked.append(u.assign(source=src.source, table=spec.table))
+    store.clear_partition(paths.canonical, UNLINKED_TABLE, month)
+    if unlinked:
+        store.write_partition(
+            pd.concat(unlinked, ignore_index=True), paths.canonical, UNLINKED_TABLE, month
+        )
+    store.clear_partition(paths.canonical, HOUSEHOLDS_TABLE, month)
+    if len(base) or len(changes):
+        as_of = pd.Timestamp(f"{month}-01") + pd.offsets.MonthEnd(0)
+        households = link.households_as_of(base, changes, as_of)
+        store.write_partition(households, paths.canonical, HOUSEHOLDS_TABLE, month)
+
+
+def write_report(report: MonthReport, paths: store.IngestPaths) -> Path:
+    paths.reports.mkdir(parents=True, exist_ok=True)
+    (paths.reports / f"{report.month}.md").write_text(report.to_markdown(), encoding="utf-8")
+    path = paths.reports / f"{report.month}.json"
+    path.write_text(report.to_json() + "\n", encoding="utf-8")
+    return path
+
+
+def read_report(paths: store.IngestPaths, month: str) -> MonthReport:
+    data = json.loads((paths.reports / f"{month}.json").read_text(encoding="utf-8"))
+    return month_report_from_dict(data)
+
+
+def finish_month(
+    sources: dict[str, SourceSpec], month: str, paths: store.IngestPaths, reports: list[FileReport]
+) -> MonthReport:
+    """Link, check the accounting and write the month's report."""
+    link_month(sources, month, paths, reports)
+    report = MonthReport(month, reports)
+    report.check()
+    write_report(report, paths)
+    return report
+
+
+def ingest_month(
+    month: str,
+    paths: store.IngestPaths,
+    sources: dict[str, SourceSpec],
+    key: bytes,
+    runner: SuiteRunner | None = None,
+    fallback_dates: bool = True,
+) -> MonthReport:
+    """Every source of one delivery month, then linking and the report."""
+    reports: list[FileReport] = []
+    for src in sources.values():
+        reports.extend(ingest_source(src, month, paths, key, runner, fallback_dates))
+    return finish_month(sources, month, paths, reports)
+
+
+def sources_from(directory: Path) -> dict[str, SourceSpec]:
+    return load_sources(directory)

@@ -1,0 +1,75 @@
+"""Decide, row by row, what is accepted, quarantined or a duplicate.
+
+Pure functions over frames: the Great Expectations run lives in monitoring.suites; this
+module turns its failures into one decision per delivered row so that
+rows in = accepted + quarantined + duplicates holds by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from lowinc.sources import FileSpec
+from monitoring.suites import DUPLICATE_KINDS
+
+UNPARSED_KINDS = ("date_unparseable", "number_unparseable")
+
+
+def exact_duplicates(
+    raw: pd.DataFrame, seen: np.ndarray | None = None
+) -> tuple[pd.Series, np.ndarray]:
+    """Rows repeating an earlier row of this file, or a row of a file already read this month.
+
+    Returns the mask and the row hashes (pass them as ``seen`` for the next file, so a file
+    delivered twice, as X(1).csv or X_重报.csv, counts entirely as duplicates).
+    """
+    hashes = pd.util.hash_pandas_object(raw.astype("str"), index=False).to_numpy()
+    repeated = pd.Series(pd.Series(hashes).duplicated().to_numpy(), index=raw.index)
+    if seen is not None and len(seen):
+        repeated |= pd.Series(np.isin(hashes, seen), index=raw.index)
+    return repeated, hashes
+
+
+def defect_failures(failures: pd.DataFrame) -> pd.DataFrame:
+    """Failures that quarantine a row: duplicate-key findings are counted apart, and an
+    "is empty" finding on a value that was present but unreadable is left to its parse reason."""
+    f = failures[~failures["kind"].isin(DUPLICATE_KINDS)]
+    unparsed = f.loc[f["kind"].isin(UNPARSED_KINDS), ["row_id", "column"]]
+    if len(unparsed):
+        key = pd.MultiIndex.from_frame(f[["row_id", "column"]])
+        implied = (
+            key.isin(pd.MultiIndex.from_frame(unparsed)) & (f["kind"] == "missing_value").to_numpy()
+        )
+        f = f[~implied]
+    return f.sort_values(["row_id", "kind", "column"], kind="stable").reset_index(drop=True)
+
+
+@dataclass
+class RowDecision:
+    """Row ids (1-based) of one file by outcome."""
+
+    accepted: pd.Series  # boolean mask over the validation frame
+    quarantined: int
+    key_duplicates: int
+
+
+def decide_rows(
+    spec: FileSpec, frame: pd.DataFrame, failures: pd.DataFrame, seen_keys: pd.DataFrame | None
+) -> RowDecision:
+    """Accepted = no defect and not repeating a unique key accepted before (this file or an
+    earlier one of the month, given as ``seen_keys``)."""
+    bad = frame["row_id"].isin(failures["row_id"])
+    ok = ~bad
+    dup = pd.Series(False, index=frame.index)
+    if spec.unique_key:
+        keys = frame.loc[ok, list(spec.unique_key)]
+        if seen_keys is not None and len(seen_keys):
+            both = pd.concat([seen_keys, keys])
+            dup_both = both.duplicated(keep="first").to_numpy()[len(seen_keys) :]
+        else:
+            dup_both = keys.duplicated(keep="first").to_numpy()
+        dup.loc[keys.index] = dup_both
+    return RowDecision(ok & ~dup, int(bad.sum()), int(dup.sum()))

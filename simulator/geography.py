@@ -1,0 +1,68 @@
+"""The region a simulation covers: real villages and communities of Zhejiang.
+
+The division list ships with the package (shared/reference/zhejiang_divisions.csv, 2023
+statistical codes), so a fresh clone needs nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+URBAN_MARKERS = ("社区", "居委会", "居民委员会", "生活区")
+
+
+def load_divisions() -> pd.DataFrame:
+    """Every village/community of Zhejiang with town, county and city codes (all str)."""
+    with resources.files("simulator").joinpath("data/zhejiang_divisions.csv.gz").open("rb") as f:
+        frame = pd.read_csv(f, compression="gzip", dtype=str)
+    frame["urban"] = frame["village_name"].str.contains("|".join(URBAN_MARKERS))
+    return frame
+
+
+@dataclass(frozen=True)
+class Region:
+    """The villages of a simulated region, in code order."""
+
+    name: str  # e.g. 湖州市, 吴兴区 or 浙江省
+    city_name: str  # the city used for thresholds (the first one when a province)
+    villages: pd.DataFrame  # village_code, town_code, county_code, city_name, urban, ...
+
+    @property
+    def n_villages(self) -> int:
+        return len(self.villages)
+
+    def county_codes(self) -> np.ndarray:
+        return self.villages["county_code"].to_numpy(dtype="U6")
+
+
+def select_region(city: str | None, county: str | None = None, province: bool = False) -> Region:
+    """Pick the villages of a city, a county (name or 6-digit code) or the whole province."""
+    div = load_divisions()
+    if province:
+        chosen, name = div, str(div["province_name"].iloc[0])
+    elif county:
+        chosen = div[(div["county_code"] == county) | (div["county_name"] == county)]
+        if city:
+            chosen = (
+                chosen[chosen["city_name"] == city]
+                if (chosen["city_name"] == city).any()
+                else chosen
+            )
+        name = (
+            county
+            if not chosen.empty and county in set(chosen["county_name"])
+            else str(chosen["county_name"].iloc[0])
+            if not chosen.empty
+            else county
+        )
+    else:
+        chosen, name = div[div["city_name"] == city], str(city)
+    if chosen.empty:
+        known = ", ".join(sorted(div["city_name"].unique()))
+        raise ValueError(f"no villages for city={city!r} county={county!r}; cities: {known}")
+    chosen = chosen.sort_values("village_code").reset_index(drop=True)
+    return Region(name=name, city_name=str(chosen["city_name"].iloc[0]), villages=chosen)

@@ -1,0 +1,68 @@
+"""The ingest flow under a real (temporary) Prefect server: wiring only, logic is unit-tested."""
+
+import json
+import os
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.unit.ingest.factory import (
+    HUKOU_HEADER,
+    MEDICAL_HEADER,
+    hukou_rows,
+    make_id,
+    medical_row,
+    write_csv,
+)
+
+pytestmark = pytest.mark.integration
+MONTH = "2023-03"
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory):
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def _deliver(home):
+    raw = home / "raw"
+    write_csv(raw / "hukou" / MONTH / "户籍人口_全量.csv", HUKOU_HEADER, hukou_rows(), "gb18030")
+    rows = [medical_row("S1", make_id(seq="011")), medical_row("S2", make_id(seq="012"))]
+    rows[1][-1] = "-1"
+    write_csv(raw / "medical" / MONTH / "医保结算明细.csv", MEDICAL_HEADER, rows, "utf-8-sig")
+
+
+def test_ingest_flow_runs_a_task_per_source_and_writes_the_report(harness, tmp_path, monkeypatch):
+    from pipelines.ingest.flow import ingest_flow
+
+    monkeypatch.setenv("LOWINC_HOME", str(tmp_path))
+    monkeypatch.setenv("LOWINC_PSEUDONYM_KEY", "integration-key")
+    _deliver(tmp_path)
+    (report,) = ingest_flow(month=MONTH)
+    files = {f["file"]: f for f in report["files"]}
+    assert files["户籍人口_全量.csv"]["accepted"] == 3
+    assert files["医保结算明细.csv"]["quarantined"] == 1
+    assert (tmp_path / "reports" / "ingest" / f"{MONTH}.json").exists()
+
+
+def test_cli_ingest_json_prints_one_record_per_file(tmp_path, monkeypatch):
+    import typer
+
+    from pipelines.ingest.cli import register
+
+    app = typer.Typer()
+    register(app)
+    app.command("noop")(lambda: None)  # a second command keeps `ingest` a subcommand
+    monkeypatch.setenv("LOWINC_HOME", str(tmp_path))
+    monkeypatch.setenv("LOWINC_PSEUDONYM_KEY", "integration-key")
+    _deliver(tmp_path)
+    result = CliRunner().invoke(app, ["ingest", "--month", MONTH, "--json"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    med = next(r for r in records if r["file"] == "医保结算明细.csv")
+    assert med["rows_in"] == med["accepted"] + med["quarantined"] + med["duplicates"] == 2
+    assert med["quarantined_by_reason"] == {"money_negative": 1, "sum_mismatch": 1}

@@ -1,0 +1,61 @@
+import stat
+
+import pandas as pd
+
+from lowinc.pseudonym import KEY_ENV, load_key, pseudonym, pseudonymise
+from pipelines.ingest.link import households_as_of, unlinked_row_mask
+
+
+def test_the_key_comes_from_the_environment_or_a_private_generated_file(tmp_path):
+    assert load_key(tmp_path / "secure", {KEY_ENV: "from-env"}) == b"from-env"
+    key = load_key(tmp_path / "secure", {})
+    assert len(key) == 64 and load_key(tmp_path / "secure", {}) == key  # made once, then reused
+    mode = stat.S_IMODE((tmp_path / "secure" / "pseudonym.key").stat().st_mode)
+    assert mode == 0o600
+
+
+def test_pseudonyms_are_keyed_and_namespaced():
+    ids = pd.Series(["330502198001010116", None, "330502198001010116"], dtype="str")
+    out = pseudonymise(ids, b"k1")
+    assert out.iloc[0] == out.iloc[2] == pseudonym("330502198001010116", b"k1")
+    assert pd.isna(out.iloc[1])
+    assert pseudonym("1", b"k1") != pseudonym("1", b"k2")
+    assert pseudonym("1", b"k1", "household") != pseudonym("1", b"k1")
+
+
+def _events(rows, with_change):
+    cols = ["person_key", "household_key", "division_code", "relation", "status", "event_date"]
+    if with_change:
+        cols.append("change_type")
+    frame = pd.DataFrame(rows, columns=cols)
+    frame["event_date"] = pd.to_datetime(frame["event_date"])
+    return frame
+
+
+def test_households_follow_births_splits_and_deaths_up_to_the_as_of_date():
+    base = _events(
+        [
+            ("a", "H1", "d", "head", "normal", "2023-01-01"),
+            ("b", "H1", "d", "son", "normal", "2023-01-01"),
+            ("c", "H1", "d", "parent", "normal", "2023-01-01"),
+        ],
+        False,
+    )
+    changes = _events(
+        [
+            ("b", "H2", "d", "head", "normal", "2023-02-10", "split"),
+            ("c", "H1", "d", "parent", "dead", "2023-03-05", "death"),
+            ("e", "H1", "d", "grandchild", "normal", "2023-04-01", "birth"),
+        ],
+        True,
+    )
+    at = households_as_of(base, changes, pd.Timestamp("2023-03-31"))
+    assert dict(zip(at["person_key"], at["household_key"], strict=True)) == {"a": "H1", "b": "H2"}
+    later = households_as_of(base, changes, pd.Timestamp("2023-04-30"))
+    assert set(later["person_key"]) == {"a", "b", "e"}
+
+
+def test_rows_of_people_outside_the_register_are_marked_unlinked():
+    frame = pd.DataFrame({"person_key": ["a", "x", None], "head_person_key": ["a", "a", "y"]})
+    mask = unlinked_row_mask(frame, ["person_key", "head_person_key"], pd.Index(["a"]))
+    assert mask.tolist() == [False, True, True]
