@@ -87,18 +87,24 @@ class SimulationConfig(Section):
     employment_rate_urban: float = 0.78
     employment_rate_rural: float = 0.68
     farm_income_median: float = 1_200.0
+    elderly_farm_factor: float = 0.5  # elderly-only households farm small plots (less labour)
     informal_income_median: float = 700.0
     resident_pension: float = 450.0
     transfer_median: float = 1_200.0  # support from children elsewhere to elderly-only households
+    unsupported_elderly_share: float = 0.06  # elderly-only households with no one obliged to support them (特困 pool)
     enterprise_pension_replacement: float = 0.55
+    # nominal growth, applied each January (levels above are for the start year)
+    wage_growth_yearly: float = 0.055  # 湖州 wages/disposable income grow ~5-6% a year
+    pension_growth_yearly: float = 0.04  # national pension adjustment ~4% (2022), resident pensions raised too
+    farm_growth_yearly: float = 0.04  # agricultural operating income
     # shocks, yearly per person unless noted
     job_loss_rate: float = 0.05
-    job_find_rate_monthly: float = 0.12
+    job_find_rate_monthly: float = 0.18  # mean search ~5-6 months (Zhejiang's tight labour market)
     unemployment_registration_share: float = 0.55
     hospital_rate: float = 0.16
     hospital_rate_elderly: float = 0.30
-    hospital_cost_median: float = 6_000.0
-    hospital_cost_sigma: float = 0.9
+    hospital_cost_median: float = 4_800.0  # with diagnosis factors: mean stay ~10k yuan, residents pay ~30-37% out of pocket
+    hospital_cost_sigma: float = 0.8
     chronic_onset_rate: float = 0.012
     disability_onset_rate: float = 0.004
     severe_disability_share: float = 0.45  # of new certificates, grade 1-2

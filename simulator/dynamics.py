@@ -139,6 +139,15 @@ def advance(world: World, t: int, rng: np.random.Generator, ctx: Context,
     live = p.alive & p.present & h.present[p.hh]
     rigid = np.zeros(len(h))
 
+    # --- yearly nominal growth (January): wages, pensions, transfers, farm income ------
+    # the 低保 standard rises every year; incomes do too, so households do not drift under it
+    if t % 12 == 0:
+        p.wage *= 1.0 + cfg.wage_growth_yearly
+        p.pension *= 1.0 + cfg.pension_growth_yearly
+        h.transfers *= 1.0 + cfg.wage_growth_yearly
+        h.farm *= 1.0 + cfg.farm_growth_yearly
+    level = (1.0 + cfg.wage_growth_yearly) ** (year - int(cfg.start[:4]))
+
     # --- work -------------------------------------------------------------------------
     wa = working_age(age, p.male)
     lay_rate = np.full(len(p), cfg.job_loss_rate) * np.where(p.wage < 4000, 1.4, 0.8)
@@ -165,15 +174,21 @@ def advance(world: World, t: int, rng: np.random.Generator, ctx: Context,
     p.wage[finds] *= rng.lognormal(-0.05, 0.15, finds.sum())
     first_job = finds & (p.wage == 0)
     median = np.where(h.urban[p.hh[first_job]], cfg.wage_median_urban, cfg.wage_median_rural)
-    p.wage[first_job] = 0.8 * median * rng.lognormal(0, cfg.wage_sigma, first_job.sum())
+    p.wage[first_job] = 0.8 * level * median * rng.lognormal(0, cfg.wage_sigma, first_job.sum())
     p.formal[first_job] = rng.random(first_job.sum()) < np.where(h.urban[p.hh[first_job]], 0.75, 0.55)
     p.scheme[first_job & p.formal] = ENTERPRISE
     deregister = (finds & p.ue_registered) | (p.ue_registered & (p.ue_until <= t))
     p.ue_registered[deregister] = False
     p.ue_benefit[deregister] = 0.0
+    # households whose last worker retires: children start sending money, as for the elderly
+    young = np.bincount(p.hh[live & (age < 60)], minlength=len(h))
+    now_old = h.present & (young == 0) & h.supported & (h.transfers == 0) & (
+        np.bincount(p.hh[live], minlength=len(h)) > 0)
+    h.transfers[now_old] = cfg.transfer_median * level * rng.lognormal(0, 0.7, now_old.sum())
     new_pension = retire & p.formal
     p.pension[new_pension] = cfg.enterprise_pension_replacement * p.wage[new_pension]
-    p.pension[retire & ~p.formal & (p.pension == 0)] = cfg.resident_pension
+    p.pension[retire & ~p.formal & (p.pension == 0)] = cfg.resident_pension * (
+        (1.0 + cfg.pension_growth_yearly) ** (year - int(cfg.start[:4])))
     p.formal[retire] = False
     if rec is not None:
         _record_employment(rec, world, t, rng, ctx, registers, finds, deregister)
@@ -433,7 +448,7 @@ def _waterfall(total: np.ndarray, in_scope: np.ndarray, employee: np.ndarray, le
                category: np.ndarray, disposable: np.ndarray, factor: float) -> dict[str, np.ndarray]:
     """Medical cost parts in fen (integers that add up exactly): basic, critical, assistance."""
     deductible = np.array([0, 300, 600, 1000])[level] * 100
-    rate = np.where(employee, np.array([0, .88, .85, .80])[level], np.array([0, .82, .72, .62])[level]) * factor
+    rate = np.where(employee, np.array([0, .88, .85, .80])[level], np.array([0, .88, .80, .70])[level]) * factor
     basic = np.minimum(30_000_000, np.maximum(0, in_scope - deductible) * rate).astype(np.int64)
     copay = in_scope - basic
     assisted = np.isin(category, [DIBAO, TEKUN, EDGE])
@@ -488,7 +503,7 @@ def _hospital(world: World, t: int, rng: np.random.Generator, ctx: Context, stay
     factor = DIAGNOSES["cost_factor"].to_numpy()[dx_idx] * np.where(age[who] >= 65, 1.2, 1.0)
     total = ctx.cfg.hospital_cost_median * factor * rng.lognormal(0, ctx.cfg.hospital_cost_sigma, len(who))
     total = np.round(np.clip(total, 800, 900_000), 2)
-    level = rng.choice([1, 2, 3], len(who), p=[0.15, 0.45, 0.40])
+    level = rng.choice([1, 2, 3], len(who), p=[0.20, 0.50, 0.30])  # most stays are in county hospitals
     start = month_start(t)
     ndays = int((month_start(t + 1) - start).astype(int))
     admit_day = start + rng.integers(0, ndays, len(who)).astype("timedelta64[D]")
@@ -502,7 +517,7 @@ def _hospital(world: World, t: int, rng: np.random.Generator, ctx: Context, stay
     admit = admit_day.astype("datetime64[s]") + rng.integers(7 * 3600, 18 * 3600, len(who)).astype("timedelta64[s]")
     settle = settle_day.astype("datetime64[s]") + rng.integers(8 * 3600, 17 * 3600, len(who)).astype("timedelta64[s]")
     oop, frame, _ = _settlements(world, who, "住院", admit, settle, total, level, DIAGNOSES, dx_idx,
-                                 ctx, t, rng, 0.72)
+                                 ctx, t, rng, 0.80)
     p.employed[who[rng.random(len(who)) < 0.02]] = False  # a few lose work after a serious stay
     if rec is not None and pending is not None:
         frame["结算流水号"] = frame["结算流水号"].str.replace("JS", "ZY", regex=False)
@@ -595,9 +610,8 @@ def _housing(world: World, t: int, rng: np.random.Generator, ctx: Context,
     decay = rural & (h.house_grade < 3) & (rng.random(n) < _monthly(cfg.house_deteriorate_rate * 1.5))
     h.house_grade[decay] += 1
     # disasters strike whole villages (clusters), then a share of their households
-    groups = np.unique(h.vgroup[h.present])
-    hit_groups = groups[rng.random(len(groups)) < _monthly(cfg.disaster_village_rate)]
-    hit = h.present & np.isin(h.vgroup, hit_groups) & (rng.random(n) < cfg.disaster_household_share)
+    struck = rng.random(int(h.vgroup.max()) + 1) < _monthly(cfg.disaster_village_rate)
+    hit = h.present & struck[h.vgroup] & (rng.random(n) < cfg.disaster_household_share)
     rigid[hit] = np.round(6000 * rng.lognormal(0, 0.8, hit.sum()), 0)
     h.farm_cut_until[hit] = t + 6
     damaged = hit & rural & (rng.random(n) < 0.3)
@@ -729,8 +743,9 @@ def _assistance(world: World, t: int, rng: np.random.Generator, ctx: Context, in
     admit &= ~((h.category == EDGE) & (new_cat == RIGID))
     idx = np.flatnonzero(admit)
     fresh = idx[h.case_no[idx] == ""]
-    h.case_no[fresh] = np.char.add(ctx.county_code[h.village[fresh]],
-                                   np.char.zfill((world.next_case + np.arange(len(fresh))).astype("U6"), 6))
+    if len(fresh):
+        h.case_no[fresh] = np.char.add(ctx.county_code[h.village[fresh]],
+                                       np.char.zfill((world.next_case + np.arange(len(fresh))).astype("U6"), 6))
     world.next_case += len(fresh)
     h.category[idx] = new_cat[idx]
     h.admitted[idx] = t

@@ -51,6 +51,14 @@ def ages_at(birth: np.ndarray, day: np.datetime64) -> np.ndarray:
     return ((day - birth).astype("timedelta64[D]").astype(np.int64) / 365.25).astype(np.float64)
 
 
+def _member(sorted_pool: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Membership of keys in a sorted array (binary search: no hashing of the large pool)."""
+    if len(sorted_pool) == 0:
+        return np.zeros(len(keys), bool)
+    pos = np.minimum(np.searchsorted(sorted_pool, keys), len(sorted_pool) - 1)
+    return sorted_pool[pos] == keys
+
+
 def draw_ids(
     rng: np.random.Generator,
     area: np.ndarray,
@@ -58,29 +66,29 @@ def draw_ids(
     male: np.ndarray,
     pool: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Unique, valid 18-character IDs; returns (ids as U18, the grown sorted pool of keys)."""
+    """Unique, valid 18-character IDs; returns (ids as U18, the grown sorted pool of keys).
+
+    The sequence number's parity gives the sex (odd = male); a clash with an ID already
+    issued, or within the batch, draws that sequence number again.
+    """
     n = len(area)
-    seq = np.zeros(n, np.int64)
-    todo = np.arange(n)
-    prefix = np.empty(n, dtype="S17")
     keys = np.zeros(n, np.int64)
-    base = idno.make_first17(area, birth, np.zeros(n, np.int64))
-    base_key = base.astype(np.int64)
+    base_key = idno.make_first17(area, birth, np.zeros(n, np.int64)).astype(np.int64)
+    todo = np.arange(n)
     for _ in range(50):
         if len(todo) == 0:
             break
-        s = rng.integers(0, 500, len(todo)) * 2 + np.where(male[todo], 1, 0)
-        seq[todo] = s
-        keys[todo] = base_key[todo] + s
-        clash_pool = np.isin(keys[todo], pool, assume_unique=False)
-        uniq, first_idx, counts = np.unique(keys[todo], return_index=True, return_counts=True)
-        dup = np.ones(len(todo), bool)
-        dup[first_idx[counts >= 1]] = False
-        bad = clash_pool | dup
-        todo = todo[bad]
+        keys[todo] = base_key[todo] + rng.integers(0, 500, len(todo)) * 2 + male[todo]
+        order = np.argsort(keys, kind="stable")
+        dup_sorted = np.r_[False, keys[order][1:] == keys[order][:-1]]
+        dup = np.zeros(n, bool)
+        dup[order[dup_sorted]] = True
+        clash = dup | _member(pool, keys)
+        todo = np.flatnonzero(clash)
     prefix = np.char.zfill(keys.astype("S17"), 17)
     ids = idno.complete_vec(prefix).astype("U18")
-    return ids, np.union1d(pool, keys)
+    new = np.sort(keys)
+    return ids, np.insert(pool, np.searchsorted(pool, new), new)
 
 
 def build_world(
@@ -233,7 +241,9 @@ def build_world(
     )
 
     elderly_only = np.bincount(hh, weights=(age < 60).astype(float), minlength=n) == 0
-    transfers = np.where(elderly_only, cfg.transfer_median * rng.lognormal(0, 0.7, n), 0.0)
+    # 法定赡养人: most elderly have children who support them; the few who do not get no transfers
+    supported = rng.random(n) < np.where(elderly_only, 1.0 - cfg.unsupported_elderly_share, 0.85)
+    transfers = np.where(elderly_only & supported, cfg.transfer_median * rng.lognormal(0, 0.7, n), 0.0)
     hh_no = (100_000_000 + rng.choice(400_000_000, size=n, replace=False)).astype("U9")
     grade_h = np.where(urban, 0, rng.choice(4, n, p=[0.70, 0.25, 0.04, 0.01])).astype(np.int8)
     vcode = villages["village_code"].to_numpy(dtype="U12")[village]
@@ -247,8 +257,9 @@ def build_world(
         village=village,
         vgroup=village.astype(np.int64),
         urban=urban,
-        farm=np.where(urban, 0.0, cfg.farm_income_median * hfactor * rng.lognormal(0, 0.6, n)),
-        transfers=transfers, supported=rng.random(n) < 0.85,
+        farm=np.where(urban, 0.0, cfg.farm_income_median * hfactor * rng.lognormal(0, 0.6, n)
+                      * np.where(elderly_only, cfg.elderly_farm_factor, 1.0)),
+        transfers=transfers, supported=supported,
         house_id=house_id.astype("U19"),
         house_grade=grade_h,
         properties=np.where(
