@@ -91,19 +91,26 @@ class SimulationConfig(Section):
     informal_income_median: float = 700.0
     resident_pension: float = 450.0
     transfer_median: float = 1_200.0  # support from children elsewhere to elderly-only households
-    unsupported_elderly_share: float = 0.06  # elderly-only households with no one obliged to support them (特困 pool)
+    unsupported_elderly_share: float = (
+        0.10  # households with no one obliged to support them (无法定赡养/抚养人; the 特困 pool)
+    )
     enterprise_pension_replacement: float = 0.55
+    death_grant_months: float = 10.0  # 丧葬补助金 + 抚恤金 to survivors, in months of the pension
     # nominal growth, applied each January (levels above are for the start year)
     wage_growth_yearly: float = 0.055  # 湖州 wages/disposable income grow ~5-6% a year
-    pension_growth_yearly: float = 0.04  # national pension adjustment ~4% (2022), resident pensions raised too
+    pension_growth_yearly: float = (
+        0.04  # national pension adjustment ~4% (2022), resident pensions raised too
+    )
     farm_growth_yearly: float = 0.04  # agricultural operating income
     # shocks, yearly per person unless noted
     job_loss_rate: float = 0.05
     job_find_rate_monthly: float = 0.18  # mean search ~5-6 months (Zhejiang's tight labour market)
     unemployment_registration_share: float = 0.55
     hospital_rate: float = 0.16
-    hospital_rate_elderly: float = 0.30
-    hospital_cost_median: float = 4_800.0  # with diagnosis factors: mean stay ~10k yuan, residents pay ~30-37% out of pocket
+    hospital_rate_elderly: float = 0.26  # 65+; x1.6 for the chronically ill gives ~30% on average
+    hospital_cost_median: float = (
+        4_800.0  # with diagnosis factors: mean stay ~10k yuan, residents pay ~30-37% out of pocket
+    )
     hospital_cost_sigma: float = 0.8
     chronic_onset_rate: float = 0.012
     disability_onset_rate: float = 0.004
@@ -119,7 +126,13 @@ class SimulationConfig(Section):
     fertility_rate: float = 0.05  # yearly births per woman aged 22-40 with a partner
     settlement_delay_max: int = 3  # months between a stay and its settlement
     # assistance
-    takeup_monthly: float = 0.18  # base monthly application hazard when truly poor
+    takeup_monthly: float = 0.25  # base monthly application hazard when truly poor
+    near_poor_apply_factor: float = (
+        0.05  # relative hazard of applying when below the 低保边缘 line but not poor
+    )
+    heavy_spending_apply_factor: float = (
+        0.05  # relative hazard when medical spending > 40% of income (刚性支出)
+    )
     takeup_elderly_alone_factor: float = 0.45
     takeup_stigma_sigma: float = 0.8
     assessment_hidden_share: float = 0.7  # share of hidden income an assessor finds

@@ -43,9 +43,7 @@ def _column_expectations(col: ColumnSpec, spec: FileSpec) -> list[Any]:
 
     out = []
     if col.required:
-        out.append(
-            _exp("ExpectColumnValuesToNotBeNull", meta("missing_value", "is empty"), column=n)
-        )
+        out.append(_exp("ExpectColumnValuesToNotBeNull", meta("missing_value", "is empty"), column=n))
     if col.type == "id":
         out.append(
             _exp(
@@ -68,16 +66,8 @@ def _column_expectations(col: ColumnSpec, spec: FileSpec) -> list[Any]:
         what = {"money": "an amount", "int": "a whole number", "float": "a number"}.get(
             col.type, f"a date in {' or '.join(spec.date_formats) or 'YYYYMM'}"
         )
-        kind = (
-            "date_unparseable"
-            if col.type in ("date", "datetime", "month")
-            else ("number_unparseable")
-        )
-        out.append(
-            _exp(
-                "ExpectColumnValuesToBeNull", meta(kind, f"is not {what}"), column=f"{n}__unparsed"
-            )
-        )
+        kind = "date_unparseable" if col.type in ("date", "datetime", "month") else ("number_unparseable")
+        out.append(_exp("ExpectColumnValuesToBeNull", meta(kind, f"is not {what}"), column=f"{n}__unparsed"))
     if col.type in ("date", "datetime", "month"):
         if col.not_future:
             out.append(
@@ -175,9 +165,7 @@ def build_expectations(spec: FileSpec) -> list[Any]:
         if len(spec.unique_key) == 1:
             out.append(_exp("ExpectColumnValuesToBeUnique", meta, column=spec.unique_key[0]))
         else:
-            out.append(
-                _exp("ExpectCompoundColumnsToBeUnique", meta, column_list=list(spec.unique_key))
-            )
+            out.append(_exp("ExpectCompoundColumnsToBeUnique", meta, column_list=list(spec.unique_key)))
     return out
 
 
@@ -207,9 +195,7 @@ class SuiteRunner:
         name = f"{spec.table}-{digest}"
         if name not in self._definitions:
             ctx = self._get_context()
-            batch = self._source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(
-                "whole"
-            )
+            batch = self._source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole")
             suite = ctx.suites.add(gx.ExpectationSuite(name=name))
             for expectation in build_expectations(spec):
                 suite.add_expectation(expectation)

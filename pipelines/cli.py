@@ -18,8 +18,11 @@ from rich.table import Table
 from lowinc.settings import Settings, load_settings
 from pipelines.ingest.cli import register as register_ingest
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="lowinc: low-income population dynamic monitoring and early warning.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="lowinc: low-income population dynamic monitoring and early warning.",
+)
 register_ingest(app)
 err = Console(stderr=True)
 
@@ -38,9 +41,15 @@ def run_simulation(settings: Settings, quiet: bool) -> dict[str, Any]:
     from simulator.run import simulate
 
     started = time.perf_counter()
-    with Progress(TextColumn("[bold]simulate[/bold] {task.description}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total} months"), TimeElapsedColumn(),
-                  console=err, transient=True, disable=quiet) as progress:
+    with Progress(
+        TextColumn("[bold]simulate[/bold] {task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} months"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=quiet,
+    ) as progress:
         task = progress.add_task("", total=None)
 
         def tick(month: str, done: int, total: int) -> None:
@@ -53,18 +62,27 @@ def run_simulation(settings: Settings, quiet: bool) -> dict[str, Any]:
 
 def print_simulation(summary: dict[str, Any]) -> None:
     out = Console()
-    out.print(f"[bold]Simulated {summary['region']}[/bold]: {summary['households_start']:,} households, "
-              f"{summary['villages']:,} villages/communities, months {summary['months'][0]}..{summary['months'][1]}, "
-              f"seed {summary['seed']} ({summary['seconds']} s)")
+    out.print(
+        f"[bold]Simulated {summary['region']}[/bold]: {summary['households_start']:,} households, "
+        f"{summary['villages']:,} villages/communities, "
+        f"months {summary['months'][0]}..{summary['months'][1]}, "
+        f"seed {summary['seed']} ({summary['seconds']} s)"
+    )
     table = Table("base rate", "value", "expected (shared/domain.md)", "in range")
     for key, value in summary["rates"].items():
         lo_hi = summary["expected"].get(key)
         ok = summary["rates_in_range"].get(key)
-        table.add_row(key, f"{value:.4f}", f"{lo_hi[0]:.3f}–{lo_hi[1]:.3f}" if lo_hi else "",
-                      "" if ok is None else ("yes" if ok else "[red]no[/red]"))
+        table.add_row(
+            key,
+            f"{value:.4f}",
+            f"{lo_hi[0]:.3f}–{lo_hi[1]:.3f}" if lo_hi else "",
+            "" if ok is None else ("yes" if ok else "[red]no[/red]"),
+        )
     out.print(table)
-    out.print(f"Department extracts: {summary['raw_dir']} ({summary['files_written']} files, "
-              f"{summary['defects_injected']:,} injected defects listed in truth/defects_manifest.csv)")
+    out.print(
+        f"Department extracts: {summary['raw_dir']} ({summary['files_written']} files, "
+        f"{summary['defects_injected']:,} injected defects listed in truth/defects_manifest.csv)"
+    )
     out.print(f"Ground truth (evaluation only): {summary['truth_dir']}")
 
 
@@ -80,8 +98,15 @@ def simulate(
     as_json: JsonFlag = False,
 ) -> None:
     """Simulate a region and write department extracts to <home>/raw, truth to <home>/truth."""
-    settings = _settings_with(city=city, county=county, province=province or None,
-                              households=households, start=start, months=months, seed=seed)
+    settings = _settings_with(
+        city=city,
+        county=county,
+        province=province or None,
+        households=households,
+        start=start,
+        months=months,
+        seed=seed,
+    )
     summary = run_simulation(settings, quiet=as_json)
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False))

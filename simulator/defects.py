@@ -209,9 +209,7 @@ class _Injector:
             assert fmt is not None
             v = pd.Series(self.clean[col].iloc[sel_rows].to_numpy(dtype="datetime64[s]"))
             if kind == "date_impossible":
-                md = np.array(IMPOSSIBLE_MONTH_DAYS)[
-                    self.rng.integers(0, len(IMPOSSIBLE_MONTH_DAYS), len(v))
-                ]
+                md = np.array(IMPOSSIBLE_MONTH_DAYS)[self.rng.integers(0, len(IMPOSSIBLE_MONTH_DAYS), len(v))]
                 parts = {
                     "%Y": v.dt.year.astype(str).str.zfill(4),
                     "%m": pd.Series(md[:, 0]),
@@ -224,9 +222,7 @@ class _Injector:
             elif kind == "date_future":
                 days = self.rng.integers(2 * 365, 10 * 365, len(v))
                 future = (
-                    self.month_start
-                    + pd.to_timedelta(days, unit="D")
-                    + (v - v.dt.normalize()).to_numpy()
+                    self.month_start + pd.to_timedelta(days, unit="D") + (v - v.dt.normalize()).to_numpy()
                 )
                 future = pd.Series(future)
                 values = (

@@ -47,11 +47,7 @@ def select_region(city: str | None, county: str | None = None, province: bool = 
     elif county:
         chosen = div[(div["county_code"] == county) | (div["county_name"] == county)]
         if city:
-            chosen = (
-                chosen[chosen["city_name"] == city]
-                if (chosen["city_name"] == city).any()
-                else chosen
-            )
+            chosen = chosen[chosen["city_name"] == city] if (chosen["city_name"] == city).any() else chosen
         name = (
             county
             if not chosen.empty and county in set(chosen["county_name"])

@@ -13,12 +13,8 @@ SURNAMES = np.array(
 )
 _W = np.linspace(7.0, 0.25, len(SURNAMES)) ** 1.6
 SURNAME_P = _W / _W.sum()
-MALE_CHARS = np.array(
-    list("伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林欢阳建国志峰文博")
-)
-FEMALE_CHARS = np.array(
-    list("芳娜敏静丽艳娟霞秀英玲燕红梅婷雪琳晶萍颖倩洁慧莉兰凤佳琪欣怡婧丹月桂珍")
-)
+MALE_CHARS = np.array(list("伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林欢阳建国志峰文博"))
+FEMALE_CHARS = np.array(list("芳娜敏静丽艳娟霞秀英玲燕红梅婷雪琳晶萍颖倩洁慧莉兰凤佳琪欣怡婧丹月桂珍"))
 COMMON_CHARS = np.array(list("小晓子思雨嘉家永春海金玉云德福荣秋新佳"))
 
 

@@ -103,9 +103,7 @@ def build_world(
     urban = urban_v[village]
     shares = np.array([[t[1], t[2]] for t in TYPES])
     p_urban, p_rural = shares[:, 0] / shares[:, 0].sum(), shares[:, 1] / shares[:, 1].sum()
-    htype = np.where(
-        urban, rng.choice(len(TYPES), n, p=p_urban), rng.choice(len(TYPES), n, p=p_rural)
-    )
+    htype = np.where(urban, rng.choice(len(TYPES), n, p=p_urban), rng.choice(len(TYPES), n, p=p_rural))
     spec = np.array([t[3:] for t in TYPES], dtype=np.int64)
     head_age = rng.uniform(spec[htype, 0], spec[htype, 1])
     has_spouse = spec[htype, 2].astype(bool)
@@ -204,9 +202,7 @@ def build_world(
     )
     chronic = rng.random(m) < np.select([age >= 60, age >= 40], [0.28, 0.08], 0.02)
     disabled = rng.random(m) < np.select([age >= 60, age >= 18], [0.05, 0.02], 0.008)
-    kind = np.where(
-        disabled, rng.choice(np.arange(1, 8), m, p=[0.12, 0.2, 0.02, 0.38, 0.1, 0.1, 0.08]), 0
-    )
+    kind = np.where(disabled, rng.choice(np.arange(1, 8), m, p=[0.12, 0.2, 0.02, 0.38, 0.1, 0.1, 0.08]), 0)
     grade = np.where(disabled, rng.choice([1, 2, 3, 4], m, p=[0.12, 0.25, 0.3, 0.33]), 0)
     severe_at_start = disabled & (grade <= 2)
     formal &= ~severe_at_start
@@ -216,7 +212,7 @@ def build_world(
     idle = wa & ~student & ~formal & ~informal & ~severe_at_start
     seeking = idle & (rng.random(m) < 0.6)
     t0 = int(start_day.astype("datetime64[M]").astype(np.int64)) + 1970 * 12
-    jobless_since = np.where(seeking, t0 - rng.integers(1, 13, m), np.where(idle, -2, -1))
+    np.where(seeking, t0 - rng.integers(1, 13, m), np.where(idle, -2, -1))
     people = People(
         hh=hh.astype(np.int64),
         id_no=ids,
@@ -242,7 +238,7 @@ def build_world(
 
     elderly_only = np.bincount(hh, weights=(age < 60).astype(float), minlength=n) == 0
     # 法定赡养人: most elderly have children who support them; the few who do not get no transfers
-    supported = rng.random(n) < np.where(elderly_only, 1.0 - cfg.unsupported_elderly_share, 0.85)
+    supported = rng.random(n) >= cfg.unsupported_elderly_share
     transfers = np.where(elderly_only & supported, cfg.transfer_median * rng.lognormal(0, 0.7, n), 0.0)
     hh_no = (100_000_000 + rng.choice(400_000_000, size=n, replace=False)).astype("U9")
     grade_h = np.where(urban, 0, rng.choice(4, n, p=[0.70, 0.25, 0.04, 0.01])).astype(np.int8)
@@ -257,9 +253,16 @@ def build_world(
         village=village,
         vgroup=village.astype(np.int64),
         urban=urban,
-        farm=np.where(urban, 0.0, cfg.farm_income_median * hfactor * rng.lognormal(0, 0.6, n)
-                      * np.where(elderly_only, cfg.elderly_farm_factor, 1.0)),
-        transfers=transfers, supported=supported,
+        farm=np.where(
+            urban,
+            0.0,
+            cfg.farm_income_median
+            * hfactor
+            * rng.lognormal(0, 0.6, n)
+            * np.where(elderly_only, cfg.elderly_farm_factor, 1.0),
+        ),
+        transfers=transfers,
+        supported=supported,
         house_id=house_id.astype("U19"),
         house_grade=grade_h,
         properties=np.where(

@@ -6,8 +6,6 @@ import json
 import shutil
 import zlib
 from collections.abc import Callable
-from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,13 +23,6 @@ from simulator.dynamics import (
 from simulator.geography import Region, select_region
 from simulator.population import build_world
 from simulator.state import (
-    DIBAO,
-    EDGE,
-    MONITOR,
-    NONE,
-    RIGID,
-    TEKUN,
-    People,
     World,
     month_index,
     month_label,
@@ -93,10 +84,14 @@ def build_context(settings: Settings, region: Region, first: int, last: int) -> 
         else:
             reimb.update({m: sc.factor for m in range(start, last + 1)})
     return Context(
-        cfg=cfg, village_code=region.villages["village_code"].to_numpy(dtype="U12"),
+        cfg=cfg,
+        village_code=region.villages["village_code"].to_numpy(dtype="U12"),
         urban=region.villages["urban"].to_numpy(dtype=bool),
-        county_code=region.county_codes(), dibao_monthly=dibao, disposable_annual=income,
-        scenario_layoffs=layoffs, reimbursement_factor=reimb,
+        county_code=region.county_codes(),
+        dibao_monthly=dibao,
+        disposable_annual=income,
+        scenario_layoffs=layoffs,
+        reimbursement_factor=reimb,
     )
 
 
@@ -147,7 +142,9 @@ def simulate(settings: Settings, progress: Progress | None = None) -> dict:
         result = advance(world, t, rng, ctx, rec, pending if delivered else None)
         log.add(world, t, result, delivered)
         if rec is not None:
-            frames = {key: [*rec.frames.get(key, [])] for key in SPECS}
+            # the 全量 base is delivered once, in the first month; every other file every month
+            keys = [k for k, spec in SPECS.items() if t == first or not spec.first_month_only]
+            frames = {key: [*rec.frames.get(key, [])] for key in keys}
             frames["medical/医保结算明细.csv"] += pending.pop(t)
             for key, frame in base.items():
                 frames[key] = [frame, *frames[key]] if key.startswith("disability") else [frame]
@@ -158,17 +155,27 @@ def simulate(settings: Settings, progress: Progress | None = None) -> dict:
     truth_summary = log.finish(cfg.label_horizon, first)
     writer.manifest().to_csv(truth_dir / "defects_manifest.csv", index=False, encoding="utf-8")
     if mc_frames:
-        pd.concat(mc_frames, ignore_index=True).to_parquet(truth_dir / "fall_probability.parquet", index=False)
+        pd.concat(mc_frames, ignore_index=True).to_parquet(
+            truth_dir / "fall_probability.parquet", index=False
+        )
     summary = {
-        "region": region.name, "city": region.city_name, "villages": int(region.n_villages),
-        "households_start": int(cfg.households), "people_end": int((world.people.alive & world.people.present).sum()),
+        "region": region.name,
+        "city": region.city_name,
+        "villages": int(region.n_villages),
+        "households_start": int(cfg.households),
+        "people_end": int((world.people.alive & world.people.present).sum()),
         "households_end": int(world.households.present.sum()),
-        "months": [month_label(first), month_label(last)], "seed": cfg.seed,
-        "raw_dir": str(raw), "truth_dir": str(truth_dir),
+        "months": [month_label(first), month_label(last)],
+        "seed": cfg.seed,
+        "raw_dir": str(raw),
+        "truth_dir": str(truth_dir),
         "files_written": sum(1 for _ in raw.rglob("*") if _.is_file()),
-        "defects_injected": int(len(writer.manifest())),
-        "monte_carlo": {"as_of_months": sorted(str(f["as_of"].iloc[0]) for f in mc_frames),
-                        "households_per_month": cfg.mc_households, "paths": cfg.mc_paths},
+        "defects_injected": len(writer.manifest()),
+        "monte_carlo": {
+            "as_of_months": sorted(str(f["as_of"].iloc[0]) for f in mc_frames),
+            "households_per_month": cfg.mc_households,
+            "paths": cfg.mc_paths,
+        },
         "rates": truth_summary,
         "expected": {k: list(v) for k, v in EXPECTED.items()},
     }
@@ -179,4 +186,3 @@ def simulate(settings: Settings, progress: Progress | None = None) -> dict:
     portable = {k: v for k, v in summary.items() if k not in ("raw_dir", "truth_dir")}
     (truth_dir / "summary.json").write_text(json.dumps(portable, ensure_ascii=False, indent=2))
     return summary
-

@@ -50,18 +50,20 @@ class TruthLog:
             return
         keep = (r.members > 0) | h.present
         members = np.maximum(r.members, 1)
-        pd.DataFrame({
-            "month": month_label(t),
-            "hh_no": h.hh_no[keep],
-            "members": r.members[keep].astype(np.int16),
-            "per_capita_income": np.round(r.income[keep] / members[keep], 2),
-            "rigid_expenditure": np.round(r.rigid[keep], 2),
-            "per_capita_net": np.round((r.income[keep] - r.rigid[keep]) / members[keep], 2),
-            "dibao_standard": np.round(r.standard[keep], 2),
-            "in_poverty": r.poor[keep],
-            "applied": r.applied[keep],
-            "assistance": h.category[keep],
-        }).to_parquet(self.dir / f"{month_label(t)}.parquet", index=False)
+        pd.DataFrame(
+            {
+                "month": month_label(t),
+                "hh_no": h.hh_no[keep],
+                "members": r.members[keep].astype(np.int16),
+                "per_capita_income": np.round(r.income[keep] / members[keep], 2),
+                "rigid_expenditure": np.round(r.rigid[keep], 2),
+                "per_capita_net": np.round((r.income[keep] - r.rigid[keep]) / members[keep], 2),
+                "dibao_standard": np.round(r.standard[keep], 2),
+                "in_poverty": r.poor[keep],
+                "applied": r.applied[keep],
+                "assistance": h.category[keep],
+            }
+        ).to_parquet(self.dir / f"{month_label(t)}.parquet", index=False)
 
     def finish(self, horizon: int, first: int) -> dict[str, float]:
         """Write the latent labels and return the base rates of the delivered period."""
@@ -76,22 +78,33 @@ class TruthLog:
             if t < first or i + horizon > len(months) or i == 0:
                 continue
             cohort = (members[i - 1] > 0) & ~poor[i - 1] & ~np.isin(cat[i - 1], [DIBAO, TEKUN])
-            fell = poor[i:i + horizon].any(axis=0)
+            fell = poor[i : i + horizon].any(axis=0)
             idx = np.flatnonzero(cohort)
-            labels.append(pd.DataFrame({"as_of": month_label(int(t)), "hh_no": self.hh_no[idx],
-                                        "fall_within_h": fell[idx]}))
+            labels.append(
+                pd.DataFrame(
+                    {"as_of": month_label(int(t)), "hh_no": self.hh_no[idx], "fall_within_h": fell[idx]}
+                )
+            )
         if labels:
-            pd.concat(labels, ignore_index=True).to_parquet(self.dir.parent / "latent_labels.parquet", index=False)
+            pd.concat(labels, ignore_index=True).to_parquet(
+                self.dir.parent / "latent_labels.parquet", index=False
+            )
         return base_rates(months, first, poor, cat, members, aid)
 
 
-def base_rates(months: np.ndarray, first: int, poor: np.ndarray, cat: np.ndarray,
-               members: np.ndarray, aid: np.ndarray) -> dict[str, float]:
+def base_rates(
+    months: np.ndarray, first: int, poor: np.ndarray, cat: np.ndarray, members: np.ndarray, aid: np.ndarray
+) -> dict[str, float]:
     d = months >= first
     people = members[d].sum(axis=1).astype(float)
-    share = {name: float(np.mean((members[d] * (cat[d] == c)).sum(axis=1) / people))
-             for name, c in (("dibao_share_people", DIBAO), ("tekun_share_people", TEKUN),
-                             ("edge_share_people", EDGE))}
+    share = {
+        name: float(np.mean((members[d] * (cat[d] == c)).sum(axis=1) / people))
+        for name, c in (
+            ("dibao_share_people", DIBAO),
+            ("tekun_share_people", TEKUN),
+            ("edge_share_people", EDGE),
+        )
+    }
     # yearly falls: households not poor in the month before a year starts, poor within 12 months
     falls_all, falls_mon = [], []
     for i in np.flatnonzero(d):
@@ -99,7 +112,7 @@ def base_rates(months: np.ndarray, first: int, poor: np.ndarray, cat: np.ndarray
             continue
         alive = members[i - 1] > 0
         notpoor = alive & ~poor[i - 1] & ~np.isin(cat[i - 1], [DIBAO, TEKUN])
-        fell = poor[i:i + 12].any(axis=0)
+        fell = poor[i : i + 12].any(axis=0)
         monitored = notpoor & np.isin(cat[i - 1], [EDGE, RIGID, MONITOR])
         falls_all.append(fell[notpoor].mean())
         if monitored.any():
@@ -140,10 +153,21 @@ def monte_carlo_fall(world: World, t: int, ctx: Context, rng: np.random.Generato
     sub_h.vgroup = sub_h.village.astype(np.int64) + np.repeat(np.arange(paths), k) * len(ctx.village_code)
     sub_p = p.take(np.tile(pidx, paths))
     sub_p.hh = np.tile(hh_map[p.hh[pidx]], paths) + np.repeat(np.arange(paths), len(pidx)) * k
-    sim = World(people=sub_p, households=sub_h, next_hh_serial=world.next_hh_serial,
-                next_case=world.next_case, id_pool=world.id_pool)
+    sim = World(
+        people=sub_p,
+        households=sub_h,
+        next_hh_serial=world.next_hh_serial,
+        next_case=world.next_case,
+        id_pool=world.id_pool,
+    )
     fell = np.zeros(k * paths, bool)
     for s in range(cfg.label_horizon):
         fell |= advance(sim, t + s, rng, ctx, None, None, demography=False).poor
-    return pd.DataFrame({"as_of": month_label(t), "hh_no": h.hh_no[sample],
-                         "p_fall": fell.reshape(paths, k).mean(axis=0), "paths": paths})
+    return pd.DataFrame(
+        {
+            "as_of": month_label(t),
+            "hh_no": h.hh_no[sample],
+            "p_fall": fell.reshape(paths, k).mean(axis=0),
+            "paths": paths,
+        }
+    )

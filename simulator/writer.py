@@ -167,9 +167,7 @@ class ExtractWriter:
     # ------------------------------------------------------------------------------
     def _write_file(self, month: str, spec: FileSpec, frame: pd.DataFrame) -> None:
         if list(frame.columns) != spec.column_names:
-            raise ValueError(
-                f"{spec.key}: columns {list(frame.columns)} differ from {spec.column_names}"
-            )
+            raise ValueError(f"{spec.key}: columns {list(frame.columns)} differ from {spec.column_names}")
         crc = zlib.crc32(f"{month}/{spec.key}".encode())
         rng = np.random.default_rng([self.seed, crc])
         file_rng = np.random.default_rng([self.seed, crc, 1])
@@ -260,9 +258,7 @@ def _manifest_frame(files, rows, kinds, details) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "file": pd.Series(files, dtype="str"),
-            "row": pd.array(
-                list(rows) if not isinstance(rows, np.ndarray) else rows, dtype="Int64"
-            ),
+            "row": pd.array(list(rows) if not isinstance(rows, np.ndarray) else rows, dtype="Int64"),
             "kind": pd.Series(kinds, dtype="str"),
             "detail": pd.Series(details, dtype="str"),
         }
@@ -276,8 +272,6 @@ def _extra(name: str, spec: FileSpec, month: str, n: int) -> pd.Series:
     if name == "数据来源":
         return pd.Series([spec.department] * n, dtype="str")
     if name == "导出时间":
-        stamp = (pd.Timestamp(f"{month}-01") + pd.offsets.MonthBegin(1)).strftime(
-            "%Y-%m-03 09:30:00"
-        )
+        stamp = (pd.Timestamp(f"{month}-01") + pd.offsets.MonthBegin(1)).strftime("%Y-%m-03 09:30:00")
         return pd.Series([stamp] * n, dtype="str")
     return pd.Series([None] * n, dtype="str")  # 备注, left empty

@@ -40,9 +40,7 @@ def canonical_frame(
             continue
         values = accepted[col.name]
         if col.key:
-            hashed = pseudonymise(
-                values, key, "" if col.type == "id" else col.key.removesuffix("_key")
-            )
+            hashed = pseudonymise(values, key, "" if col.type == "id" else col.key.removesuffix("_key"))
             out[col.key] = hashed
             if col.type == "id":
                 name_col = next((c.name for c in spec.columns if c.identity_of == col.name), None)

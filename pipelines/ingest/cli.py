@@ -15,9 +15,7 @@ from pipelines.ingest import run, store
 def ingest_command(
     month: Annotated[str | None, typer.Option(help="delivery month YYYY-MM")] = None,
     all_months: Annotated[bool, typer.Option("--all", help="every month under <home>/raw")] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="one JSON record per file on stdout")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON record per file on stdout")] = False,
 ) -> None:
     """Read, validate, quarantine, pseudonymise and link one delivery month (or all)."""
     from rich.console import Console
@@ -39,9 +37,7 @@ def ingest_command(
             for src in sources.values():
                 progress.update(bar, description=f"{m} {src.source}")
                 file_reports.extend(
-                    run.ingest_source(
-                        src, m, paths, key, fallback_dates=settings.ingest.fallback_dates
-                    )
+                    run.ingest_source(src, m, paths, key, fallback_dates=settings.ingest.fallback_dates)
                 )
                 progress.advance(bar)
             reports.append(run.finish_month(sources, m, paths, file_reports))
@@ -61,9 +57,7 @@ def ingest_command(
                     "duplicates",
                     "unlinked",
                 )
-                typer.echo(
-                    json.dumps({"month": r.month} | {k: f[k] for k in keep}, ensure_ascii=False)
-                )
+                typer.echo(json.dumps({"month": r.month} | {k: f[k] for k in keep}, ensure_ascii=False))
         return
     out = Console()
     for r in reports:

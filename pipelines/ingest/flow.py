@@ -20,9 +20,7 @@ def ingest_source_task(
     source: SourceSpec, month: str, home: Path, fallback_dates: bool = True
 ) -> list[FileReport]:
     paths = store.IngestPaths(home)
-    return run.ingest_source(
-        source, month, paths, load_key(paths.secure), fallback_dates=fallback_dates
-    )
+    return run.ingest_source(source, month, paths, load_key(paths.secure), fallback_dates=fallback_dates)
 
 
 @task(name="ingest-finish", task_run_name="ingest-finish-{month}")
@@ -52,16 +50,12 @@ def ingest_flow(month: str | None = None, all_months: bool = False) -> list[dict
     for m in months:
         reports: list[FileReport] = []
         for src in sources.values():
-            state = ingest_source_task(
-                src, m, home, settings.ingest.fallback_dates, return_state=True
-            )
+            state = ingest_source_task(src, m, home, settings.ingest.fallback_dates, return_state=True)
             if state.is_completed():
                 reports.extend(state.result())
             else:  # the source failed as a whole: report it, carry on with the others
                 reports.append(
-                    FileReport(
-                        src.source, "*", "*", "rejected", f"source task failed: {state.message}"
-                    )
+                    FileReport(src.source, "*", "*", "rejected", f"source task failed: {state.message}")
                 )
         out.append(finish_month_task(sources, m, home, reports).to_dict())
     return out

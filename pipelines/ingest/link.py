@@ -12,9 +12,7 @@ GONE_STATUS = ("dead", "moved_out")
 GONE_CHANGES = ("death", "move_out")
 
 
-def households_as_of(
-    base: pd.DataFrame, changes: pd.DataFrame, as_of: pd.Timestamp
-) -> pd.DataFrame:
+def households_as_of(base: pd.DataFrame, changes: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Who lives in which household on ``as_of``: the base register plus every change dated
     on or before it (births, moves in, splits to the new 户号 in the row; deaths and moves
     out end membership). A change known later but dated earlier still applies, so callers
@@ -32,9 +30,7 @@ def households_as_of(
     return last.loc[present, HOUSEHOLD_COLUMNS].sort_values("person_key").reset_index(drop=True)
 
 
-def unlinked_rows(
-    frame: pd.DataFrame, key_columns: list[str], registered: pd.Index
-) -> pd.DataFrame:
+def unlinked_rows(frame: pd.DataFrame, key_columns: list[str], registered: pd.Index) -> pd.DataFrame:
     """Rows whose person keys are not in the register, counted per key column and person."""
     parts = []
     for col in key_columns:
@@ -63,9 +59,7 @@ def unlinked_rows(
     return pd.concat(parts, ignore_index=True)
 
 
-def unlinked_row_mask(
-    frame: pd.DataFrame, key_columns: list[str], registered: pd.Index
-) -> pd.Series:
+def unlinked_row_mask(frame: pd.DataFrame, key_columns: list[str], registered: pd.Index) -> pd.Series:
     """True for a row with any person key outside the register."""
     mask = pd.Series(False, index=frame.index)
     for col in key_columns:

@@ -35,10 +35,7 @@ def quarantine_records(
     """One record per (row, failed expectation); ``raw`` is indexed by 0-based row position."""
     if failures.empty:
         return pd.DataFrame(
-            {
-                c: pd.Series(dtype="int64" if c == "row_number" else "str")
-                for c in QUARANTINE_COLUMNS
-            }
+            {c: pd.Series(dtype="int64" if c == "row_number" else "str") for c in QUARANTINE_COLUMNS}
         )
     positions = sorted(set(failures["row_id"] - 1))
     rows = raw.loc[positions].astype("str").where(raw.loc[positions].notna(), "")
@@ -55,11 +52,7 @@ def quarantine_records(
         ["row_id", "column", "header", "detail", "kind"]
     ].itertuples(index=False):  # one iteration per failure, not per delivered row
         pos = row_id - 1
-        value = (
-            ""
-            if column not in raw.columns or pd.isna(raw.at[pos, column])
-            else str(raw.at[pos, column])
-        )
+        value = "" if column not in raw.columns or pd.isna(raw.at[pos, column]) else str(raw.at[pos, column])
         values.append(value)
         shown = "" if kind in ("missing_value", "sum_mismatch", "duplicate_key") else f" '{value}'"
         if kind == "sum_mismatch":

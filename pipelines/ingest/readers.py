@@ -100,9 +100,7 @@ def _clean_header(h: object) -> str:
     return str(h).replace("\ufeff", "").strip() if h is not None else ""
 
 
-def map_headers(
-    path: Path, spec: FileSpec, delivered: list[str]
-) -> tuple[dict[int, str], list[str]]:
+def map_headers(path: Path, spec: FileSpec, delivered: list[str]) -> tuple[dict[int, str], list[str]]:
     """Positions of delivered columns → canonical names; notes; rejects a missing required one."""
     lookup = {h: c.name for c in spec.columns for h in c.headers}
     mapping: dict[int, str] = {}
@@ -161,9 +159,7 @@ def read_csv(path: Path, spec: FileSpec) -> ReadResult:
     lines = text.split("\n", spec.header_row)
     if len(lines) < spec.header_row:
         raise FileRejected(path, "the file is empty: no header row", kind="unreadable")
-    header = next(
-        csv.reader(io.StringIO(lines[spec.header_row - 1].rstrip("\r")), delimiter=spec.delimiter)
-    )
+    header = next(csv.reader(io.StringIO(lines[spec.header_row - 1].rstrip("\r")), delimiter=spec.delimiter))
     names = [f"c{i}" for i in range(len(header))]
     body = lines[spec.header_row] if len(lines) > spec.header_row else ""
     if not body.strip():  # header only: nothing happened this month
@@ -204,9 +200,7 @@ def read_xlsx(path: Path, spec: FileSpec) -> ReadResult:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # a broken zip or not an xlsx at all
-        raise FileRejected(
-            path, f"cannot open as an Excel workbook: {exc}", kind="unreadable"
-        ) from exc
+        raise FileRejected(path, f"cannot open as an Excel workbook: {exc}", kind="unreadable") from exc
     try:
         if spec.sheet and spec.sheet not in wb.sheetnames:
             raise FileRejected(
@@ -226,9 +220,7 @@ def read_xlsx(path: Path, spec: FileSpec) -> ReadResult:
 
     header_at = spec.header_row - 1
     if header_at >= len(rows) or hits(rows[header_at]) == 0:
-        best = max(
-            range(min(HEADER_SEARCH_ROWS, len(rows))), key=lambda i: hits(rows[i]), default=None
-        )
+        best = max(range(min(HEADER_SEARCH_ROWS, len(rows))), key=lambda i: hits(rows[i]), default=None)
         if best is None or hits(rows[best]) == 0:
             raise FileRejected(
                 path, "no header row with known column names found", kind="missing_required_column"

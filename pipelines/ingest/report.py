@@ -70,8 +70,7 @@ class MonthReport:
             f"{t['quarantined']:,} + duplicates {t['duplicates']:,}; unlinked {t['unlinked']:,}; "
             f"rejected files {t['rejected_files']}; missing files {t['missing_files']}",
             "",
-            "| source | file | status | rows in | accepted | quarantined | duplicates | unlinked "
-            "| reasons |",
+            "| source | file | status | rows in | accepted | quarantined | duplicates | unlinked | reasons |",
             "|---|---|---|---:|---:|---:|---:|---:|---|",
         ]
         for f in self.files:

@@ -45,12 +45,7 @@ def delivered_files(month_dir: Path, spec: FileSpec) -> list[Path]:
 
 def latest_date(month: str) -> pd.Timestamp:
     """The last moment of a delivery month: nothing in it may be dated later."""
-    return (
-        pd.Timestamp(f"{month}-01")
-        + pd.offsets.MonthEnd(0)
-        + pd.Timedelta("1D")
-        - pd.Timedelta("1us")
-    )
+    return pd.Timestamp(f"{month}-01") + pd.offsets.MonthEnd(0) + pd.Timedelta("1D") - pd.Timedelta("1us")
 
 
 def _extras_long(extras: pd.DataFrame, file: str) -> pd.DataFrame:
@@ -102,9 +97,7 @@ def ingest_table(
         try:
             result = read_delivered(path, spec)
         except FileRejected as exc:
-            reports.append(
-                FileReport(source, spec.table, path.name, "rejected", f"{exc.kind}: {exc.reason}")
-            )
+            reports.append(FileReport(source, spec.table, path.name, "rejected", f"{exc.kind}: {exc.reason}"))
             continue
         raw = result.frame
         rep = FileReport(
@@ -152,9 +145,7 @@ def ingest_table(
         canon.append(c)
         idents.append(i)
     if canon:
-        store.write_partition(
-            pd.concat(canon, ignore_index=True), paths.canonical, spec.table, month
-        )
+        store.write_partition(pd.concat(canon, ignore_index=True), paths.canonical, spec.table, month)
         ident = pd.concat(idents, ignore_index=True).drop_duplicates(ignore_index=True)
         store.write_partition(ident, paths.identity, spec.table, month)
     q = [x for x in quarantine if len(x)]
@@ -182,9 +173,7 @@ def ingest_source(
     first = months[0] if months else None
     out: list[FileReport] = []
     for spec in source.files:
-        out.extend(
-            ingest_table(source.source, spec, month, paths, key, runner, first, fallback_dates)
-        )
+        out.extend(ingest_table(source.source, spec, month, paths, key, runner, first, fallback_dates))
     return out
 
 
@@ -220,9 +209,7 @@ def link_month(
             if frame.empty:
                 continue
             cols = person_key_columns(spec)
-            per_file = (
-                frame[link.unlinked_row_mask(frame, cols, registered)].groupby("source_file").size()
-            )
+            per_file = frame[link.unlinked_row_mask(frame, cols, registered)].groupby("source_file").size()
             for rep in reports:
                 if rep.table == spec.table and rep.status == "ingested":
                     rep.unlinked = int(per_file.get(rep.file, 0))
@@ -231,9 +218,7 @@ def link_month(
                 unlinked.append(u.assign(source=src.source, table=spec.table))
     store.clear_partition(paths.canonical, UNLINKED_TABLE, month)
     if unlinked:
-        store.write_partition(
-            pd.concat(unlinked, ignore_index=True), paths.canonical, UNLINKED_TABLE, month
-        )
+        store.write_partition(pd.concat(unlinked, ignore_index=True), paths.canonical, UNLINKED_TABLE, month)
     store.clear_partition(paths.canonical, HOUSEHOLDS_TABLE, month)
     if len(base) or len(changes):
         as_of = pd.Timestamp(f"{month}-01") + pd.offsets.MonthEnd(0)

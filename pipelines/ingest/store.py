@@ -83,6 +83,4 @@ def read_partitions(base: Path, table: str, months: list[str] | None = None) -> 
 
 def months_of(base: Path, table: str) -> list[str]:
     root = base / table
-    return (
-        sorted(p.name.split("=", 1)[1] for p in root.glob("known_month=*")) if root.exists() else []
-    )
+    return sorted(p.name.split("=", 1)[1] for p in root.glob("known_month=*")) if root.exists() else []

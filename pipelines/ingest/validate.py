@@ -18,9 +18,7 @@ from monitoring.suites import DUPLICATE_KINDS
 UNPARSED_KINDS = ("date_unparseable", "number_unparseable")
 
 
-def exact_duplicates(
-    raw: pd.DataFrame, seen: np.ndarray | None = None
-) -> tuple[pd.Series, np.ndarray]:
+def exact_duplicates(raw: pd.DataFrame, seen: np.ndarray | None = None) -> tuple[pd.Series, np.ndarray]:
     """Rows repeating an earlier row of this file, or a row of a file already read this month.
 
     Returns the mask and the row hashes (pass them as ``seen`` for the next file, so a file
@@ -40,9 +38,7 @@ def defect_failures(failures: pd.DataFrame) -> pd.DataFrame:
     unparsed = f.loc[f["kind"].isin(UNPARSED_KINDS), ["row_id", "column"]]
     if len(unparsed):
         key = pd.MultiIndex.from_frame(f[["row_id", "column"]])
-        implied = (
-            key.isin(pd.MultiIndex.from_frame(unparsed)) & (f["kind"] == "missing_value").to_numpy()
-        )
+        implied = key.isin(pd.MultiIndex.from_frame(unparsed)) & (f["kind"] == "missing_value").to_numpy()
         f = f[~implied]
     return f.sort_values(["row_id", "kind", "column"], kind="stable").reset_index(drop=True)
 

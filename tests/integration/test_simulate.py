@@ -12,6 +12,7 @@ import pytest
 from lowinc import idno
 from lowinc.settings import load_settings
 from simulator.contract import FILES, SPECS
+from simulator.population import OTHER_PROVINCE_AREAS
 from simulator.run import simulate
 from tests.unit.simulator.test_defects import detect, read_rows
 
@@ -28,15 +29,28 @@ def default_region(tmp_path_factory) -> tuple[Path, dict]:
 
 
 def small(home: Path, seed: int = 11) -> dict:
-    settings = load_settings(home=home, simulation={
-        "households": 800, "months": 4, "start": "2023-01", "seed": seed, "burn_in_months": 2,
-        "mc_households": 50, "mc_paths": 20, "mc_months": ["2023-03"]})
+    settings = load_settings(
+        home=home,
+        simulation={
+            "households": 800,
+            "months": 4,
+            "start": "2023-01",
+            "seed": seed,
+            "burn_in_months": 2,
+            "mc_households": 50,
+            "mc_paths": 20,
+            "mc_months": ["2023-03"],
+        },
+    )
     return simulate(settings)
 
 
 def tree_digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_default_base_rates_land_in_the_domain_ranges(default_region):
@@ -51,8 +65,14 @@ def test_every_delivered_file_reads_with_the_contract_encoding_and_header(defaul
     raw = home / "raw"
     manifest = pd.read_csv(home / "truth" / "defects_manifest.csv", dtype=str)
     file_defects = manifest[manifest["row"].isna()]
-    drifted = set(file_defects.loc[file_defects["kind"].isin(
-        ["column_added", "column_renamed", "column_reordered", "wrong_encoding", "delivered_twice"]), "file"])
+    drifted = set(
+        file_defects.loc[
+            file_defects["kind"].isin(
+                ["column_added", "column_renamed", "column_reordered", "wrong_encoding", "delivered_twice"]
+            ),
+            "file",
+        ]
+    )
     assert {p.name for p in raw.iterdir()} == SOURCES
     checked = 0
     for spec in FILES:
@@ -72,7 +92,7 @@ def test_every_month_delivers_every_file_unless_the_manifest_says_missing(defaul
     missing = set(manifest.loc[manifest["kind"] == "month_missing", "file"])
     months = pd.period_range(summary["months"][0], summary["months"][1], freq="M").strftime("%Y-%m")
     for spec in FILES:
-        for m in (months[:1] if spec.first_month_only else months):
+        for m in months[:1] if spec.first_month_only else months:
             rel = f"{spec.source}/{m}/{spec.name}"
             assert (home / "raw" / rel).exists() != (rel in missing), rel
 
@@ -87,7 +107,11 @@ def test_clean_ids_are_valid_with_county_birth_date_and_sex(default_region):
     clean = base.drop(index=spoiled - 1)
     ids = clean["公民身份号码"].to_numpy()
     assert idno.valid_vec(ids.astype("S18")).all()
-    assert set(np.unique([i[:4] for i in ids])) == {"3305"}  # 湖州市 counties
+    # born in 湖州市's counties, or moved in from elsewhere (their IDs keep their birthplace)
+    areas = {i[:6] for i in ids}
+    assert {a for a in areas if a.startswith("3305")} and areas <= {
+        a for a in areas if a.startswith("3305")
+    } | set(OTHER_PROVINCE_AREAS)
     assert (clean["出生日期"].str.slice(0, 8) == clean["公民身份号码"].str.slice(6, 14)).all()
     odd = clean["公民身份号码"].str.slice(16, 17).astype(int) % 2 == 1
     assert (odd == (clean["性别"] == "男")).all()
@@ -124,10 +148,13 @@ def test_truth_is_written_beside_raw_never_inside(default_region):
     home, summary = default_region
     raw, truth = home / "raw", home / "truth"
     assert not truth.resolve().is_relative_to(raw.resolve())
-    assert not any(p.name in {"summary.json", "defects_manifest.csv"} or "truth" in p.parts
-                   for p in raw.rglob("*"))
+    assert not any(
+        p.name in {"summary.json", "defects_manifest.csv"} or "truth" in p.parts for p in raw.rglob("*")
+    )
     frame = pd.read_parquet(truth / "household_month" / f"{summary['months'][0]}.parquet")
-    assert {"per_capita_income", "rigid_expenditure", "dibao_standard", "in_poverty", "applied"} <= set(frame.columns)
+    assert {"per_capita_income", "rigid_expenditure", "dibao_standard", "in_poverty", "applied"} <= set(
+        frame.columns
+    )
     probs = pd.read_parquet(truth / "fall_probability.parquet")
     assert probs["p_fall"].between(0, 1).all() and len(probs) > 0
 
@@ -143,9 +170,17 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(tmp_path):
 
 def test_a_factory_closure_raises_unemployment_registrations(tmp_path):
     def registrations(home: Path, scenarios: list) -> int:
-        settings = load_settings(home=home, simulation={
-            "households": 1500, "months": 3, "start": "2023-01", "burn_in_months": 1,
-            "mc_months": [], "scenarios": scenarios})
+        settings = load_settings(
+            home=home,
+            simulation={
+                "households": 1500,
+                "months": 3,
+                "start": "2023-01",
+                "burn_in_months": 1,
+                "mc_months": [],
+                "scenarios": scenarios,
+            },
+        )
         simulate(settings)
         f = pd.read_csv(home / "raw/employment/2023-02/就业失业登记.csv", dtype=str)
         return int((f["登记类型"] == "失业登记").sum())
@@ -153,3 +188,42 @@ def test_a_factory_closure_raises_unemployment_registrations(tmp_path):
     base = registrations(tmp_path / "base", [])
     shock = registrations(tmp_path / "shock", [{"kind": "factory_closure", "start": "2023-02", "share": 0.3}])
     assert shock > 3 * max(base, 1)
+
+
+def test_cli_json_summary_is_one_document_on_stdout(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LOWINC_HOME": str(tmp_path), "LOWINC_SIMULATION__MC_MONTHS": "[]"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "simulate",
+            "--households",
+            "400",
+            "--months",
+            "2",
+            "--start",
+            "2023-01",
+            "--county",
+            "330503",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    summary = json.loads(done.stdout)
+    assert summary["households_start"] == 400
+    assert summary["months"] == ["2023-01", "2023-02"]
+    codes = pd.read_csv(tmp_path / "raw/hukou/2023-01/户籍人口_全量.csv", encoding="gb18030", dtype=str)[
+        "区划代码"
+    ]
+    assert codes.str.startswith("330503").all()  # 南浔区 only
+    assert (tmp_path / "truth" / "summary.json").exists()

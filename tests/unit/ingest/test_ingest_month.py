@@ -25,9 +25,7 @@ OUTSIDER = make_id(area="110105", seq="077")  # not in the area's hukou
 
 
 def _deliver(paths) -> None:
-    write_csv(
-        paths.raw / "hukou" / MONTH / "户籍人口_全量.csv", HUKOU_HEADER, hukou_rows(), "gb18030"
-    )
+    write_csv(paths.raw / "hukou" / MONTH / "户籍人口_全量.csv", HUKOU_HEADER, hukou_rows(), "gb18030")
     rows = [
         medical_row("S1", HEAD),
         medical_row("S2", bad_check(HEAD)),  # wrong check digit
@@ -125,9 +123,7 @@ def test_a_file_in_the_wrong_encoding_stops_only_itself(paths, sources, runner):
     _deliver(paths)
     med = paths.raw / "medical" / MONTH / "医保结算明细.csv"
     med.write_bytes(med.read_bytes()[3:].decode("utf-8").encode("gb18030"))
-    report = run.ingest_month(
-        MONTH, paths, {k: sources[k] for k in ("hukou", "medical")}, KEY, runner
-    )
+    report = run.ingest_month(MONTH, paths, {k: sources[k] for k in ("hukou", "medical")}, KEY, runner)
     bad = _file(report, "医保结算明细.csv")
     assert bad.status == "rejected" and "appears to be GB18030" in bad.message
     assert _file(report, "户籍人口_全量.csv").accepted == 3

@@ -24,17 +24,13 @@ def test_a_utf8_file_declared_gb18030_is_rejected_not_turned_into_mojibake(tmp_p
     with pytest.raises(FileRejected) as exc:
         read_delivered(path, spec)
     message = str(exc.value)
-    assert (
-        "户籍人口_全量.csv" in message and "GB18030" in message and "appears to be UTF-8" in message
-    )
+    assert "户籍人口_全量.csv" in message and "GB18030" in message and "appears to be UTF-8" in message
     assert exc.value.kind == "wrong_encoding"
 
 
 def test_a_gb18030_file_declared_utf8_is_rejected(tmp_path, sources):
     spec = sources["medical"].files[0]
-    path = write_csv(
-        tmp_path / "医保结算明细.csv", MEDICAL_HEADER, [medical_row("S1", make_id())], "gb18030"
-    )
+    path = write_csv(tmp_path / "医保结算明细.csv", MEDICAL_HEADER, [medical_row("S1", make_id())], "gb18030")
     with pytest.raises(FileRejected, match="appears to be GB18030"):
         read_delivered(path, spec)
 
@@ -42,9 +38,7 @@ def test_a_gb18030_file_declared_utf8_is_rejected(tmp_path, sources):
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8"])
 def test_utf8_is_read_with_or_without_a_bom(tmp_path, sources, encoding):
     spec = sources["medical"].files[0]
-    path = write_csv(
-        tmp_path / "医保结算明细.csv", MEDICAL_HEADER, [medical_row("S1", make_id())], encoding
-    )
+    path = write_csv(tmp_path / "医保结算明细.csv", MEDICAL_HEADER, [medical_row("S1", make_id())], encoding)
     assert path.read_bytes().startswith(codecs.BOM_UTF8) == (encoding == "utf-8-sig")
     frame = read_delivered(path, spec).frame
     assert frame["settlement_id"].tolist() == ["S1"]  # the BOM is not part of the first header
@@ -53,8 +47,7 @@ def test_utf8_is_read_with_or_without_a_bom(tmp_path, sources, encoding):
 def test_renamed_columns_map_by_alias_and_added_columns_are_kept_aside(tmp_path, sources):
     spec = sources["medical"].files[0]
     header = [
-        h.replace("结算日期", "结算时间").replace("公民身份号码", "身份证号码")
-        for h in MEDICAL_HEADER
+        h.replace("结算日期", "结算时间").replace("公民身份号码", "身份证号码") for h in MEDICAL_HEADER
     ] + ["备注"]
     path = write_csv(
         tmp_path / "医保结算明细.csv",

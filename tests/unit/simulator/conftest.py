@@ -59,18 +59,14 @@ def _column(spec: FileSpec, name: str, rng: np.random.Generator, n: int, end: st
     if col.kind == "code":
         if name == "区划代码":
             return np.full(n, "330502001001", dtype=object)
-        return np.char.add(
-            f"{zlib.crc32(name.encode()) % 90 + 10}", np.arange(n).astype(str).astype("U10")
-        )
+        return np.char.add(f"{zlib.crc32(name.encode()) % 90 + 10}", np.arange(n).astype(str).astype("U10"))
     return np.array(["张三", "李小四", "欧阳娜娜"], dtype=object)[rng.integers(0, 3, n)]
 
 
 def make_frame(spec: FileSpec, n: int, month: str, seed: int = 0) -> pd.DataFrame:
     """A clean frame of ``spec`` with ``n`` rows and values known before ``month``."""
     rng = np.random.default_rng([seed, len(spec.key)])
-    frame = pd.DataFrame(
-        {c.name: _column(spec, c.name, rng, n, f"{month}-01") for c in spec.columns}
-    )
+    frame = pd.DataFrame({c.name: _column(spec, c.name, rng, n, f"{month}-01") for c in spec.columns})
     for col in spec.columns:
         if col.kind in ("id", "cert", "code", "text", "category"):
             frame[col.name] = frame[col.name].astype("str")
@@ -91,9 +87,7 @@ def make_frames() -> Callable[..., Frames]:
 
     def build(n: int, month: str, first: bool = False, seed: int = 0) -> Frames:
         return {
-            spec.key: make_frame(spec, n, month, seed)
-            for spec in FILES
-            if first or not spec.first_month_only
+            spec.key: make_frame(spec, n, month, seed) for spec in FILES if first or not spec.first_month_only
         }
 
     return build

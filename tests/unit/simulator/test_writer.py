@@ -103,9 +103,7 @@ def test_zero_row_frames_give_header_only_files(tmp_path, make_frames):
         path = tmp_path / spec.source / "2023-01" / spec.name
         if spec.format == "csv":
             text = path.read_bytes().decode(spec.encoding)
-            assert text.lstrip("\ufeff").splitlines() == [
-                ",".join(f'"{c}"' for c in spec.column_names)
-            ]
+            assert text.lstrip("\ufeff").splitlines() == [",".join(f'"{c}"' for c in spec.column_names)]
         elif spec.format == "parquet":
             table = pq.read_table(path)
             assert table.num_rows == 0 and table.column_names == spec.column_names
