@@ -57,6 +57,7 @@ DIAGNOSES = pd.DataFrame(
     ],
     columns=["code", "name", "cost_factor"],
 )
+SETTLEMENT_PREFIX = {"住院": "ZY", "门诊慢特病": "MT", "普通门诊": "MZ"}
 CHRONIC_DX = pd.DataFrame(
     [
         ("I10", "原发性高血压"),
@@ -634,9 +635,8 @@ def _settlements(
     serial = np.char.zfill(np.arange(len(who)).astype("U7"), 7)
     frame = pd.DataFrame(
         {
-            "结算流水号": np.char.add(
-                np.char.add(f"JS{month_label(t).replace('-', '')}{kind[0]}", serial), ""
-            ),
+            # unique: kind, month of admission or visit, serial within that month
+            "结算流水号": np.char.add(f"{SETTLEMENT_PREFIX[kind]}{month_label(t).replace('-', '')}", serial),
             "公民身份号码": p.id_no[who],
             "姓名": p.name[who],
             "险种类型": np.where(employee, "职工医保", "城乡居民医保"),
@@ -699,7 +699,6 @@ def _hospital(
     )
     p.employed[who[rng.random(len(who)) < 0.02]] = False  # a few lose work after a serious stay
     if rec is not None and pending is not None:
-        frame["结算流水号"] = frame["结算流水号"].str.replace("JS", "ZY", regex=False)
         pending.add(_month_of(settle_day), frame)
     return oop
 
@@ -728,9 +727,6 @@ def _chronic_outpatient(
         level = rng.choice([1, 2, 3], len(who), p=[0.5, 0.35, 0.15])
         oop, frame, _ = _settlements(world, who, kind, day, day, total, level, dx, dx_idx, ctx, t, rng, lo)
         oop_hh += np.bincount(p.hh[who], weights=oop, minlength=len(h))
-        frame["结算流水号"] = frame["结算流水号"].str.replace(
-            "JS", "MZ" if kind == "普通门诊" else "MT", regex=False
-        )
         frames.append(frame)
     if rec is not None and frames:
         rec.add("medical/医保结算明细.csv", pd.concat(frames, ignore_index=True))
