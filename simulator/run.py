@@ -12,15 +12,10 @@ import pandas as pd
 
 from lowinc.settings import Settings
 from simulator.contract import SPECS
-from simulator.dynamics import (
-    Context,
-    Pending,
-    Recorder,
-    advance,
-    disability_frame,
-    hukou_frame,
-)
+from simulator.demography import hukou_frame
+from simulator.dynamics import advance
 from simulator.geography import Region, select_region
+from simulator.health import disability_frame
 from simulator.population import build_world
 from simulator.state import (
     World,
@@ -28,6 +23,7 @@ from simulator.state import (
     month_label,
     month_start,
 )
+from simulator.timeline import Context, Pending, Recorder
 from simulator.truth import TruthLog, monte_carlo_fall
 from simulator.writer import ExtractWriter
 

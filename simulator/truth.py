@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulator.dynamics import Context, MonthResult, advance
+from simulator.dynamics import MonthResult, advance
 from simulator.state import DIBAO, EDGE, MONITOR, RIGID, TEKUN, World, month_label
+from simulator.timeline import Context
 
 
 def _pad(a: np.ndarray, n: int, fill: object = False) -> np.ndarray:
