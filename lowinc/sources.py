@@ -33,8 +33,12 @@ CONTRACT_DATE_FORMATS = (
     "%Y%m%d",
     "%Y-%m-%d",
     "%Y/%m/%d",
+    "%Y年%m月%d日",
+    "%Y.%m.%d",
     "%Y-%m-%d %H:%M:%S",
     "%Y/%m/%d %H:%M:%S",
+    "%Y%m%d%H%M%S",
+    "%Y-%m-%dT%H:%M:%S",
 )
 SNAPSHOT_DATES = ("month_start", "month_end")
 

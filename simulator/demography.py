@@ -122,13 +122,13 @@ def demographic_events(
         male = rng.random(len(born)) < 0.52
         birth = days_in(t, rng, len(born))
         ids, world.id_pool = draw_ids(rng, ctx.county_code[h.village[hh_idx]], birth, male, world.id_pool)
-        head_surname = np.array([s[:1] for s in p.name[born]])  # mothers keep their surname
+        head_surname = p.name[born].astype("U1")  # mothers keep their surname (first character)
         father = np.zeros(len(h), np.int64) - 1
         fathers = np.flatnonzero(live & p.male & np.isin(p.rel, [HEAD, SPOUSE]))
         father[p.hh[fathers]] = fathers
         fam = np.where(
             father[hh_idx] >= 0,
-            np.array([s[:1] for s in p.name[np.maximum(father[hh_idx], 0)]]),
+            p.name[np.maximum(father[hh_idx], 0)].astype("U1"),
             head_surname,
         )
         babies = _new_people(
