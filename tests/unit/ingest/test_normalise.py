@@ -84,3 +84,24 @@ def test_categories_map_to_codes_and_unknown_values_are_kept_for_the_set_check(s
     frame = normalise_frame(spec, raw).frame
     assert frame["sex"].iloc[0] == "外星" and frame["relation"].iloc[0] == "head"
     assert frame["row_id"].iloc[0] == 1
+
+
+def test_every_date_format_a_department_falls_back_to_is_read():
+    raw = pd.Series(
+        [
+            "2023年01月05日",
+            "2023.01.05",
+            "20230105",
+            "2023-01-05 08:30:00",
+            "20230105083000",
+            "2023-01-05T08:30:00",
+            "2023/01/05 08:30:00",
+            "2023.02.30",
+        ],
+        dtype="str",
+    )
+    parsed, unparsed, other = parse_dates(raw, ("%Y-%m-%d",))
+    assert (parsed.dropna().dt.normalize() == pd.Timestamp("2023-01-05")).all()
+    assert parsed.iloc[4] == pd.Timestamp("2023-01-05 08:30:00")
+    assert other.tolist()[:7] == [True] * 7
+    assert unparsed.dropna().tolist() == ["2023.02.30"]

@@ -69,3 +69,17 @@ def test_the_suite_names_each_failing_row(sources, runner):
         (2, "unknown_category"),
         (2, "money_negative"),
     }
+
+
+def test_configs_accept_every_alias_the_departments_use(sources):
+    from simulator.contract import COLUMN_ALIASES
+
+    headers = set()
+    for src in sources.values():
+        for spec in src.files:
+            for col in spec.columns:
+                if col.header in COLUMN_ALIASES:
+                    headers.add(col.header)
+                    missing = set(COLUMN_ALIASES[col.header]) - set(col.aliases)
+                    assert not missing, (spec.table, col.header, missing)
+    assert headers == set(COLUMN_ALIASES)
