@@ -84,6 +84,10 @@ _FULL_WIDTH = str.maketrans(
     {**{chr(0xFF10 + i): str(i) for i in range(10)}, "Ｘ": "X", "ｘ": "x", "\u3000": " "}
 )
 _ID_SHAPE = r"\d{17}[\dX]"
+# Python's Unicode ``\s`` spelt out as the characters themselves: pandas hands a pattern
+# with ``\s`` (or a ``\u`` escape) to Python's ``re`` value by value, this one to Arrow's RE2.
+WHITESPACE_CHARS = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+WHITESPACE = f"[{WHITESPACE_CHARS}]"
 
 
 def normalise_ids(values: pd.Series, suffix_digits: int = 0) -> pd.DataFrame:
@@ -102,8 +106,8 @@ def normalise_ids(values: pd.Series, suffix_digits: int = 0) -> pd.DataFrame:
     full_width = non_ascii & s.str.contains("[\uff10-\uff19\uff38\uff58\u3000]", regex=True)
     if non_ascii.any():  # rare: translate only those rows
         s = s.where(~non_ascii, s[non_ascii].str.translate(_FULL_WIDTH))
-    spaces = s.str.contains(r"\s", regex=True)
-    s = s.str.replace(r"\s+", "", regex=True)
+    spaces = s.str.contains(WHITESPACE, regex=True)
+    s = s.str.replace(f"{WHITESPACE}+", "", regex=True)
     lower_x = s.str.contains("x", regex=False)
     s = s.str.upper()
     suffix = pd.Series(pd.NA, index=s.index, dtype="str")

@@ -8,10 +8,11 @@ pseudonym cannot be reversed or recomputed from an ID number.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +20,9 @@ import pandas as pd
 KEY_ENV = "LOWINC_PSEUDONYM_KEY"
 KEY_FILE = "pseudonym.key"
 DIGEST_HEX_CHARS = 32  # 128 bits of the HMAC-SHA256 digest: no collisions at any real scale
+_BLOCK = 64  # SHA-256 block size
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
 
 
 def load_key(secure_dir: Path, environ: Mapping[str, str] | None = None) -> bytes:
@@ -45,9 +49,28 @@ def pseudonym(value: str, key: bytes, namespace: str = "") -> str:
 def pseudonymise(values: pd.Series, key: bytes, namespace: str = "") -> pd.Series:
     """Keyed hashes of a column, computed once per distinct value; missing stays missing."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    hashed = pd.array([pseudonym(str(v), key, namespace) for v in uniques], dtype="str")
-    out = pd.Series(pd.NA, index=values.index, dtype="str")
-    present = codes >= 0
-    if present.any():
-        out[present] = hashed.take(codes[present])
-    return out
+    digest = _hmac_sha256_hex(key)
+    prefix = f"{namespace}:" if namespace else ""
+    hashed = pd.array([digest(f"{prefix}{v}".encode()) for v in uniques.tolist()], dtype="str")
+    return pd.Series(hashed.take(codes, allow_fill=True), index=values.index, dtype="str")
+
+
+def _hmac_sha256_hex(key: bytes) -> Callable[[bytes], str]:
+    """HMAC-SHA256 (RFC 2104) of one message, truncated as :func:`pseudonym` does, with the
+    key's inner and outer padded blocks hashed once: each message then costs two copies
+    of a SHA-256 state instead of a fresh HMAC set-up (about twice as fast per value)."""
+    if len(key) > _BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_BLOCK, b"\0")
+    inner = hashlib.sha256(key.translate(_IPAD)).copy
+    outer = hashlib.sha256(key.translate(_OPAD)).copy
+    n = DIGEST_HEX_CHARS
+
+    def digest(message: bytes) -> str:
+        i = inner()
+        i.update(message)
+        o = outer()
+        o.update(i.digest())
+        return o.hexdigest()[:n]
+
+    return digest

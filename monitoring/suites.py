@@ -11,6 +11,7 @@ column, so every failing row is named.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -207,16 +208,42 @@ class SuiteRunner:
     def run(self, spec: FileSpec, frame: pd.DataFrame, latest_date: pd.Timestamp) -> pd.DataFrame:
         """Validate a normalised frame; one row per (failing row, expectation)."""
         with self._lock:
+            from great_expectations.validator.v1_validator import Validator
+
             vd = self.definition(spec)
-            result = vd.run(
-                batch_parameters={"dataframe": frame},
-                expectation_parameters={LATEST_DATE: latest_date},
+            # What ValidationDefinition.run does, less storing each result (with every failing
+            # row id) in the context's results store: nothing reads it back, and over many files
+            # serialising it costs time and keeps memory growing.
+            validator = Validator(
+                batch_definition=vd.batch_definition,
+                batch_parameters={"dataframe": gx_frame(frame)},
                 result_format={
                     "result_format": "COMPLETE",
                     "unexpected_index_column_names": [ROW_ID],
+                    # the failing row ids are all we read; the pandas query string would
+                    # filter the whole frame once more per expectation
+                    "return_unexpected_index_query": False,
                 },
             )
+            result = validator.validate_expectation_suite(vd.suite, {LATEST_DATE: latest_date})
         return failures_from_result(result)
+
+
+def gx_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as GX's pandas engine compares it vectorised: it checks ranges with one
+    array comparison only on float/int and nanosecond datetime columns, and calls a Python
+    function per value on anything else (microsecond datetimes, nullable Int64). Same
+    values, same missing values; a date outside the nanosecond range stays as it is."""
+    out = {}
+    for name, col in frame.items():
+        dtype = col.dtype
+        if pd.api.types.is_datetime64_dtype(dtype) and dtype != "datetime64[ns]":
+            with contextlib.suppress(OverflowError, ValueError):  # OutOfBoundsDatetime
+                col = col.astype("datetime64[ns]")
+        elif isinstance(dtype, pd.Int64Dtype) and (col.dropna().abs() < 2**53).all():
+            col = col.astype("float64")
+        out[name] = col
+    return pd.DataFrame(out, index=frame.index)
 
 
 def failures_from_result(result: Any) -> pd.DataFrame:

@@ -5,6 +5,7 @@ Pure functions over canonical frames (pseudonymised keys only).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 HOUSEHOLD_COLUMNS = ["person_key", "household_key", "division_code", "relation"]
@@ -30,13 +31,28 @@ def households_as_of(base: pd.DataFrame, changes: pd.DataFrame, as_of: pd.Timest
     return last.loc[present, HOUSEHOLD_COLUMNS].sort_values("person_key").reset_index(drop=True)
 
 
+def _lookup(registered: pd.Index) -> pd.Index:
+    """The register as a unique string Index; as given when it already is one, so the hash
+    table pandas builds on first lookup (and keeps on the Index) serves every later call."""
+    if registered.dtype != "str":
+        registered = registered.astype("str")
+    return registered if registered.is_unique else registered.unique()
+
+
+def _registered(series: pd.Series, registered: pd.Index) -> np.ndarray:
+    """``series.isin(registered)`` by probing the register's cached hash table (pandas'
+    string ``isin`` turns every value of the register into a Python scalar on each call)."""
+    return registered.get_indexer(series.astype("str")) >= 0
+
+
 def unlinked_rows(frame: pd.DataFrame, key_columns: list[str], registered: pd.Index) -> pd.DataFrame:
     """Rows whose person keys are not in the register, counted per key column and person."""
     parts = []
+    lookup = _lookup(registered)
     for col in key_columns:
         if col not in frame.columns:
             continue
-        miss = frame[frame[col].notna() & ~frame[col].isin(registered)]
+        miss = frame[frame[col].notna().to_numpy() & ~_registered(frame[col], lookup)]
         if miss.empty:
             continue
         parts.append(
@@ -62,7 +78,8 @@ def unlinked_rows(frame: pd.DataFrame, key_columns: list[str], registered: pd.In
 def unlinked_row_mask(frame: pd.DataFrame, key_columns: list[str], registered: pd.Index) -> pd.Series:
     """True for a row with any person key outside the register."""
     mask = pd.Series(False, index=frame.index)
+    lookup = _lookup(registered)
     for col in key_columns:
         if col in frame.columns:
-            mask |= frame[col].notna() & ~frame[col].isin(registered)
+            mask |= frame[col].notna().to_numpy() & ~_registered(frame[col], lookup)
     return mask

@@ -20,7 +20,7 @@ from lowinc.sources import CONTRACT_DATE_FORMATS, ColumnSpec, FileSpec
 ROW_ID = "row_id"  # 1-based data row number within the delivered file
 EXCEL_FORMAT = "excel"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-_MONEY_JUNK = r"[,，元¥￥\s]"
+_MONEY_JUNK = f"[,，元¥￥{idno.WHITESPACE_CHARS}]"  # no \s: see idno.WHITESPACE
 
 
 @dataclass

@@ -1,0 +1,118 @@
+"""Benchmark: ingest every simulated month and, in the same run, a bare pyarrow read.
+
+    .venv/bin/python -m benchmarks.simulate --households 1000000 --months 36 --home DIR
+    .venv/bin/python -m benchmarks.ingest --home DIR
+
+The ingest makes the same calls as ``lowinc ingest --all`` (run.ingest_source per source
+and month, then run.finish_month). The bare read is what pyarrow alone (openpyxl for
+Excel) takes to read the same delivered files: pyarrow.csv in each file's declared
+encoding, pyarrow.parquet, openpyxl in read-only mode. It runs first, so the ingest finds
+the files in the page cache too. Peak memory is the maximum resident set size of this
+process (getrusage). The ingest wall time includes importing Great Expectations and
+making its context (printed apart: it is paid once per process, and is slow where no
+bytecode cache is written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import resource
+import sys
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from lowinc.pseudonym import load_key
+from lowinc.settings import load_settings
+from lowinc.sources import FileSpec, SourceSpec
+from monitoring.suites import default_runner
+from pipelines.ingest import run, store
+
+ARROW_ENCODING = {"utf-8": "utf8", "utf-8-sig": "utf8", "gb18030": "gb18030"}
+
+
+def bare_read(path: Path, spec: FileSpec) -> int:
+    """Read one delivered file with pyarrow (openpyxl for xlsx); its data rows."""
+    if spec.format == "parquet":
+        return pq.read_table(path).num_rows
+    if spec.format == "csv":
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                encoding=ARROW_ENCODING[spec.encoding], skip_rows=spec.header_row - 1
+            ),
+            parse_options=pacsv.ParseOptions(delimiter=spec.delimiter),
+        )
+        return table.num_rows
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = wb[spec.sheet] if spec.sheet and spec.sheet in wb.sheetnames else wb.worksheets[0]
+        rows = sum(1 for _ in ws.iter_rows(values_only=True))
+    finally:
+        wb.close()
+    return max(rows - spec.header_row, 0)
+
+
+def bare_read_all(sources: dict[str, SourceSpec], months: list[str], raw: Path) -> tuple[float, int, int]:
+    """(seconds, files read, rows) for every delivered file of every month."""
+    started = time.perf_counter()
+    files = rows = 0
+    for month in months:
+        for src in sources.values():
+            for spec in src.files:
+                for path in run.delivered_files(raw / src.source / month, spec):
+                    # a file in the wrong encoding may fail: the time spent still counts
+                    with contextlib.suppress(pa.ArrowInvalid, UnicodeDecodeError, ValueError):
+                        rows += bare_read(path, spec)
+                    files += 1
+    return time.perf_counter() - started, files, rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--home", required=True, help="project home with a simulated raw/ folder")
+    args = parser.parse_args()
+    settings = load_settings(home=args.home)
+    paths = store.IngestPaths(settings.home)
+    sources = run.sources_from(settings.ingest.sources_dir)
+    months = run.delivered_months(paths.raw)
+    if not months:
+        sys.exit(f"no deliveries under {paths.raw}: run benchmarks.simulate --home {args.home} first")
+    key = load_key(paths.secure)
+
+    bare, n_files, bare_rows = bare_read_all(sources, months, paths.raw)
+
+    started = time.perf_counter()
+    default_runner()._get_context()  # the one-off GX import and context, timed on its own too
+    setup = time.perf_counter() - started
+    reports = []
+    for m in months:
+        file_reports = []
+        for src in sources.values():
+            file_reports.extend(
+                run.ingest_source(src, m, paths, key, fallback_dates=settings.ingest.fallback_dates)
+            )
+        reports.append(run.finish_month(sources, m, paths, file_reports))
+        print(f"  {m} {time.perf_counter() - started:.1f}s", file=sys.stderr, flush=True)
+    wall = time.perf_counter() - started
+
+    rows_in = sum(f.rows_in for r in reports for f in r.files)
+    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    command = " ".join(["python -m benchmarks.ingest", *sys.argv[1:]])
+    print(f"command: {command}")
+    print(f"months: {len(months)}  files: {n_files}  rows in: {rows_in:,} (bare read rows: {bare_rows:,})")
+    print(f"ingest wall time: {wall:.1f} s (of which one-off GX import and context: {setup:.1f} s)")
+    print(f"bare pyarrow read: {bare:.1f} s")
+    print(f"ratio ingest / bare read: {wall / bare:.1f}x")
+    print(f"rows/second: {rows_in / wall:,.0f}")
+    print(f"peak memory (RSS): {peak_gib:.2f} GiB")
+
+
+if __name__ == "__main__":
+    main()
