@@ -29,7 +29,8 @@ lint: setup
 	$(VENV)/bin/ruff format .
 
 bench: setup  ## large-scale benchmarks: wall time and peak memory
-	$(PY) -m benchmarks.simulate
+	$(PY) -m benchmarks.simulate --households 1000000 --months 36 --home .home/bench
+	$(PY) -m benchmarks.ingest --home .home/bench
 
 clean:
 	rm -rf .home

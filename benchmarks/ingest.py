@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import resource
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from benchmarks import command_line, peak_rss_gib
 from lowinc.pseudonym import load_key
 from lowinc.settings import load_settings
 from lowinc.sources import FileSpec, SourceSpec
@@ -103,8 +103,8 @@ def main() -> None:
     wall = time.perf_counter() - started
 
     rows_in = sum(f.rows_in for r in reports for f in r.files)
-    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    command = " ".join(["python -m benchmarks.ingest", *sys.argv[1:]])
+    peak_gib = peak_rss_gib()
+    command = command_line("benchmarks.ingest")
     print(f"command: {command}")
     print(f"months: {len(months)}  files: {n_files}  rows in: {rows_in:,} (bare read rows: {bare_rows:,})")
     print(f"ingest wall time: {wall:.1f} s (of which one-off GX import and context: {setup:.1f} s)")

@@ -9,11 +9,11 @@ includes everything the simulation and the writers hold at once.
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import tempfile
 import time
 
+from benchmarks import command_line, peak_rss_gib
 from lowinc.settings import load_settings
 from simulator.run import simulate
 
@@ -36,8 +36,8 @@ def main() -> None:
 
     summary = simulate(settings, progress=tick)
     wall = time.perf_counter() - started
-    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    command = " ".join(["python -m benchmarks.simulate", *sys.argv[1:]])
+    peak_gib = peak_rss_gib()
+    command = command_line("benchmarks.simulate")
     print(f"command: {command}")
     print(f"households: {args.households:,}  months: {args.months}  people at end: {summary['people_end']:,}")
     print(f"files: {summary['files_written']}  defects injected: {summary['defects_injected']:,}")
