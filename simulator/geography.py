@@ -46,15 +46,10 @@ def select_region(city: str | None, county: str | None = None, province: bool = 
         chosen, name = div, str(div["province_name"].iloc[0])
     elif county:
         chosen = div[(div["county_code"] == county) | (div["county_name"] == county)]
-        if city:
-            chosen = chosen[chosen["city_name"] == city] if (chosen["city_name"] == city).any() else chosen
-        name = (
-            county
-            if not chosen.empty and county in set(chosen["county_name"])
-            else str(chosen["county_name"].iloc[0])
-            if not chosen.empty
-            else county
-        )
+        in_city = chosen[chosen["city_name"] == city]
+        # the configured city is a default: a county of another city is taken as named
+        chosen = in_city if not in_city.empty else chosen
+        name = str(chosen["county_name"].iloc[0]) if not chosen.empty else county
     else:
         chosen, name = div[div["city_name"] == city], str(city)
     if chosen.empty:
