@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,14 +20,12 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from features.config import FeaturesConfig
+from lowinc.section import Section
+from models.config import ModelConfig
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG_DIR = REPO_ROOT / "configs"
-
-
-class Section(BaseModel):
-    """Base for every configuration section: typed, frozen, unknown keys rejected."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class DefectRates(Section):
@@ -198,6 +196,8 @@ class Settings(BaseSettings):
     simulation: SimulationConfig = SimulationConfig()
     thresholds: ThresholdsConfig = ThresholdsConfig()
     ingest: IngestConfig = IngestConfig()
+    features: FeaturesConfig = FeaturesConfig()
+    model: ModelConfig = ModelConfig()
 
     @classmethod
     def settings_customise_sources(
