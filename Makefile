@@ -14,7 +14,8 @@ $(UV):
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 setup: $(UV)  ## create .venv from the committed uv.lock
-	$(UV) sync --frozen --quiet
+	@# --compile-bytecode: .pyc up front, so imports stay fast where PYTHONDONTWRITEBYTECODE is set
+	$(UV) sync --frozen --quiet --compile-bytecode
 
 demo: setup  ## the main job on the embedded default region
 	$(LOWINC) up

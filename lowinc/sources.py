@@ -104,6 +104,9 @@ class FileSpec(_Model):
     # last day for snapshots (a base register, an end-of-month roster)
     event_date: str
     unique_key: tuple[str, ...] = ()  # a repeated key is a duplicate, kept once
+    # the key is unique across deliveries (a settlement id re-sent in a later month is a
+    # duplicate), not only within one month (a monthly roster repeats its keys every month)
+    unique_across_months: bool = False
     columns: tuple[ColumnSpec, ...]
     sum_rules: tuple[SumRule, ...] = ()
 
@@ -125,6 +128,10 @@ class FileSpec(_Model):
         if missing := wanted - known:
             raise ValueError(f"{self.table}: unknown columns {sorted(missing)}")
         return self
+
+    def canonical_name(self, name: str) -> str:
+        """The column's name in the canonical table (its key when it is pseudonymised)."""
+        return self.column(name).key or name
 
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)

@@ -24,11 +24,14 @@ def ingest_command(
     settings = load_settings()
     paths = store.IngestPaths(settings.home)
     sources = run.sources_from(settings.ingest.sources_dir)
-    months = run.delivered_months(paths.raw) if all_months else [month] if month else []
-    if not months:
+    requested = run.delivered_months(paths.raw) if all_months else [month] if month else []
+    if not requested:
         raise typer.BadParameter("give --month YYYY-MM or --all (and deliveries under raw/)")
+    months = run.months_to_ingest(requested, paths)
     key = load_key(paths.secure)
     err = Console(stderr=True)
+    if again := sorted(set(months) - set(requested)):
+        err.print(f"Also re-ingesting {', '.join(again)}: later months depend on {min(requested)}.")
     reports = []
     with Progress(console=err, transient=True, disable=as_json) as progress:
         bar = progress.add_task("ingest", total=len(months) * len(sources))

@@ -43,9 +43,10 @@ def ingest_flow(month: str | None = None, all_months: bool = False) -> list[dict
     home = settings.home
     paths = store.IngestPaths(home)
     sources = run.sources_from(settings.ingest.sources_dir)
-    months = run.delivered_months(paths.raw) if all_months else [month] if month else []
-    if not months:
+    requested = run.delivered_months(paths.raw) if all_months else [month] if month else []
+    if not requested:
         raise ValueError("give a month (YYYY-MM) or all_months=True")
+    months = run.months_to_ingest(requested, paths)
     out = []
     for m in months:
         reports: list[FileReport] = []

@@ -43,6 +43,22 @@ def delivered_files(month_dir: Path, spec: FileSpec) -> list[Path]:
     return sorted(found, key=lambda p: (len(p.name), p.name))
 
 
+def ingested_months(paths: store.IngestPaths) -> list[str]:
+    """Months with an ingest report."""
+    found = paths.reports.glob("*.json") if paths.reports.exists() else []
+    return sorted(p.stem for p in found if MONTH.match(p.stem))
+
+
+def months_to_ingest(requested: list[str], paths: store.IngestPaths) -> list[str]:
+    """The requested months and every later month already ingested, in order: a later
+    month's cross-month duplicates and linking depend on the earlier ones, so ingesting
+    months out of order ends in the same state as ingesting them in order."""
+    if not requested:
+        return []
+    first = min(requested)
+    return sorted(set(requested) | {m for m in ingested_months(paths) if m > first})
+
+
 def latest_date(month: str) -> pd.Timestamp:
     """The last moment of a delivery month: nothing in it may be dated later."""
     return pd.Timestamp(f"{month}-01") + pd.offsets.MonthEnd(0) + pd.Timedelta("1D") - pd.Timedelta("1us")
@@ -60,6 +76,36 @@ def _extras_long(extras: pd.DataFrame, file: str) -> pd.DataFrame:
             "value": long["value"],
         }
     )
+
+
+def key_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One hash per row of the key columns (the same for a frame in memory and read back)."""
+    return pd.util.hash_pandas_object(frame[columns].astype("str"), index=False).to_numpy()
+
+
+def earlier_keys(spec: FileSpec, month: str, paths: store.IngestPaths) -> np.ndarray:
+    """Hashes of the unique keys accepted in earlier delivery months (sorted)."""
+    if not (spec.unique_key and spec.unique_across_months):
+        return np.array([], dtype=np.uint64)
+    columns = [spec.canonical_name(c) for c in spec.unique_key]
+    earlier = [m for m in store.months_of(paths.canonical, spec.table) if m < month]
+    frame = store.read_partitions(paths.canonical, spec.table, earlier, columns)
+    return np.sort(key_hashes(frame, columns)) if len(frame) else np.array([], dtype=np.uint64)
+
+
+def drop_earlier_keys(
+    spec: FileSpec, canon: pd.DataFrame, earlier: np.ndarray, rep: FileReport
+) -> pd.DataFrame:
+    """Rows repeating a key of an earlier month are duplicates: counted, kept once (there)."""
+    if not len(earlier) or canon.empty:
+        return canon
+    columns = [spec.canonical_name(c) for c in spec.unique_key]
+    repeat = np.isin(key_hashes(canon, columns), earlier, assume_unique=False)
+    if n := int(repeat.sum()):
+        rep.accepted -= n
+        rep.duplicates += n
+        rep.notes.append(f"{n} rows repeat a {'+'.join(spec.unique_key)} delivered in an earlier month")
+    return canon[~repeat].reset_index(drop=True)
 
 
 def ingest_table(
@@ -90,6 +136,7 @@ def ingest_table(
             )
         ]
     reports: list[FileReport] = []
+    earlier = earlier_keys(spec, month, paths)
     seen_hashes = np.array([], dtype=np.uint64)
     seen_keys: pd.DataFrame | None = None
     canon, idents, quarantine, extras = [], [], [], []
@@ -126,6 +173,8 @@ def ingest_table(
             str(k): int(v) for k, v in failures["kind"].value_counts().sort_index().items()
         }
         rep.repaired = norm.repaired
+        c, i = canonical_frame(spec, accepted, key, month, path.name)
+        c = drop_earlier_keys(spec, c, earlier, rep)
         rep.check()
         reports.append(rep)
         quarantine.append(
@@ -141,7 +190,6 @@ def ingest_table(
             )
         )
         extras.append(_extras_long(result.extras, path.name))
-        c, i = canonical_frame(spec, accepted, key, month, path.name)
         canon.append(c)
         idents.append(i)
     if canon:

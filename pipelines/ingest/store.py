@@ -67,15 +67,18 @@ def write_partition(frame: pd.DataFrame, base: Path, table: str, month: str) -> 
     return path
 
 
-def read_partitions(base: Path, table: str, months: list[str] | None = None) -> pd.DataFrame:
-    """Partitions of a table (all, or the given months) with ``known_month`` restored."""
+def read_partitions(
+    base: Path, table: str, months: list[str] | None = None, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """Partitions of a table (all, or the given months; all columns or the given ones) with
+    ``known_month`` restored."""
     parts = []
     root = base / table
     for folder in sorted(root.glob("known_month=*")) if root.exists() else []:
         month = folder.name.split("=", 1)[1]
         if months is not None and month not in months:
             continue
-        frame = pq.read_table(folder / PART).to_pandas()
+        frame = pq.read_table(folder / PART, columns=columns).to_pandas()
         frame.insert(0, "known_month", month)
         parts.append(frame)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

@@ -66,3 +66,38 @@ def test_cli_ingest_json_prints_one_record_per_file(tmp_path, monkeypatch):
     med = next(r for r in records if r["file"] == "医保结算明细.csv")
     assert med["rows_in"] == med["accepted"] + med["quarantined"] + med["duplicates"] == 2
     assert med["quarantined_by_reason"] == {"money_negative": 1, "sum_mismatch": 1}
+
+
+def test_prefect_logs_and_artifacts_carry_no_plaintext_id_or_name(harness, tmp_path, monkeypatch):
+    import re
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, FlowRunFilter, TaskRunFilter
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    from pipelines.ingest.flow import ingest_flow
+
+    monkeypatch.setenv("LOWINC_HOME", str(tmp_path))
+    monkeypatch.setenv("LOWINC_PSEUDONYM_KEY", "integration-key")
+    _deliver(tmp_path)
+    from prefect.logging.handlers import APILogHandler
+
+    ingest_flow(month=MONTH)
+    APILogHandler().flush()  # logs are sent in batches
+    with get_client(sync_client=True) as client:
+        logs = [log.message for log in client.read_logs(limit=200, offset=0)]
+        artifacts = [
+            str(a.data)
+            for a in client.read_artifacts(
+                artifact_filter=ArtifactFilter(),
+                flow_run_filter=FlowRunFilter(),
+                task_run_filter=TaskRunFilter(),
+                sort=ArtifactSort.CREATED_DESC,
+                limit=200,
+                offset=0,
+            )
+        ]
+    assert logs and any(f"ingest-report-{MONTH}" in a or "医保结算明细.csv" in a for a in artifacts)
+    text = "\n".join(logs + artifacts)
+    assert not re.search(r"\d{17}[\dXx]|\d{15}", text)
+    assert "张三" not in text and make_id(seq="011") not in text

@@ -133,3 +133,52 @@ def test_a_file_in_the_wrong_encoding_stops_only_itself(paths, sources, runner):
 def test_a_missing_file_is_reported(paths, sources, runner):
     report = run.ingest_month(MONTH, paths, {"medical": sources["medical"]}, KEY, runner)
     assert [(f.status, f.table) for f in report.files] == [("missing", "medical_settlements")]
+
+
+def _deliver_april(paths) -> None:
+    rows = [medical_row("S1", HEAD), medical_row("S7", HEAD)]  # S1 was delivered in March
+    write_csv(paths.raw / "medical" / "2023-04" / "医保结算明细.csv", MEDICAL_HEADER, rows, "utf-8-sig")
+
+
+def _ingest(paths, sources, runner, requested: str) -> None:
+    chosen = {k: sources[k] for k in ("hukou", "medical")}
+    for month in run.months_to_ingest([requested], paths):
+        run.ingest_month(month, paths, chosen, KEY, runner)
+
+
+def test_a_settlement_id_delivered_in_an_earlier_month_is_a_duplicate(paths, sources, runner):
+    _deliver(paths)
+    _deliver_april(paths)
+    for month in ("2023-03", "2023-04"):
+        _ingest(paths, sources, runner, month)
+    april = _file(run.read_report(paths, "2023-04"), "医保结算明细.csv")
+    assert (april.rows_in, april.accepted, april.duplicates) == (2, 1, 1)
+    assert any("earlier month" in note for note in april.notes)
+    med = store.read_partitions(paths.canonical, "medical_settlements", ["2023-04"])
+    assert med["settlement_id"].tolist() == ["S7"]
+
+
+def test_months_ingested_out_of_order_or_twice_end_as_in_order(tmp_path, sources, runner):
+    in_order, shuffled = (store.IngestPaths(tmp_path / name) for name in ("a", "b"))
+    for paths in (in_order, shuffled):
+        _deliver(paths)
+        _deliver_april(paths)
+    for month in ("2023-03", "2023-04"):
+        _ingest(in_order, sources, runner, month)
+    assert run.months_to_ingest(["2023-04"], shuffled) == ["2023-04"]
+    _ingest(shuffled, sources, runner, "2023-04")  # April first: S1 is new to it
+    assert store.read_partitions(shuffled.canonical, "medical_settlements")["settlement_id"].tolist() == [
+        "S1",
+        "S7",
+    ]
+    assert run.months_to_ingest(["2023-03"], shuffled) == ["2023-03", "2023-04"]
+    _ingest(shuffled, sources, runner, "2023-03")  # March, then April again
+    _ingest(shuffled, sources, runner, "2023-03")  # and twice
+    for sub in ("canonical", "quarantine", "reports"):
+        assert _digests(in_order.home / sub) == _digests(shuffled.home / sub)
+
+
+def _digests(root) -> dict:
+    return {
+        p.relative_to(root): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*.*"))
+    }
