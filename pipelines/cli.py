@@ -15,8 +15,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lowinc.runtime import prepare_environment
 from lowinc.settings import Settings, load_settings
+from pipelines.features.cli import register as register_features
 from pipelines.ingest.cli import register as register_ingest
+from pipelines.train.cli import register as register_train
 
 app = typer.Typer(
     add_completion=False,
@@ -24,6 +27,8 @@ app = typer.Typer(
     help="lowinc: low-income population dynamic monitoring and early warning.",
 )
 register_ingest(app)
+register_features(app)
+register_train(app)
 err = Console(stderr=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="print a machine-readable summary on stdout")]
@@ -114,19 +119,41 @@ def simulate(
         print_simulation(summary)
 
 
+def print_loop(result: dict[str, Any]) -> None:
+    out = Console()
+    ing = result["ingest"]
+    out.print(
+        f"[bold]Ingested[/bold] {ing['months']} months: {ing['rows_in']:,} rows in, "
+        f"{ing['accepted']:,} accepted, {ing['quarantined']:,} quarantined, "
+        f"{ing['duplicates']:,} duplicates, {ing['unlinked']:,} rows of people outside the hukou; "
+        f"{ing['rejected_files']} files rejected, {ing['missing_files']} missing"
+    )
+
+
 @app.command()
 def up(as_json: JsonFlag = False) -> None:
-    """The main job on the embedded default: simulate the configured region and summarise it.
-
-    Later stages (ingest, features, training, scoring, delivery) join this command as they land.
-    """
+    """The main job on the embedded default: simulate the configured region, then run the
+    monthly loop (a Prefect flow) over every delivered month."""
     settings = load_settings()
+    prepare_environment(settings)
     summary = run_simulation(settings, quiet=as_json)
+    if not as_json:
+        print_simulation(summary)
+        err.print("Running the monthly loop (Prefect flow lowinc-loop) ...")
+    from pipelines.loop import loop_flow
+
+    started = time.perf_counter()
+    result = loop_flow()
+    result["seconds"] = round(time.perf_counter() - started, 1)
     if as_json:
-        typer.echo(json.dumps({"simulate": summary}, ensure_ascii=False))
+        typer.echo(json.dumps({"simulate": summary} | result, ensure_ascii=False))
         return
-    print_simulation(summary)
-    Console().print(f"\nNext: [bold]lowinc ingest --all[/bold] reads the extracts under {settings.raw_dir}.")
+    print_loop(result)
+    home = settings.home
+    Console().print(
+        f"\nIngest reports: {home / 'reports' / 'ingest'}\n"
+        f"Prefect UI: PREFECT_HOME={home / 'prefect'} .venv/bin/prefect server start --host 127.0.0.1"
+    )
 
 
 @app.command()

@@ -24,11 +24,15 @@ def households_as_of(base: pd.DataFrame, changes: pd.DataFrame, as_of: pd.Timest
     events = pd.concat([x for x in (b, c) if x is not None], ignore_index=True)
     if events.empty:
         return pd.DataFrame({c: pd.Series(dtype="str") for c in HOUSEHOLD_COLUMNS})
-    events = events[events["event_date"] <= as_of]
-    events = events.sort_values(["person_key", "event_date", "_order"], kind="stable")
-    last = events.drop_duplicates("person_key", keep="last")
+    events = events[(events["event_date"] <= as_of).to_numpy()]
+    # each person's last event (by date, the base before a change on the same day): sort
+    # integer codes rather than the string keys; the output keeps first-appearance order
+    codes = pd.factorize(events["person_key"])[0]
+    order = np.lexsort((events["_order"].to_numpy(), events["event_date"].to_numpy(), codes))
+    ends = np.r_[codes[order][1:] != codes[order][:-1], True]
+    last = events.iloc[np.sort(order[ends])]
     present = ~last["status"].isin(GONE_STATUS) & ~last["change_type"].isin(GONE_CHANGES)
-    return last.loc[present, HOUSEHOLD_COLUMNS].sort_values("person_key").reset_index(drop=True)
+    return last.loc[present.to_numpy(), HOUSEHOLD_COLUMNS].reset_index(drop=True)
 
 
 def _lookup(registered: pd.Index) -> pd.Index:
