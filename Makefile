@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 LOWINC := $(VENV)/bin/lowinc
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup system-packages demo test lint bench clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -20,7 +20,10 @@ setup: $(UV)  ## create .venv from the committed uv.lock
 demo: setup  ## the main job on the embedded default region
 	$(LOWINC) up
 
-test: setup  ## lint and the test suite (benchmarks excluded)
+system-packages:  ## PostgreSQL, Chromium and a CJK font from Debian, when missing
+	scripts/system-packages.sh
+
+test: setup system-packages  ## lint and the test suite (benchmarks excluded)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest -q
