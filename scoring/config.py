@@ -1,0 +1,56 @@
+"""Warning policy (``scoring:`` in configs/scoring.yaml); defaults from shared/domain.md."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from lowinc.section import Section
+
+
+class HardTriggers(Section):
+    """A household is red whatever its score when one of these holds at the as-of date."""
+
+    earner_died: bool = True  # a member with visible income died in the last 6 months
+    new_severe_disability: bool = True  # a new grade 1-2 certificate (new_severe_disability_3m)
+    catastrophic_oop_ratio: float = 1.0  # 12-month out of pocket / last year's local income per head
+    house_grade_d: bool = True
+
+
+class ScoringConfig(Section):
+    """Tiers by rank of calibrated risk among the cohort, capacities and due dates."""
+
+    red_top_share: float = 0.01
+    orange_top_share: float = 0.05
+    yellow_top_share: float = 0.10
+    hard_triggers: HardTriggers = HardTriggers()
+    # working days to the home check, by tier (domain.md: red 5, orange 10; yellow joins the
+    # monthly round)
+    due_working_days: dict[str, int] = Field(default_factory=lambda: {"red": 5, "orange": 10, "yellow": 20})
+    # public holidays on which no visit is due (YYYY-MM-DD); a bureau adds its own calendar
+    holidays: list[str] = Field(default_factory=list)
+    village_capacity: int = 3  # visits a village/community worker makes for this list a month
+    town_capacity: int = 30  # visits a township office makes a month
+    max_reasons: int = 3
+    # the suggested action for a reason of each feature group, and for each hard trigger
+    actions: dict[str, str] = Field(
+        default_factory=lambda: {
+            "medical": "医疗救助",
+            "income": "核查低保",
+            "unemployment": "就业援助",
+            "disability": "残疾人两项补贴",
+            "housing": "危房改造",
+            "death": "临时救助",
+            "temporary_aid": "临时救助",
+            "assistance": "核查低保",
+            "composition": "核查低保",
+            "events": "核查低保",
+            "property": "核查低保",
+            "earner_died": "临时救助",
+            "new_severe_disability": "残疾人两项补贴",
+            "catastrophic_medical": "医疗救助",
+            "house_grade_d": "危房改造",
+        }
+    )
+    max_actions: int = 2
+    # households explained (SHAP) in every run: every tier above blue
+    explain_tiers: tuple[str, ...] = ("red", "orange", "yellow")
