@@ -23,6 +23,7 @@ from pydantic_settings import (
 from features.config import FeaturesConfig
 from lowinc.section import Section
 from models.config import ModelConfig
+from scoring.config import ScoringConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG_DIR = REPO_ROOT / "configs"
@@ -198,6 +199,7 @@ class Settings(BaseSettings):
     ingest: IngestConfig = IngestConfig()
     features: FeaturesConfig = FeaturesConfig()
     model: ModelConfig = ModelConfig()
+    scoring: ScoringConfig = ScoringConfig()
 
     @classmethod
     def settings_customise_sources(

@@ -19,6 +19,7 @@ from lowinc.runtime import prepare_environment
 from lowinc.settings import Settings, load_settings
 from pipelines.features.cli import register as register_features
 from pipelines.ingest.cli import register as register_ingest
+from pipelines.score.cli import register as register_score
 from pipelines.train.cli import register as register_train
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app = typer.Typer(
 register_ingest(app)
 register_features(app)
 register_train(app)
+register_score(app)
 err = Console(stderr=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="print a machine-readable summary on stdout")]

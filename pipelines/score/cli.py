@@ -1,0 +1,67 @@
+"""`lowinc score` and `lowinc explain`; wired in by pipelines.cli."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="print a machine-readable summary on stdout")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="as-of date YYYY-MM-01 (default: latest snapshot)")]
+
+
+def score_command(as_of: AsOf = None, as_json: JsonFlag = False) -> None:
+    """Score every household in the cohort with the champion, explain, tier and list."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from lowinc.settings import load_settings
+    from pipelines.score.flow import score_and_deliver
+
+    summary = score_and_deliver(load_settings(), as_of)
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, default=str))
+        return
+    run = summary["score"]
+    out = Console()
+    out.print(
+        f"[bold]Scored {run['households_scored']:,} households[/bold] at {run['as_of']} with model "
+        f"v{run['model_version']}; {run['explained']:,} explained; {run['listed']:,} on visit lists"
+    )
+    table = Table("tier", "households")
+    for tier, n in run["tiers"].items():
+        table.add_row(tier, f"{n:,}")
+    out.print(table)
+    for key, value in summary.items():
+        if key != "score":
+            out.print(f"{key}: {value}")
+    out.print(f"Scores and visit list: {run['output']}")
+
+
+def explain_command(
+    household: Annotated[str, typer.Option("--household", help="household key (as in the visit list)")],
+    as_of: AsOf = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Explain one household's score on demand (any tier)."""
+    from features.store import read_snapshots
+    from lowinc.settings import load_settings
+    from models.registry import load_champion
+    from pipelines.score.run import resolve_as_of
+    from scoring.run import explain_household
+
+    settings = load_settings()
+    ts = resolve_as_of(settings.home, as_of)
+    snapshot = read_snapshots(settings.home, [ts])
+    out = explain_household(snapshot, household, load_champion(settings), settings.scoring)
+    if as_json:
+        typer.echo(json.dumps(out, ensure_ascii=False))
+        return
+    typer.echo(f"risk {out['risk']:.3f}\n{out['reasons_zh']}\n{out['reasons_en']}\n建议: {out['action_zh']}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``score`` and ``explain`` to the main CLI."""
+    app.command("score")(score_command)
+    app.command("explain")(explain_command)

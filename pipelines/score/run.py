@@ -1,0 +1,110 @@
+"""Score one as-of date: read the snapshot, load the champion, score, explain, tier and list;
+write the scores and the visit list under <home>/scores/as_of=YYYY-MM-01/.
+
+The outputs carry household keys (keyed hashes) and division codes only: names and masked
+IDs are added when a list is exported for the worker entitled to it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from features.store import available_as_ofs, read_snapshots
+from lowinc.settings import Settings
+from scoring.run import Scored, Scorer, score_snapshot
+from simulator.geography import load_divisions
+
+SCORES_FILE = "scores.parquet"
+LIST_FILE = "visit_list.parquet"
+
+
+@dataclass
+class ScoreRun:
+    """What one scoring run did (the CLI's --json)."""
+
+    as_of: str
+    model_version: str
+    households_scored: int
+    explained: int
+    tiers: dict[str, int]
+    listed: int
+    output: str
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def scores_dir(home: Path, as_of: pd.Timestamp) -> Path:
+    return home / "scores" / f"as_of={as_of:%Y-%m-%d}"
+
+
+def resolve_as_of(home: Path, as_of: str | None) -> pd.Timestamp:
+    """The given as-of date (1st of a month), or the latest snapshot's."""
+    available = available_as_ofs(home)
+    if as_of is None:
+        if not available:
+            raise LookupError("no feature snapshot yet: run `lowinc features` first")
+        return available[-1]
+    ts = pd.Timestamp(as_of)
+    if ts.day != 1:
+        raise ValueError(f"as-of dates are the 1st of a month, got {as_of}")
+    if ts not in available:
+        raise LookupError(
+            f"no feature snapshot for {ts:%Y-%m-%d}: run `lowinc features --as-of {ts:%Y-%m-%d}`"
+        )
+    return ts
+
+
+def with_names(visit_list: pd.DataFrame) -> pd.DataFrame:
+    """Village and township names from the division list."""
+    names = load_divisions()[["village_code", "village_name", "town_name"]]
+    return visit_list.merge(names, on="village_code", how="left", validate="many_to_one")
+
+
+def write_outputs(home: Path, as_of: pd.Timestamp, scored: Scored) -> Path:
+    folder = scores_dir(home, as_of)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in ((SCORES_FILE, scored.scores), (LIST_FILE, scored.visit_list)):
+        tmp = folder / f".{name}.tmp"
+        frame.to_parquet(tmp, index=False)
+        tmp.replace(folder / name)  # a re-run replaces the file whole
+    return folder
+
+
+def score_as_of(
+    settings: Settings, as_of: str | None, model: Scorer | None = None
+) -> tuple[ScoreRun, Scored]:
+    """Score the snapshot of ``as_of`` (default: the latest) with the champion."""
+    from models.registry import load_champion
+
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    ts = resolve_as_of(settings.home, as_of)
+    snapshot = read_snapshots(settings.home, [ts])
+    timings["read"] = round(time.perf_counter() - t, 2)
+    t = time.perf_counter()
+    model = model or load_champion(settings)
+    timings["load_model"] = round(time.perf_counter() - t, 2)
+    t = time.perf_counter()
+    scored = score_snapshot(snapshot, model, settings.scoring)
+    scored = Scored(scored.scores, with_names(scored.visit_list), scored.explained)
+    timings["score_explain_list"] = round(time.perf_counter() - t, 2)
+    folder = write_outputs(settings.home, ts, scored)
+    tiers = scored.scores["tier"].value_counts()
+    run = ScoreRun(
+        as_of=f"{ts:%Y-%m-%d}",
+        model_version=str(model.version or ""),
+        households_scored=len(scored.scores),
+        explained=scored.explained,
+        tiers={t: int(tiers.get(t, 0)) for t in ("red", "orange", "yellow", "blue")},
+        listed=len(scored.visit_list),
+        output=str(folder),
+        seconds=timings,
+    )
+    return run, scored
+
+
+def read_visit_list(home: Path, as_of: pd.Timestamp) -> pd.DataFrame:
+    return pd.read_parquet(scores_dir(home, as_of) / LIST_FILE)
