@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from features.config import FeaturesConfig
+from lowinc.schedules import DeploymentsConfig
 from lowinc.section import Section
 from models.config import ModelConfig
 from scoring.config import ScoringConfig
@@ -200,6 +201,7 @@ class Settings(BaseSettings):
     features: FeaturesConfig = FeaturesConfig()
     model: ModelConfig = ModelConfig()
     scoring: ScoringConfig = ScoringConfig()
+    deployments: DeploymentsConfig = DeploymentsConfig()
 
     @classmethod
     def settings_customise_sources(

@@ -1,15 +1,33 @@
-"""The monthly loop as one Prefect flow: each stage a subflow, run in order.
+"""The monthly loop as one Prefect flow: ingest → features → (train) → score → deliver.
 
-Stages join as they land: ingest → features → train → score → deliver.
+Each stage is a subflow and idempotent, so a re-run after a failure (or a killed worker)
+redoes only what is missing and ends in the same state:
+
+- ingest: the delivery months asked for (default: every delivered month not ingested yet;
+  ``all_months`` re-reads all), with later months re-ingested when an earlier one arrives;
+- features: every as-of date from the first delivery + 1 month to the scoring date (the 1st
+  of the month after the last ingested one) that has no snapshot yet, and the last
+  ``label_horizon`` + 1 snapshots again, whose labels mature as months arrive;
+- train: when asked, or when no champion is registered yet (the promotion rule decides
+  whether the new model serves);
+- score: the latest snapshot with the champion; the visit list goes to the outreach stage.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from prefect import flow
 
+from features.store import available_as_ofs
+from lowinc.settings import Settings, load_settings
+from pipelines.features.flow import features_flow
+from pipelines.ingest import run as ingest_run
+from pipelines.ingest import store
 from pipelines.ingest.flow import ingest_flow
+from pipelines.score.flow import score_flow
+from pipelines.train.flow import train_flow
 
 
 def ingest_totals(reports: list[dict[str, Any]]) -> dict[str, int]:
@@ -21,8 +39,55 @@ def ingest_totals(reports: list[dict[str, Any]]) -> dict[str, int]:
     return totals
 
 
-@flow(name="lowinc-loop")
-def loop_flow(month: str | None = None) -> dict[str, Any]:
-    """Ingest every delivered month (or one), then the later stages."""
-    reports = ingest_flow(month=month, all_months=month is None)
-    return {"ingest": ingest_totals(reports)}
+def months_due(paths: store.IngestPaths, all_months: bool) -> list[str]:
+    """Delivered months to ingest: all, or those without an ingest report yet."""
+    delivered = ingest_run.delivered_months(paths.raw)
+    if all_months:
+        return delivered
+    done = set(ingest_run.ingested_months(paths))
+    return [m for m in delivered if m not in done]
+
+
+def snapshots_due(settings: Settings, ingested: list[str]) -> tuple[list[str], str | None]:
+    """(as-of dates to build, the scoring as-of date) from the ingested months."""
+    if not ingested:
+        return [], None
+    first = pd.Timestamp(f"{ingested[0]}-01") + pd.DateOffset(months=1)
+    scoring = pd.Timestamp(f"{ingested[-1]}-01") + pd.DateOffset(months=1)
+    wanted = pd.date_range(first, scoring, freq="MS")
+    have = set(available_as_ofs(settings.home))
+    maturing = set(wanted[-(settings.features.label_horizon + 1) :])
+    due = [t for t in wanted if t not in have or t in maturing]
+    return [f"{t:%Y-%m-%d}" for t in due], f"{scoring:%Y-%m-%d}"
+
+
+def has_champion(settings: Settings) -> bool:
+    from models.registry import load_champion
+
+    try:
+        load_champion(settings)
+    except LookupError:
+        return False
+    return True
+
+
+@flow(name="lowinc-monthly")
+def monthly_flow(month: str | None = None, all_months: bool = False, retrain: bool = False) -> dict[str, Any]:
+    """One pass of the loop. ``month``: ingest that delivery month only."""
+    settings = load_settings()
+    paths = store.IngestPaths(settings.home)
+    months = [month] if month else months_due(paths, all_months)
+    reports = [r for m in months for r in ingest_flow(month=m)] if months else []
+    result: dict[str, Any] = {"ingest": ingest_totals(reports)}
+    due, scoring_as_of = snapshots_due(settings, ingest_run.ingested_months(paths))
+    built = [s for t in due for s in features_flow(as_of=t)]
+    result["features"] = {
+        "snapshots_built": len(built),
+        "scoring_as_of": scoring_as_of,
+        "cohort": built[-1]["cohort"] if built else None,
+    }
+    if retrain or not has_champion(settings):
+        result["train"] = train_flow()
+    if scoring_as_of:
+        result.update(score_flow(as_of=scoring_as_of))
+    return result

@@ -45,15 +45,39 @@ def render(template: str, fallback: str, values: pd.DataFrame) -> list[str]:
     return out
 
 
+def points_the_risky_way(
+    values: pd.DataFrame, features: Sequence[Feature], typical: pd.Series | None
+) -> np.ndarray:
+    """n x F: whether each value is on the feature's risky side ('high': above the cohort's
+    typical value and above 0; 'low': below it; 'true': set). A contribution that raises
+    risk from a harmless value (no children, no cost) makes no reason a worker can act on."""
+    out = np.ones((len(values), len(features)), dtype=bool)
+    for j, f in enumerate(features):
+        v = values[f.name].astype("float64").to_numpy()
+        mid = float(typical.get(f.name, np.nan)) if typical is not None else np.nan
+        if f.raises_risk_when == "true":
+            out[:, j] = v > 0
+        elif f.raises_risk_when == "high":
+            out[:, j] = (v > 0) & ~(v <= mid)
+        else:
+            out[:, j] = ~(v >= mid) if not np.isnan(mid) else True
+    return out
+
+
 def top_groups(
-    contributions: pd.DataFrame, features: Sequence[Feature], max_reasons: int
+    contributions: pd.DataFrame,
+    features: Sequence[Feature],
+    max_reasons: int,
+    allowed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(chosen feature index per row and slot, -1 when none; group index; group names).
 
-    A group's weight is the sum of its features' positive contributions; the reason of a
-    group is told by its feature with the largest positive contribution."""
+    A group's weight is the sum of its features' positive contributions (where ``allowed``);
+    the reason of a group is told by its feature with the largest positive contribution."""
     names = [f.name for f in features]
     contrib = np.clip(contributions[names].to_numpy(dtype="float64"), 0, None)
+    if allowed is not None:
+        contrib = np.where(allowed, contrib, 0.0)
     groups = sorted({f.group for f in features})
     member = np.array([[f.group == g for g in groups] for f in features], dtype="float64")  # F x G
     weight = contrib @ member  # n x G
@@ -74,10 +98,13 @@ def explain_reasons(
     values: pd.DataFrame,
     max_reasons: int = 3,
     features: Sequence[Feature] = FEATURES,
+    typical: pd.Series | None = None,
 ) -> Reasons:
-    """Reasons for each row of ``contributions`` (SHAP values, same index as ``values``)."""
+    """Reasons for each row of ``contributions`` (SHAP values, same index as ``values``);
+    ``typical``: the cohort's median per feature (see :func:`points_the_risky_way`)."""
     present = [f for f in features if f.name in contributions.columns]
-    chosen, group_idx, groups = top_groups(contributions, present, max_reasons)
+    allowed = points_the_risky_way(values, present, typical)
+    chosen, group_idx, groups = top_groups(contributions, present, max_reasons, allowed)
     n = len(contributions)
     texts = {lang: np.full((n, max_reasons), "", dtype=object) for lang in ("zh", "en")}
     for k, feature in enumerate(present):

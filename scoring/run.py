@@ -10,7 +10,7 @@ import pandas as pd
 from scoring.config import ScoringConfig
 from scoring.lists import due_dates, suggested_actions, visit_lists
 from scoring.reasons import explain_reasons
-from scoring.tiers import assign_tiers, hard_triggers
+from scoring.tiers import assign_tiers, new_triggers
 
 GEOGRAPHY = ("county_code", "town_code", "village_code")
 
@@ -35,29 +35,48 @@ class Scored:
     explained: int
 
 
-def explain(model: Scorer, frame: pd.DataFrame, cfg: ScoringConfig) -> pd.DataFrame:
-    """reasons_zh, reasons_en and action_zh for the rows of ``frame``."""
+def explain(
+    model: Scorer,
+    frame: pd.DataFrame,
+    cfg: ScoringConfig,
+    typical: pd.Series | None = None,
+    triggers: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """reasons_zh, reasons_en and action_zh for the rows of ``frame``; ``typical``: the
+    cohort's median of each feature (a reason must point the risky way from it)."""
     if frame.empty:
         return pd.DataFrame({"reasons_zh": [], "reasons_en": [], "action_zh": []}, dtype="str")
     contrib = model.contributions(frame)
-    reasons = explain_reasons(contrib, frame, cfg.max_reasons)
-    actions = suggested_actions(reasons.groups, hard_triggers(frame, cfg), cfg)
+    reasons = explain_reasons(contrib, frame, cfg.max_reasons, typical=typical)
+    if triggers is None:
+        triggers = new_triggers(frame, cfg)
+    actions = suggested_actions(reasons.groups, triggers, cfg)
     return pd.DataFrame({"reasons_zh": reasons.zh, "reasons_en": reasons.en, "action_zh": actions})
 
 
-def score_snapshot(snapshot: pd.DataFrame, model: Scorer, cfg: ScoringConfig) -> Scored:
-    """Score the cohort (households not already in 低保/特困) of one as-of date."""
+def typical_values(cohort: pd.DataFrame, names: list[str]) -> pd.Series:
+    """The cohort's median of each feature."""
+    present = [n for n in names if n in cohort.columns]
+    return cohort[present].astype("float64").median()
+
+
+def score_snapshot(
+    snapshot: pd.DataFrame, model: Scorer, cfg: ScoringConfig, previous: pd.DataFrame | None = None
+) -> Scored:
+    """Score the cohort (households not already in 低保/特困) of one as-of date;
+    ``previous``: the snapshot of the month before (only new hard triggers count)."""
     as_ofs = snapshot["as_of"].unique()
     if len(as_ofs) != 1:
         raise ValueError(f"score one as-of date at a time, got {len(as_ofs)}")
     as_of = pd.Timestamp(as_ofs[0])
     cohort = snapshot[snapshot["in_cohort"].to_numpy(bool)].reset_index(drop=True)
     risk = model.predict_risk(cohort) if len(cohort) else np.array([])
-    tiers = assign_tiers(cohort, risk, cfg)
+    tiers = assign_tiers(cohort, risk, cfg, previous)
     scores = pd.concat([cohort[["household_key", "as_of", *GEOGRAPHY]], tiers], axis=1)
     scores["model_version"] = str(model.version or "")
     chosen = scores["tier"].isin(cfg.explain_tiers).to_numpy()
-    text = explain(model, cohort[chosen], cfg)
+    triggers = new_triggers(cohort, cfg, previous)
+    text = explain(model, cohort[chosen], cfg, typical_values(cohort, model.feature_names), triggers[chosen])
     for column in ("reasons_zh", "reasons_en", "action_zh"):
         scores[column] = ""
         scores.loc[chosen, column] = text[column].to_numpy()
@@ -71,7 +90,8 @@ def explain_household(snapshot: pd.DataFrame, household_key: str, model: Scorer,
     if row.empty:
         raise KeyError(f"household {household_key} is not in the snapshot")
     contrib = model.contributions(row).iloc[0]
-    text = explain(model, row, cfg).iloc[0]
+    cohort = snapshot[snapshot["in_cohort"].to_numpy(bool)] if "in_cohort" in snapshot else snapshot
+    text = explain(model, row, cfg, typical_values(cohort, model.feature_names)).iloc[0]
     top = contrib.drop("bias", errors="ignore").sort_values(ascending=False)
     return {
         "household_key": household_key,

@@ -39,6 +39,20 @@ def hard_triggers(frame: pd.DataFrame, cfg: ScoringConfig) -> pd.DataFrame:
     )
 
 
+def new_triggers(
+    frame: pd.DataFrame, cfg: ScoringConfig, previous: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Hard triggers that hold now and did not hold at the previous as-of date (a household
+    graded D, bereaved or newly disabled is red the month it happens, not for every month its
+    window still covers). Without a previous snapshot, every trigger that holds is new."""
+    now = hard_triggers(frame, cfg)
+    if previous is None or previous.empty:
+        return now
+    before = hard_triggers(previous, cfg).set_axis(previous["household_key"].to_numpy())
+    before = before[~before.index.duplicated()].reindex(frame["household_key"].to_numpy(), fill_value=False)
+    return now & ~before.to_numpy()
+
+
 def trigger_text(triggers: pd.DataFrame) -> pd.Series:
     """The hard triggers of each household as Chinese labels joined by '；' ('' for none)."""
     text = pd.Series("", index=triggers.index, dtype="str")
@@ -56,8 +70,11 @@ def risk_rank(risk: np.ndarray, keys: pd.Series) -> np.ndarray:
     return rank
 
 
-def assign_tiers(frame: pd.DataFrame, risk: np.ndarray, cfg: ScoringConfig) -> pd.DataFrame:
-    """tier, rank and hard-trigger text for every cohort household of ``frame``."""
+def assign_tiers(
+    frame: pd.DataFrame, risk: np.ndarray, cfg: ScoringConfig, previous: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """tier, rank and hard-trigger text for every cohort household of ``frame`` (``previous``:
+    the snapshot of the month before, so that only new hard triggers count)."""
     n = len(frame)
     rank = risk_rank(risk, frame["household_key"])
     share = rank / max(n, 1)
@@ -69,7 +86,7 @@ def assign_tiers(frame: pd.DataFrame, risk: np.ndarray, cfg: ScoringConfig) -> p
     unemployed = (_column(frame, "newly_unemployed_3m") + _column(frame, "unemployed_members")) > 0
     chronic = _column(frame, "chronic_ill_members") > 0
     tier[(unemployed & chronic) & np.isin(tier, ["yellow", "blue"])] = "orange"
-    triggers = hard_triggers(frame, cfg)
+    triggers = new_triggers(frame, cfg, previous)
     tier[triggers.any(axis=1).to_numpy()] = "red"
     return pd.DataFrame(
         {"risk": risk, "risk_rank": rank, "tier": tier, "hard_triggers": trigger_text(triggers)},

@@ -1,0 +1,80 @@
+"""Prefect deployments declared in the repository: which flow, on which schedule, in which
+work pool. ``lowinc deploy`` registers them with the Prefect server of PREFECT_API_URL; a
+process worker (``prefect worker start --pool lowinc``) runs them from this checkout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lowinc.settings import REPO_ROOT, Settings
+
+# Settings a flow run needs from the environment of the process that deploys
+FORWARDED_ENV = ("LOWINC_HOME", "LOWINC_CONFIG_DIR", "LOWINC_PSEUDONYM_KEY")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One deployment: a flow entrypoint in this repository and its cron schedule (or none)."""
+
+    name: str
+    entrypoint: str
+    cron: str | None
+    description: str
+    parameters: dict[str, Any] | None = None
+
+
+def declared(settings: Settings) -> list[Deployment]:
+    d = settings.deployments
+    return [
+        Deployment(
+            "monthly",
+            "pipelines/loop.py:monthly_flow",
+            d.monthly_cron,
+            "Ingest new deliveries, build snapshots, score, queue and deliver alerts",
+        ),
+        Deployment(
+            "deliver",
+            "pipelines/outreach/flow.py:deliver_flow",
+            d.delivery_cron,
+            "Retry alerts not delivered yet (backoff, dead letters)",
+        ),
+        Deployment(
+            "retrain",
+            "pipelines/train/flow.py:train_flow",
+            d.retrain_cron,
+            "Train a challenger; promoted only if it beats the champion by the margin",
+        ),
+    ]
+
+
+def deploy_all(settings: Settings, source: Path = REPO_ROOT, env: dict[str, str] | None = None) -> list[str]:
+    """Create or update every declared deployment; returns their names (flow/deployment)."""
+    import os
+
+    from prefect import Flow
+    from prefect.schedules import Cron
+
+    job_env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ} | {
+        "LOWINC_HOME": str(settings.home)
+    }
+    job_env |= env or {}
+    names = []
+    for dep in declared(settings):
+        flow = Flow.from_source(source=str(source), entrypoint=dep.entrypoint)
+        schedules = [Cron(dep.cron, timezone=settings.deployments.timezone)] if dep.cron else []
+        flow.deploy(
+            name=dep.name,
+            work_pool_name=settings.deployments.work_pool,
+            schedules=schedules,
+            job_variables={"env": job_env, "working_dir": str(source)},
+            description=dep.description,
+            parameters=dep.parameters or {},
+            print_next_steps=False,
+            build=False,
+            push=False,
+        )
+        names.append(f"{flow.name}/{dep.name}")
+    return names
