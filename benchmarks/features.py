@@ -1,0 +1,61 @@
+"""Benchmark: feature snapshots of an ingested region, one or a monthly range.
+
+    .venv/bin/python -m benchmarks.simulate --households 1000000 --months 36 --home DIR
+    .venv/bin/python -m benchmarks.ingest --home DIR
+    .venv/bin/python -m benchmarks.features --home DIR --as-of 2023-06-01
+    .venv/bin/python -m benchmarks.features --home DIR --from 2022-07-01 --to 2024-06-01
+
+Makes the same calls as ``lowinc features`` (pipelines.features.run.build_one per as-of
+date) and prints the wall time per snapshot and in all (read / build / truth / write),
+and the peak resident memory of the process (getrusage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from benchmarks import command_line, peak_rss_gib
+from lowinc.settings import load_settings
+from pipelines.features import run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--home", required=True, help="project home with an ingested canonical/ folder")
+    parser.add_argument("--as-of", dest="as_of", help="one as-of date, the 1st of a month")
+    parser.add_argument("--from", dest="start", help="first as-of date of a monthly range")
+    parser.add_argument("--to", dest="end", help="last as-of date of a monthly range")
+    args = parser.parse_args()
+    if args.as_of:
+        as_ofs = run.as_of_range(args.as_of, args.as_of)
+    elif args.start and args.end:
+        as_ofs = run.as_of_range(args.start, args.end)
+    else:
+        sys.exit("give --as-of, or --from and --to")
+    settings = load_settings(home=args.home)
+    started = time.perf_counter()
+    divisions = run.load_divisions()
+    summaries = []
+    for t in as_ofs:
+        s = run.build_one(settings, t, divisions=divisions)
+        summaries.append(s)
+        print(
+            f"  {s.as_of}: {s.rows:,} households, cohort {s.cohort:,}, positives {s.positives:,}, "
+            f"{s.seconds['total']:.1f}s {s.seconds}  peak {peak_rss_gib():.2f} GiB",
+            file=sys.stderr,
+            flush=True,
+        )
+    wall = time.perf_counter() - started
+    rows = sum(s.rows for s in summaries)
+    print(f"command: {command_line('benchmarks.features')}")
+    print(f"snapshots: {len(summaries)}  rows: {rows:,}  columns: {summaries[-1].columns}")
+    print(f"wall time: {wall:.1f} s ({wall / len(summaries):.1f} s per snapshot)")
+    for part in ("read", "build", "truth", "write"):
+        print(f"  {part}: {sum(s.seconds[part] for s in summaries):.1f} s")
+    print(f"peak memory (RSS): {peak_rss_gib():.2f} GiB")
+
+
+if __name__ == "__main__":
+    main()

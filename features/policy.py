@@ -1,0 +1,49 @@
+"""Policy lines per county and year: the monthly 低保 standard and last year's local
+per-capita disposable income, resolved from ``settings.thresholds`` as the simulator does
+(the city's figure for the year, a county override, else the default grown yearly)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from lowinc.settings import ThresholdsConfig
+
+
+def county_cities(divisions: pd.DataFrame) -> pd.Series:
+    """City name per 6-digit county code."""
+    return divisions.drop_duplicates("county_code").set_index("county_code")["city_name"]
+
+
+def dibao_annual(thresholds: ThresholdsConfig, city: str | None, county: str, year: int) -> float:
+    c = thresholds.cities.get(city) if city else None
+    if c and year in c.counties.get(county, {}):
+        return float(c.counties[county][year])
+    if c and year in c.dibao_annual:
+        return float(c.dibao_annual[year])
+    return thresholds.default_dibao_annual_2022 * (1 + thresholds.yearly_growth) ** (year - 2022)
+
+
+def disposable_income_annual(thresholds: ThresholdsConfig, city: str | None, year: int) -> float:
+    c = thresholds.cities.get(city) if city else None
+    if c and year in c.disposable_income_annual:
+        return float(c.disposable_income_annual[year])
+    return thresholds.default_disposable_income_2022 * (1 + thresholds.yearly_growth) ** (year - 2022)
+
+
+def policy_lines(
+    county_codes: pd.Series, divisions: pd.DataFrame, thresholds: ThresholdsConfig, as_of: pd.Timestamp
+) -> tuple[np.ndarray, np.ndarray]:
+    """(monthly 低保 standard of T's year, last year's local per-capita disposable income)
+    for each row's county, computed once per distinct county."""
+    codes, uniques = pd.factorize(county_codes.astype("str"))
+    cities = county_cities(divisions)
+    std = np.empty(len(uniques))
+    income = np.empty(len(uniques))
+    for i, county in enumerate(uniques):
+        city = cities.get(county)
+        std[i] = dibao_annual(thresholds, city, county, as_of.year) / 12.0
+        income[i] = disposable_income_annual(thresholds, city, as_of.year - 1)
+    if len(codes) == 0:
+        return np.empty(0), np.empty(0)
+    return std[codes], income[codes]

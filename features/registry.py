@@ -1,0 +1,895 @@
+"""Every household feature, declared once as data.
+
+The builder checks its output against this list, the feature catalogue (docs/features.md)
+is generated from it, and the reasons a social worker reads are its templates filled with
+the household's own values (``reason_zh.format(**row)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Dtype = Literal["float", "int", "bool", "category"]
+Direction = Literal["high", "low", "true"]
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature: what it is, where it comes from and how a worker reads it."""
+
+    name: str
+    source: str  # canonical table, or 'hukou' (membership and persons) / 'derived'
+    window_months: int | None  # months before the as-of date it looks back; None: state at T
+    dtype: Dtype
+    meaning_zh: str
+    meaning_en: str
+    reason_zh: str  # str.format template over the household's feature values
+    reason_en: str
+    group: str  # related features that merge into one reason
+    raises_risk_when: Direction
+    categorical: bool = False  # True only for integer-coded categories
+    missing: str = "0"  # what a household without data gets (NaN: unknown, LightGBM's missing)
+    codes: tuple[str, ...] = ()  # for categoricals: the meaning of code 0, 1, 2 ...
+
+
+def _f(
+    name: str,
+    source: str,
+    window: int | None,
+    dtype: Dtype,
+    meaning: tuple[str, str],
+    reason: tuple[str, str],
+    group: str,
+    risk: Direction,
+    missing: str = "0",
+    codes: tuple[str, ...] = (),
+) -> Feature:
+    return Feature(
+        name=name,
+        source=source,
+        window_months=window,
+        dtype=dtype,
+        meaning_zh=meaning[0],
+        meaning_en=meaning[1],
+        reason_zh=reason[0],
+        reason_en=reason[1],
+        group=group,
+        raises_risk_when=risk,
+        categorical=dtype == "category",
+        missing=missing,
+        codes=codes,
+    )
+
+
+HOUSE_GRADES = ("none", "A", "B", "C", "D")  # house_grade codes; 0 = no appraisal known
+ASSISTANCE_CODES = ("none", "edge", "rigid", "monitor", "dibao", "tekun")  # assistance_category codes
+NAN = "NaN (unknown)"
+
+FEATURES: tuple[Feature, ...] = (
+    # --- composition (hukou membership at the end of the month before T) ---
+    _f(
+        "members",
+        "hukou",
+        None,
+        "int",
+        ("户籍成员数", "registered members"),
+        ("家庭户籍成员 {members} 人", "{members} registered members"),
+        "composition",
+        "low",
+    ),
+    _f(
+        "children",
+        "hukou",
+        None,
+        "int",
+        ("未成年成员数（<18岁）", "members under 18"),
+        ("家中有未成年人 {children} 名", "{children} children in the household"),
+        "composition",
+        "high",
+    ),
+    _f(
+        "elderly",
+        "hukou",
+        None,
+        "int",
+        ("老年成员数（≥60岁）", "members aged 60 or more"),
+        ("家中有60岁以上老人 {elderly} 名", "{elderly} members aged 60+"),
+        "composition",
+        "high",
+    ),
+    _f(
+        "working_age",
+        "hukou",
+        None,
+        "int",
+        ("劳动年龄成员数（18-59岁）", "members aged 18-59"),
+        ("劳动年龄成员仅 {working_age} 名", "only {working_age} working-age members"),
+        "composition",
+        "low",
+    ),
+    _f(
+        "dependency_ratio",
+        "hukou",
+        None,
+        "float",
+        (
+            "抚养比：未成年与老年成员数 ÷ 劳动年龄成员数（无劳动年龄成员时按1计）",
+            "dependants per working-age member (divided by 1 when there is none)",
+        ),
+        (
+            "抚养负担重：每名劳动年龄成员负担 {dependency_ratio:.1f} 人",
+            "{dependency_ratio:.1f} dependants per working-age member",
+        ),
+        "composition",
+        "high",
+    ),
+    _f(
+        "elderly_alone",
+        "hukou",
+        None,
+        "bool",
+        ("独居或空巢老人户：全部成员均≥60岁", "every member is 60 or older (elderly alone or couple)"),
+        ("老年人独居或空巢", "elderly living alone"),
+        "composition",
+        "true",
+    ),
+    _f(
+        "single_parent",
+        "hukou",
+        None,
+        "bool",
+        ("单亲家庭：有未成年人且仅一名成年人", "children and exactly one adult"),
+        ("单亲家庭，独自抚养 {children} 名子女", "single parent raising {children} children"),
+        "composition",
+        "true",
+    ),
+    _f(
+        "head_age",
+        "hukou",
+        None,
+        "float",
+        ("户主年龄（岁）", "age of the head of household"),
+        ("户主 {head_age:.0f} 岁", "head of household aged {head_age:.0f}"),
+        "composition",
+        "high",
+        missing=NAN + ": no head registered",
+    ),
+    # --- income as the departments see it (monthly yuan, latest month delivered before T) ---
+    _f(
+        "earners",
+        "pension_contributions",
+        None,
+        "int",
+        ("有职工社保缴费（正常应缴）的成员数", "members with a due employee pension contribution"),
+        ("有工资性收入的成员仅 {earners} 名", "only {earners} members with visible wages"),
+        "income",
+        "low",
+    ),
+    _f(
+        "wage_income",
+        "pension_contributions",
+        None,
+        "float",
+        (
+            "成员职工社保缴费基数之和（工资代理，元/月）",
+            "sum of members' contribution bases (wage proxy, yuan/month)",
+        ),
+        ("家庭可见工资收入 {wage_income:,.0f} 元/月", "visible wages {wage_income:,.0f} yuan a month"),
+        "income",
+        "low",
+    ),
+    _f(
+        "pension_income",
+        "pension_payments",
+        None,
+        "float",
+        ("成员养老金之和（元/月）", "pensions paid to members (yuan/month)"),
+        ("家庭养老金收入 {pension_income:,.0f} 元/月", "pensions {pension_income:,.0f} yuan a month"),
+        "income",
+        "low",
+    ),
+    _f(
+        "unemployment_benefit_income",
+        "employment_registrations",
+        None,
+        "float",
+        (
+            "失业登记成员的失业保险金月额之和",
+            "unemployment benefit of registered unemployed members (yuan/month)",
+        ),
+        (
+            "领取失业保险金 {unemployment_benefit_income:,.0f} 元/月",
+            "unemployment benefit {unemployment_benefit_income:,.0f} yuan a month",
+        ),
+        "unemployment",
+        "high",
+    ),
+    _f(
+        "assistance_income",
+        "assistance_roster",
+        None,
+        "float",
+        ("最新花名册月救助金额（元/月）", "monthly assistance on the latest roster (yuan/month)"),
+        ("已领救助金 {assistance_income:,.0f} 元/月", "assistance {assistance_income:,.0f} yuan a month"),
+        "assistance",
+        "high",
+    ),
+    _f(
+        "visible_income",
+        "derived",
+        None,
+        "float",
+        (
+            "部门可见家庭月收入：工资代理+养老金+失业金+救助金",
+            "visible household income: wages + pensions + unemployment benefit + assistance",
+        ),
+        (
+            "部门可见家庭收入 {visible_income:,.0f} 元/月",
+            "visible household income {visible_income:,.0f} yuan a month",
+        ),
+        "income",
+        "low",
+    ),
+    _f(
+        "visible_income_per_capita",
+        "derived",
+        None,
+        "float",
+        ("可见人均月收入（元）", "visible income per member (yuan/month)"),
+        (
+            "人均可见收入 {visible_income_per_capita:,.0f} 元/月",
+            "visible income {visible_income_per_capita:,.0f} yuan per person a month",
+        ),
+        "income",
+        "low",
+    ),
+    _f(
+        "income_ratio_to_dibao",
+        "derived",
+        None,
+        "float",
+        (
+            "可见人均月收入 ÷ 当地当年低保标准（月）",
+            "visible per-capita monthly income / local monthly 低保 standard",
+        ),
+        (
+            "人均可见收入 {visible_income_per_capita:,.0f} 元/月，"
+            "为当地低保标准的 {income_ratio_to_dibao:.1f} 倍",
+            "visible income {visible_income_per_capita:,.0f} yuan per person, "
+            "{income_ratio_to_dibao:.1f} x the local 低保 line",
+        ),
+        "income",
+        "low",
+    ),
+    _f(
+        "income_ratio_to_edge",
+        "derived",
+        None,
+        "float",
+        (
+            "可见人均月收入 ÷ 低保边缘线（低保标准×边缘倍数）",
+            "visible per-capita income / 低保边缘 line (edge_band x standard)",
+        ),
+        (
+            "人均可见收入为低保边缘线的 {income_ratio_to_edge:.1f} 倍",
+            "visible income {income_ratio_to_edge:.1f} x the 低保边缘 line",
+        ),
+        "income",
+        "low",
+    ),
+    _f(
+        "below_edge_line",
+        "derived",
+        None,
+        "bool",
+        ("可见人均收入低于低保边缘线", "visible per-capita income below the 低保边缘 line"),
+        ("人均可见收入低于低保边缘线", "visible income below the 低保边缘 line"),
+        "income",
+        "true",
+    ),
+    _f(
+        "income_change_3m",
+        "derived",
+        3,
+        "float",
+        ("可见人均收入较3个月前的变化率", "relative change of visible per-capita income over 3 months"),
+        (
+            "近3个月可见收入变化 {income_change_3m:+.0%}",
+            "visible income changed {income_change_3m:+.0%} in 3 months",
+        ),
+        "income",
+        "low",
+        missing=NAN + ": no delivery 3 months back, or no income then",
+    ),
+    _f(
+        "income_change_12m",
+        "derived",
+        12,
+        "float",
+        ("可见人均收入较12个月前的变化率", "relative change of visible per-capita income over 12 months"),
+        (
+            "近12个月可见收入变化 {income_change_12m:+.0%}",
+            "visible income changed {income_change_12m:+.0%} in 12 months",
+        ),
+        "income",
+        "low",
+        missing=NAN + ": no delivery 12 months back, or no income then",
+    ),
+    _f(
+        "contribution_gap_months_12m",
+        "pension_contributions",
+        12,
+        "int",
+        ("近12个月成员社保缴费中断的人月数", "member-months of interrupted contributions in 12 months"),
+        (
+            "近12个月社保断缴 {contribution_gap_months_12m} 人月",
+            "{contribution_gap_months_12m} member-months of contribution gaps in 12 months",
+        ),
+        "unemployment",
+        "high",
+    ),
+    _f(
+        "contribution_interrupted",
+        "pension_contributions",
+        None,
+        "int",
+        ("最新月份社保缴费中断的成员数", "members whose latest contribution is interrupted"),
+        (
+            "{contribution_interrupted} 名成员社保缴费中断",
+            "{contribution_interrupted} members stopped contributing",
+        ),
+        "unemployment",
+        "high",
+    ),
+    _f(
+        "newly_unemployed_3m",
+        "employment_registrations",
+        3,
+        "int",
+        ("近3个月办理失业登记的成员数", "members with an unemployment registration in 3 months"),
+        (
+            "近3个月 {newly_unemployed_3m} 名成员办理失业登记",
+            "{newly_unemployed_3m} members registered unemployed in 3 months",
+        ),
+        "unemployment",
+        "high",
+    ),
+    _f(
+        "unemployed_members",
+        "employment_registrations",
+        None,
+        "int",
+        ("当前处于失业登记状态（未注销、未再就业）的成员数", "members currently registered unemployed"),
+        ("{unemployed_members} 名成员处于失业状态", "{unemployed_members} members registered unemployed"),
+        "unemployment",
+        "high",
+    ),
+    # --- medical (settlements known before T, windows by admission date) ---
+    _f(
+        "oop_medical_3m",
+        "medical_settlements",
+        3,
+        "float",
+        (
+            "近3个月医疗个人负担（自付+自费，元）",
+            "out-of-pocket medical cost in 3 months (copay + self-pay, yuan)",
+        ),
+        (
+            "近3个月医疗自付 {oop_medical_3m:,.0f} 元",
+            "{oop_medical_3m:,.0f} yuan out of pocket for care in 3 months",
+        ),
+        "medical",
+        "high",
+    ),
+    _f(
+        "oop_medical_6m",
+        "medical_settlements",
+        6,
+        "float",
+        ("近6个月医疗个人负担（元）", "out-of-pocket medical cost in 6 months (yuan)"),
+        (
+            "近6个月医疗自付 {oop_medical_6m:,.0f} 元",
+            "{oop_medical_6m:,.0f} yuan out of pocket for care in 6 months",
+        ),
+        "medical",
+        "high",
+    ),
+    _f(
+        "oop_medical_12m",
+        "medical_settlements",
+        12,
+        "float",
+        ("近12个月医疗个人负担（元）", "out-of-pocket medical cost in 12 months (yuan)"),
+        (
+            "近12个月医疗自付 {oop_medical_12m:,.0f} 元",
+            "{oop_medical_12m:,.0f} yuan out of pocket for care in 12 months",
+        ),
+        "medical",
+        "high",
+    ),
+    _f(
+        "oop_medical_6m_share",
+        "derived",
+        6,
+        "float",
+        (
+            "近6个月医疗个人负担 ÷ 6个月可见收入（无收入时封顶）",
+            "6-month out-of-pocket cost / 6 months of visible income (capped)",
+        ),
+        (
+            "近6个月医疗自付 {oop_medical_6m:,.0f} 元，占家庭可见收入 {oop_medical_6m_share:.0%}",
+            "{oop_medical_6m:,.0f} yuan out of pocket in 6 months, "
+            "{oop_medical_6m_share:.0%} of visible income",
+        ),
+        "medical",
+        "high",
+    ),
+    _f(
+        "oop_medical_12m_share",
+        "derived",
+        12,
+        "float",
+        (
+            "近12个月医疗个人负担 ÷ 12个月可见收入（无收入时封顶）",
+            "12-month out-of-pocket cost / 12 months of visible income (capped)",
+        ),
+        (
+            "近12个月医疗自付 {oop_medical_12m:,.0f} 元，占家庭可见收入 {oop_medical_12m_share:.0%}",
+            "{oop_medical_12m:,.0f} yuan out of pocket in 12 months, "
+            "{oop_medical_12m_share:.0%} of visible income",
+        ),
+        "medical",
+        "high",
+    ),
+    _f(
+        "oop_medical_12m_to_local_income",
+        "derived",
+        12,
+        "float",
+        (
+            "近12个月医疗个人负担 ÷ 上年当地居民人均可支配收入",
+            "12-month out-of-pocket cost / last year's local per-capita disposable income",
+        ),
+        (
+            "近12个月医疗自付 {oop_medical_12m:,.0f} 元，"
+            "达上年当地人均可支配收入的 {oop_medical_12m_to_local_income:.0%}",
+            "{oop_medical_12m:,.0f} yuan out of pocket in 12 months, "
+            "{oop_medical_12m_to_local_income:.0%} of last year's local income per head",
+        ),
+        "medical",
+        "high",
+    ),
+    _f(
+        "inpatient_stays_12m",
+        "medical_settlements",
+        12,
+        "int",
+        ("近12个月住院次数", "inpatient stays in 12 months"),
+        ("近12个月住院 {inpatient_stays_12m} 次", "{inpatient_stays_12m} hospital stays in 12 months"),
+        "medical",
+        "high",
+    ),
+    _f(
+        "chronic_ill_members",
+        "medical_settlements",
+        12,
+        "int",
+        (
+            "近12个月有门诊慢特病结算的成员数",
+            "members with a chronic/special outpatient settlement in 12 months",
+        ),
+        (
+            "{chronic_ill_members} 名成员患慢性病、长期门诊治疗",
+            "{chronic_ill_members} chronically ill members",
+        ),
+        "medical",
+        "high",
+    ),
+    _f(
+        "chronic_outpatient_12m",
+        "medical_settlements",
+        12,
+        "int",
+        ("近12个月门诊慢特病结算次数", "chronic/special outpatient settlements in 12 months"),
+        (
+            "近12个月门诊慢特病就诊 {chronic_outpatient_12m} 次",
+            "{chronic_outpatient_12m} chronic outpatient settlements in 12 months",
+        ),
+        "medical",
+        "high",
+    ),
+    _f(
+        "critical_illness_paid_12m",
+        "medical_settlements",
+        12,
+        "float",
+        ("近12个月大病保险支付（元）", "critical-illness insurance payments in 12 months (yuan)"),
+        (
+            "近12个月大病保险已支付 {critical_illness_paid_12m:,.0f} 元（重大疾病）",
+            "critical-illness insurance paid {critical_illness_paid_12m:,.0f} yuan in 12 months",
+        ),
+        "medical",
+        "high",
+    ),
+    _f(
+        "medical_assistance_paid_12m",
+        "medical_settlements",
+        12,
+        "float",
+        ("近12个月医疗救助支付（元）", "medical assistance payments in 12 months (yuan)"),
+        (
+            "近12个月已获医疗救助 {medical_assistance_paid_12m:,.0f} 元",
+            "medical assistance paid {medical_assistance_paid_12m:,.0f} yuan in 12 months",
+        ),
+        "medical",
+        "high",
+    ),
+    # --- disability (certificates known before T) ---
+    _f(
+        "disabled_members",
+        "disability_certificates",
+        None,
+        "int",
+        ("持有效残疾人证的成员数", "members with a valid disability certificate"),
+        ("{disabled_members} 名成员持残疾人证", "{disabled_members} members with a disability certificate"),
+        "disability",
+        "high",
+    ),
+    _f(
+        "severe_disability_members",
+        "disability_certificates",
+        None,
+        "int",
+        ("一、二级（重度）残疾成员数", "members with a grade 1-2 (severe) certificate"),
+        (
+            "{severe_disability_members} 名成员为重度残疾（一、二级）",
+            "{severe_disability_members} members severely disabled (grade 1-2)",
+        ),
+        "disability",
+        "high",
+    ),
+    _f(
+        "new_severe_disability_3m",
+        "disability_certificates",
+        3,
+        "int",
+        (
+            "近3个月新办一、二级残疾证或等级变为一、二级的成员数",
+            "members with a new grade 1-2 certificate or a change to grade 1-2 in 3 months",
+        ),
+        (
+            "近3个月 {new_severe_disability_3m} 名成员新认定重度残疾",
+            "{new_severe_disability_3m} members newly severely disabled in 3 months",
+        ),
+        "disability",
+        "high",
+    ),
+    _f(
+        "new_disability_12m",
+        "disability_certificates",
+        12,
+        "int",
+        ("近12个月新办残疾证的成员数", "members with a new certificate in 12 months"),
+        (
+            "近12个月 {new_disability_12m} 名成员新办残疾证",
+            "{new_disability_12m} new disability certificates in 12 months",
+        ),
+        "disability",
+        "high",
+    ),
+    _f(
+        "disability_worsened_12m",
+        "disability_certificates",
+        12,
+        "int",
+        ("近12个月残疾等级加重的成员数", "members whose disability grade became more severe in 12 months"),
+        (
+            "近12个月 {disability_worsened_12m} 名成员残疾等级加重",
+            "{disability_worsened_12m} members' disability worsened in 12 months",
+        ),
+        "disability",
+        "high",
+    ),
+    _f(
+        "disability_subsidy_members",
+        "disability_certificates",
+        None,
+        "int",
+        (
+            "享受困难残疾人生活补贴或重度残疾人护理补贴的成员数",
+            "members receiving the disability living or care subsidy",
+        ),
+        (
+            "{disability_subsidy_members} 名成员领取残疾人两项补贴",
+            "{disability_subsidy_members} members receive disability subsidies",
+        ),
+        "disability",
+        "high",
+    ),
+    # --- housing and property ---
+    _f(
+        "house_grade",
+        "house_safety",
+        None,
+        "category",
+        ("成员名下房屋最新安全鉴定等级（取最差）", "latest safety grade of the members' houses (the worst)"),
+        (
+            "住房安全鉴定等级偏低（等级编码 {house_grade}：3为C级，4为D级）",
+            "low house safety grade (code {house_grade}: 3 is C, 4 is D)",
+        ),
+        "housing",
+        "high",
+        missing="0: no appraisal known",
+        codes=HOUSE_GRADES,
+    ),
+    _f(
+        "house_grade_c",
+        "house_safety",
+        None,
+        "bool",
+        ("最新鉴定为C级（局部危房）", "latest appraisal grade C (part dangerous)"),
+        ("住房经鉴定为C级局部危房", "house appraised grade C (part dangerous)"),
+        "housing",
+        "true",
+    ),
+    _f(
+        "house_grade_d",
+        "house_safety",
+        None,
+        "bool",
+        ("最新鉴定为D级（整幢危房）", "latest appraisal grade D (whole house dangerous)"),
+        ("住房经鉴定为D级整幢危房", "house appraised grade D (whole house dangerous)"),
+        "housing",
+        "true",
+    ),
+    _f(
+        "house_unrenovated_danger",
+        "house_safety",
+        None,
+        "bool",
+        ("C/D级危房且尚未改造完成", "grade C/D house not yet renovated"),
+        ("危房尚未改造", "dangerous house not yet renovated"),
+        "housing",
+        "true",
+    ),
+    _f(
+        "property_sold_12m",
+        "property_registrations",
+        12,
+        "int",
+        ("近12个月成员转出（买卖）不动产次数", "property sold by members in 12 months"),
+        ("近12个月出售房产 {property_sold_12m} 处", "{property_sold_12m} properties sold in 12 months"),
+        "property",
+        "high",
+    ),
+    _f(
+        "property_acquired_12m",
+        "property_registrations",
+        12,
+        "int",
+        ("近12个月成员取得不动产次数", "property acquired by members in 12 months"),
+        (
+            "近12个月取得房产 {property_acquired_12m} 处",
+            "{property_acquired_12m} properties acquired in 12 months",
+        ),
+        "property",
+        "low",
+    ),
+    # --- events (hukou changes known before T) ---
+    _f(
+        "deaths_12m",
+        "hukou_changes",
+        12,
+        "int",
+        ("近12个月去世的成员数", "members who died in 12 months"),
+        ("近12个月家中 {deaths_12m} 人去世", "{deaths_12m} members died in 12 months"),
+        "death",
+        "high",
+    ),
+    _f(
+        "earner_died_6m",
+        "hukou_changes",
+        6,
+        "bool",
+        (
+            "近6个月有可见收入（工资或养老金）的成员去世",
+            "a member with visible income (wages or pension) died in 6 months",
+        ),
+        ("近6个月家中有收入来源的成员去世", "an earning member died in the last 6 months"),
+        "death",
+        "true",
+    ),
+    _f(
+        "births_12m",
+        "hukou_changes",
+        12,
+        "int",
+        ("近12个月出生的成员数", "births in 12 months"),
+        ("近12个月新添 {births_12m} 名婴儿", "{births_12m} births in 12 months"),
+        "events",
+        "high",
+    ),
+    _f(
+        "household_split_12m",
+        "hukou_changes",
+        12,
+        "bool",
+        (
+            "近12个月发生分户（分出或新立户）",
+            "a household split (out of or into this household) in 12 months",
+        ),
+        ("近12个月发生分户", "household split in the last 12 months"),
+        "events",
+        "true",
+    ),
+    _f(
+        "moved_in_12m",
+        "hukou_changes",
+        12,
+        "int",
+        ("近12个月迁入的成员数", "members who moved in within 12 months"),
+        ("近12个月迁入 {moved_in_12m} 人", "{moved_in_12m} members moved in within 12 months"),
+        "events",
+        "high",
+    ),
+    _f(
+        "moved_out_12m",
+        "hukou_changes",
+        12,
+        "int",
+        ("近12个月迁出的成员数", "members who moved out within 12 months"),
+        ("近12个月迁出 {moved_out_12m} 人", "{moved_out_12m} members moved out within 12 months"),
+        "events",
+        "high",
+    ),
+    # --- assistance history (rosters and temporary aid known before T) ---
+    _f(
+        "assistance_category",
+        "assistance_roster",
+        None,
+        "category",
+        ("最新花名册救助类别", "category on the latest roster"),
+        (
+            "已在救助名单上（类别编码 {assistance_category}：1低保边缘 2刚性支出困难 3防止返贫监测）",
+            "already on an assistance roster (code {assistance_category}: 1 edge, 2 rigid, 3 monitoring)",
+        ),
+        "assistance",
+        "high",
+        codes=ASSISTANCE_CODES,
+    ),
+    _f(
+        "months_since_admitted",
+        "assistance_roster",
+        None,
+        "float",
+        ("当前救助认定至今月数", "months since the current assistance was granted"),
+        ("认定救助已 {months_since_admitted:.0f} 个月", "assisted for {months_since_admitted:.0f} months"),
+        "assistance",
+        "low",
+        missing=NAN + ": not on the roster",
+    ),
+    _f(
+        "assessed_income_ratio_to_dibao",
+        "assistance_roster",
+        None,
+        "float",
+        ("花名册核定人均收入 ÷ 低保标准", "assessed per-capita income on the roster / 低保 standard"),
+        (
+            "民政核定人均收入为低保标准的 {assessed_income_ratio_to_dibao:.1f} 倍",
+            "assessed income {assessed_income_ratio_to_dibao:.1f} x the 低保 line",
+        ),
+        "assistance",
+        "low",
+        missing=NAN + ": not on the roster",
+    ),
+    _f(
+        "phase_out_months",
+        "assistance_roster",
+        24,
+        "int",
+        ("近24个月处于渐退期的月数", "months in phase-out (渐退期) within 24 months"),
+        ("处于渐退期已 {phase_out_months} 个月", "{phase_out_months} months in phase-out"),
+        "assistance",
+        "high",
+    ),
+    _f(
+        "assisted_months_24m",
+        "assistance_roster",
+        24,
+        "int",
+        ("近24个月在低保/特困花名册上的月数", "months on the 低保/特困 roster within 24 months"),
+        (
+            "近24个月享受低保/特困 {assisted_months_24m} 个月",
+            "{assisted_months_24m} months of 低保/特困 within 24 months",
+        ),
+        "assistance",
+        "high",
+    ),
+    _f(
+        "assistance_spells_24m",
+        "assistance_roster",
+        24,
+        "int",
+        ("近24个月在救助花名册上的段数（任一类别）", "spells on any assistance roster within 24 months"),
+        (
+            "近24个月 {assistance_spells_24m} 次进入救助名单",
+            "{assistance_spells_24m} spells of assistance in 24 months",
+        ),
+        "assistance",
+        "high",
+    ),
+    _f(
+        "exits_12m",
+        "assistance_roster",
+        12,
+        "int",
+        ("近12个月退出救助花名册次数", "exits from the assistance roster in 12 months"),
+        ("近12个月退出救助 {exits_12m} 次", "left assistance {exits_12m} times in 12 months"),
+        "assistance",
+        "high",
+    ),
+    _f(
+        "exits_24m",
+        "assistance_roster",
+        24,
+        "int",
+        ("近24个月退出救助花名册次数", "exits from the assistance roster in 24 months"),
+        ("近24个月退出救助 {exits_24m} 次", "left assistance {exits_24m} times in 24 months"),
+        "assistance",
+        "high",
+    ),
+    _f(
+        "months_since_exit",
+        "assistance_roster",
+        24,
+        "float",
+        ("最近一次退出救助至今月数", "months since the last exit from the roster"),
+        ("{months_since_exit:.0f} 个月前刚退出救助", "left assistance {months_since_exit:.0f} months ago"),
+        "assistance",
+        "low",
+        missing=NAN + ": no exit seen in 24 months",
+    ),
+    _f(
+        "temporary_aid_12m",
+        "temporary_assistance",
+        12,
+        "int",
+        ("近12个月临时救助次数", "temporary aid payments in 12 months"),
+        (
+            "近12个月获临时救助 {temporary_aid_12m} 次",
+            "{temporary_aid_12m} temporary aid payments in 12 months",
+        ),
+        "temporary_aid",
+        "high",
+    ),
+    _f(
+        "temporary_aid_amount_12m",
+        "temporary_assistance",
+        12,
+        "float",
+        ("近12个月临时救助金额（元）", "temporary aid paid in 12 months (yuan)"),
+        (
+            "近12个月临时救助 {temporary_aid_amount_12m:,.0f} 元",
+            "{temporary_aid_amount_12m:,.0f} yuan of temporary aid in 12 months",
+        ),
+        "temporary_aid",
+        "high",
+    ),
+    _f(
+        "expenditure_aid_12m",
+        "temporary_assistance",
+        12,
+        "int",
+        ("近12个月支出型临时救助次数", "支出型 (spending-driven) temporary aid in 12 months"),
+        (
+            "近12个月获支出型临时救助 {expenditure_aid_12m} 次",
+            "{expenditure_aid_12m} spending-driven aid payments in 12 months",
+        ),
+        "temporary_aid",
+        "high",
+    ),
+)
+
+FEATURE_NAMES: list[str] = [f.name for f in FEATURES]
+BY_NAME: dict[str, Feature] = {f.name: f for f in FEATURES}

@@ -1,0 +1,1 @@
+"""The features stage: snapshots of household features and labels (issue 4)."""

@@ -1,0 +1,26 @@
+"""The Prefect flow: one task per as-of date; the work is in pipelines.features.run."""
+
+from __future__ import annotations
+
+from prefect import flow, task
+
+from lowinc.settings import load_settings
+from pipelines.features import run
+
+
+@task(name="features-snapshot", task_run_name="features-{as_of}")
+def snapshot_task(as_of: str) -> dict:
+    """Build and write one snapshot; its summary (counts, path, timings: no personal data)."""
+    return run.build_one(load_settings(), as_of).to_dict()
+
+
+@flow(name="features")
+def features_flow(as_of: str | None = None, start: str | None = None, end: str | None = None) -> list[dict]:
+    """Snapshots at one as-of date, or monthly from ``start`` to ``end`` (the 1st of a month)."""
+    if as_of:
+        as_ofs = run.as_of_range(as_of, as_of)
+    elif start and end:
+        as_ofs = run.as_of_range(start, end)
+    else:
+        raise ValueError("give as_of, or start and end (YYYY-MM-01)")
+    return [snapshot_task(f"{t:%Y-%m-%d}") for t in as_ofs]

@@ -1,0 +1,161 @@
+"""Feature snapshots on a simulated, ingested region: the contract, point in time on real
+data, the narrowed read, labels against the simulator's truth, the CLI and the flow."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from features import store
+from features.registry import FEATURE_NAMES
+from features.snapshot import SNAPSHOT_COLUMNS, Canonical, build_snapshot, check_snapshot
+from lowinc.settings import load_settings
+from pipelines.features import run
+from pipelines.features.inputs import delivered_through, load_canonical, read_table
+from pipelines.ingest.store import months_of
+
+pytestmark = pytest.mark.integration
+T = pd.Timestamp("2022-07-01")  # labels complete (horizon to 2022-12), truth sampled at 2022-07
+
+
+@pytest.fixture(scope="module")
+def home(ingested_region, tmp_path_factory) -> Path:
+    """A home of this module's own that shares the region's canonical tables, truth and key
+    (so snapshots written here never meet another stage's)."""
+    own = tmp_path_factory.mktemp("features_home")
+    for name in ("canonical", "truth", "secure"):
+        (own / name).symlink_to(ingested_region.home / name)
+    return own
+
+
+@pytest.fixture(scope="module")
+def settings(home):
+    return load_settings(home=home)
+
+
+@pytest.fixture(scope="module")
+def divisions():
+    return run.load_divisions()
+
+
+@pytest.fixture(scope="module")
+def built(settings, divisions):
+    return run.build_one(settings, T, divisions=divisions)
+
+
+def full_tables(canonical: Path) -> Canonical:
+    """Every partition of every table, unnarrowed."""
+
+    def every(table: str) -> pd.DataFrame:
+        return read_table(canonical, table, months_of(canonical, table))
+
+    base, changes = every("hukou_base"), every("hukou_changes")
+    return Canonical(
+        households=every("households"),
+        hukou=pd.concat([base.assign(change_type=pd.NA), changes], ignore_index=True),
+        contributions=every("pension_contributions"),
+        pensions=every("pension_payments"),
+        registrations=every("employment_registrations"),
+        roster=every("assistance_roster"),
+        temporary_aid=every("temporary_assistance"),
+        settlements=every("medical_settlements"),
+        certificates=every("disability_certificates"),
+        appraisals=every("house_safety"),
+        properties=every("property_registrations"),
+        delivered_through=delivered_through(canonical),
+    )
+
+
+def test_a_snapshot_keeps_the_contract(built, home):
+    frame = store.read_snapshots(home, [T])
+    assert tuple(frame.columns) == SNAPSHOT_COLUMNS
+    check_snapshot(frame)
+    assert len(frame) == built.rows == frame["household_key"].nunique()
+    assert built.label_complete and frame["label_complete"].all()
+    cohort = frame[frame["in_cohort"]]
+    assert not cohort["assistance_state"].isin(["dibao", "tekun"]).any()
+    assert frame.loc[~frame["in_cohort"], "label"].isna().all()
+    assert cohort["label"].notna().all()
+    rate = cohort["label"].astype(bool).mean()
+    assert 0.001 < rate < 0.05, rate  # entries within 6 months: ~0.5-2% of households
+    assert built.positives == int(cohort["label"].sum())
+    # every household of the membership delivered before T, no other
+    members = read_table(home / "canonical", "households", ["2022-06"])
+    assert set(frame["household_key"]) == set(members["household_key"])
+    assert frame["household_type"].nunique() <= 5 and frame["urban"].any() and not frame["urban"].all()
+
+
+def test_the_narrowed_read_gives_the_snapshot_of_a_full_read(settings, divisions, home):
+    cfg = settings.features
+    narrowed = load_canonical(home / "canonical", T, cfg.label_horizon, cfg.history_months)
+    a = build_snapshot(narrowed, T, cfg, settings.thresholds, divisions)
+    b = build_snapshot(full_tables(home / "canonical"), T, cfg, settings.thresholds, divisions)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_nothing_known_at_or_after_t_changes_a_feature(settings, divisions, home):
+    full = full_tables(home / "canonical")
+    cut = {
+        f.name: getattr(full, f.name)[getattr(full, f.name)["known_month"] < "2022-07"]
+        for f in dataclasses.fields(full)
+        if f.name != "delivered_through"
+    }
+    before = Canonical(**cut, delivered_through=full.delivered_through)
+    cfg = settings.features
+    a = build_snapshot(full, T, cfg, settings.thresholds, divisions)
+    b = build_snapshot(before, T, cfg, settings.thresholds, divisions)
+    features = ["household_key", "assistance_state", "in_cohort", *FEATURE_NAMES]
+    pd.testing.assert_frame_equal(a[features], b[features])
+    assert a["label"].sum() > 0 and b.loc[b["in_cohort"], "label"].sum() == 0  # labels need the future
+
+
+def test_observable_labels_track_the_latent_truth(built, home):
+    frame = store.read_snapshots(home, [T]).merge(store.read_truth(home, [T]), on=["household_key", "as_of"])
+    cohort = frame[frame["in_cohort"]]
+    known = cohort[cohort["latent_fall"].notna()]
+    assert len(known) > 0.9 * len(cohort)  # the hash of 户号 finds the simulator's households
+    fell = known["latent_fall"].astype(bool)
+    assert known.loc[fell, "label"].mean() > 5 * known.loc[~fell, "label"].mean()
+    assert frame["p_fall"].notna().sum() > 100
+    # the policy line features point the same way as the truth
+    assert (
+        known.loc[fell, "income_ratio_to_dibao"].median() < known.loc[~fell, "income_ratio_to_dibao"].median()
+    )
+
+
+def test_cli_prints_a_json_summary(home, monkeypatch):
+    import typer
+    from typer.testing import CliRunner
+
+    from pipelines.features.cli import register
+
+    app = typer.Typer()
+    register(app)
+    app.command("noop")(lambda: None)  # a second command keeps `features` a subcommand
+    monkeypatch.setenv("LOWINC_HOME", str(home))
+    result = CliRunner().invoke(app, ["features", "--from", "2022-08-01", "--to", "2022-09-01", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert [s["as_of"] for s in out["snapshots"]] == ["2022-08-01", "2022-09-01"]
+    first = out["snapshots"][0]
+    assert first["rows"] > 1000 and first["columns"] == len(SNAPSHOT_COLUMNS)
+    assert Path(first["path"]).exists() and {"read", "build", "write"} <= set(first["seconds"])
+    assert store.available_as_ofs(home)[-2:] == [pd.Timestamp("2022-08-01"), pd.Timestamp("2022-09-01")]
+
+
+def test_the_flow_runs_a_task_per_as_of_date(home, monkeypatch):
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from prefect.testing.utilities import prefect_test_harness
+
+    from pipelines.features.flow import features_flow
+
+    monkeypatch.setenv("LOWINC_HOME", str(home))
+    with prefect_test_harness(server_startup_timeout=120):
+        summaries = features_flow(start="2022-10-01", end="2022-11-01")
+    assert [s["as_of"] for s in summaries] == ["2022-10-01", "2022-11-01"]
+    assert all(s["rows"] > 1000 for s in summaries)
