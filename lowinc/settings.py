@@ -24,6 +24,7 @@ from features.config import FeaturesConfig
 from lowinc.schedules import DeploymentsConfig
 from lowinc.section import Section
 from models.config import ModelConfig
+from outreach.config import OutreachConfig
 from scoring.config import ScoringConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -202,6 +203,7 @@ class Settings(BaseSettings):
     model: ModelConfig = ModelConfig()
     scoring: ScoringConfig = ScoringConfig()
     deployments: DeploymentsConfig = DeploymentsConfig()
+    outreach: OutreachConfig = OutreachConfig()
 
     @classmethod
     def settings_customise_sources(

@@ -50,6 +50,19 @@ def declared(settings: Settings) -> list[Deployment]:
     ]
 
 
+def ensure_work_pool(name: str) -> None:
+    """Create the process work pool when the server does not have it yet."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(name)
+        except ObjectNotFound:
+            client.create_work_pool(WorkPoolCreate(name=name, type="process"))
+
+
 def deploy_all(settings: Settings, source: Path = REPO_ROOT, env: dict[str, str] | None = None) -> list[str]:
     """Create or update every declared deployment; returns their names (flow/deployment)."""
     import os
@@ -61,6 +74,7 @@ def deploy_all(settings: Settings, source: Path = REPO_ROOT, env: dict[str, str]
         "LOWINC_HOME": str(settings.home)
     }
     job_env |= env or {}
+    ensure_work_pool(settings.deployments.work_pool)
     names = []
     for dep in declared(settings):
         flow = Flow.from_source(source=str(source), entrypoint=dep.entrypoint)

@@ -1,5 +1,5 @@
-"""score_flow: score → explain → tier → lists (→ queue alerts → deliver, once the outreach
-database is configured). Plain functions first; the Prefect flow wraps them."""
+"""score_flow: score → explain → tier → lists → queue alerts → deliver. Plain functions
+first (the CLI calls them); the Prefect flow wraps them, delivery as the deliver subflow."""
 
 from __future__ import annotations
 
@@ -8,21 +8,32 @@ from typing import Any
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 
 from lowinc.settings import Settings, load_settings
+from pipelines.outreach.flow import deliver_flow
+from pipelines.outreach.run import deliver_due, queue_visit_list
 from pipelines.score.run import score_as_of
 
 
+def run_id(as_of: str, model_version: str) -> str:
+    """The outreach run id of a scoring run (alerts and messages are keyed apart from it)."""
+    return f"score-{as_of}-v{model_version}"
+
+
 def score_and_deliver(settings: Settings, as_of: str | None) -> dict[str, Any]:
-    """Score, then hand the visit list to the outreach stage."""
-    run, _ = score_as_of(settings, as_of)
-    return {"score": asdict(run)}
+    """Score, queue the visit list's alerts in the outreach database, deliver what is due."""
+    run, scored = score_as_of(settings, as_of)
+    return {
+        "score": asdict(run),
+        "queue": queue_visit_list(scored.visit_list, run_id(run.as_of, run.model_version)),
+        "deliver": deliver_due(),
+    }
 
 
-@task(name="score", task_run_name="score-{as_of}")
+@task(name="score", task_run_name="score-{as_of}", cache_policy=NO_CACHE)
 def score_task(as_of: str | None) -> dict[str, Any]:
-    summary = score_and_deliver(load_settings(), as_of)
-    run = summary["score"]
+    run = asdict(score_as_of(load_settings(), as_of)[0])
     rows = "\n".join(f"| {t} | {n:,} |" for t, n in run["tiers"].items())
     create_markdown_artifact(
         key="score-summary",
@@ -30,10 +41,12 @@ def score_task(as_of: str | None) -> dict[str, Any]:
         f"|---|---|\n{rows}\n\n{run['listed']:,} households on visit lists.",
         description="Households scored by tier (counts only)",
     )
-    return summary
+    return run
 
 
 @flow(name="score")
 def score_flow(as_of: str | None = None) -> dict[str, Any]:
-    """Score the snapshot of ``as_of`` (default: the latest)."""
-    return score_task(as_of)
+    """Score the snapshot of ``as_of`` (default: the latest), then queue and deliver."""
+    run = score_task(as_of)
+    delivered = deliver_flow(as_of=run["as_of"], run_id=run_id(run["as_of"], run["model_version"]))
+    return {"score": run, **delivered}

@@ -1,0 +1,86 @@
+"""Configuration of the outreach side (``outreach:`` in configs/outreach.yaml)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from lowinc.section import Section
+
+ChannelName = Literal["dingtalk", "wecom", "email", "webhook"]
+Level = Literal["village", "town", "county"]
+
+
+class RetryPolicy(Section):
+    """At-least-once delivery: exponential backoff, then a dead letter after max_attempts."""
+
+    max_attempts: int = Field(6, ge=1)
+    backoff_base_seconds: float = Field(60.0, gt=0)  # wait after the first failure
+    backoff_cap_seconds: float = Field(3600.0, gt=0)  # longest wait between attempts
+    lease_seconds: float = Field(300.0, gt=0)  # a claimed message is not picked again for this long
+    connect_timeout_seconds: float = Field(5.0, gt=0)
+    read_timeout_seconds: float = Field(15.0, gt=0)
+
+
+class RobotChannel(Section):
+    """DingTalk or WeCom group robot: a user's address is the robot's token (key)."""
+
+    enabled: bool = True
+    verify_tls: bool = True
+
+
+class EmailChannel(Section):
+    """E-mail through an SMTP relay: a user's address is an e-mail address."""
+
+    enabled: bool = True
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    mode: Literal["insecure", "starttls", "ssl"] = "starttls"
+    from_addr: str = "lowinc@localhost"
+    user: str | None = None
+    password: str | None = None
+
+
+class WebhookChannel(Section):
+    """A generic JSON webhook: a user's address is an http(s) URL."""
+
+    enabled: bool = True
+    verify_tls: bool = True
+
+
+class Channels(Section):
+    dingtalk: RobotChannel = RobotChannel()
+    wecom: RobotChannel = RobotChannel()
+    email: EmailChannel = EmailChannel()
+    webhook: WebhookChannel = WebhookChannel()
+
+
+class UserConfig(Section):
+    """A person who receives alerts or exports lists, with the area they answer for."""
+
+    name: str
+    role: Literal["village_worker", "town_officer", "county_officer", "data_team"]
+    level: Level | None = None  # None: no access to personal data (data team)
+    code: str | None = None  # 12-digit village, 9-digit town or 6-digit county code
+    addresses: dict[ChannelName, str] = Field(default_factory=dict)
+
+
+class OutreachConfig(Section):
+    """The outreach database, alert policy, delivery and the users of the embedded default."""
+
+    database_url: str | None = None  # None: sqlite file <home>/outreach/outreach.db
+    cooldown_days: int = Field(90, ge=0)  # not re-alerted within this unless the tier rises
+    notify_tiers: list[str] = Field(default_factory=lambda: ["red", "orange", "yellow"])
+    digest_max_items: int = Field(50, ge=1)  # households listed in a digest; the rest counted
+    link_base_url: str = "http://127.0.0.1:8000"  # the social workers' web page
+    retry: RetryPolicy = RetryPolicy()
+    channels: Channels = Channels()
+    users: list[UserConfig] = Field(default_factory=list)
+
+    def url_for(self, home: Path) -> str:
+        """The database URL: the configured one, else the embedded SQLite file under home."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(Path(home) / 'outreach' / 'outreach.db').resolve()}"

@@ -1,0 +1,117 @@
+"""Engines, migrations and transactions for the outreach database (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from outreach.schema import AuditLog, Base
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_MS = 30_000
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the URL; SQLite gets WAL, a busy timeout, foreign keys and real transactions."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # the driver's own transaction handling is off so that BEGIN below is the only one
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # one writer at a time, taken at the start so reads and writes see one snapshot
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def upgrade_engine(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema of the engine's database to the revision (idempotent)."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def upgrade(url: str) -> Engine:
+    """Migrate the database at url to the newest schema and return an engine for it."""
+    engine = make_engine(url)
+    upgrade_engine(engine)
+    return engine
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """A session in one transaction: committed on success, rolled back on any error."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+def insert_ignoring_duplicates(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk insert rows, skipping those that break a unique constraint (an idempotent re-run)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = pg_insert(table).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite_insert(table).on_conflict_do_nothing()
+    else:  # pragma: no cover - other databases are not supported
+        raise NotImplementedError(dialect)
+    session.execute(statement, list(rows))
+
+
+def utc_naive(moment: dt.datetime) -> dt.datetime:
+    """The moment as naive UTC, the form every timestamp is stored in."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session: Session, _context: Any, _instances: Any) -> None:
+    """The ORM half of the append-only audit log (database triggers are the other half)."""
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, AuditLog) and (obj in session.deleted or session.is_modified(obj)):
+            raise PermissionError("audit_log is append-only: rows cannot be changed or deleted")
+
+
+__all__ = [
+    "Base",
+    "insert_ignoring_duplicates",
+    "make_engine",
+    "transaction",
+    "upgrade",
+    "upgrade_engine",
+    "utc_naive",
+]

@@ -1,0 +1,235 @@
+"""`lowinc alerts queue|send|status|requeue`, `lowinc lists export`, `lowinc visits record|outcomes`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="print a machine-readable summary on stdout")]
+UserOption = Annotated[
+    str | None, typer.Option("--user", help="who acts (default: $LOWINC_USER, else the login name)")
+]
+
+alerts_app = typer.Typer(no_args_is_help=True, help="The alert outbox: queue, deliver, watch.")
+lists_app = typer.Typer(no_args_is_help=True, help="Visit lists for the responsible worker.")
+visits_app = typer.Typer(no_args_is_help=True, help="Home checks: record what a visit found.")
+
+
+def _emit(data: dict[str, Any], as_json: bool, lines: list[str]) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, default=str))
+        return
+    from rich.console import Console
+
+    console = Console()
+    for line in lines:
+        console.print(line)
+
+
+def _user(name: str | None) -> str:
+    return name or os.environ.get("LOWINC_USER") or getpass.getuser()
+
+
+def _open() -> tuple[Any, Any, Path]:
+    from outreach.startup import open_outreach_db
+    from pipelines.outreach.run import load_outreach
+
+    config, home = load_outreach()
+    return open_outreach_db(config, home), config, home
+
+
+@alerts_app.command("queue")
+def queue_command(
+    visit_list: Annotated[Path, typer.Option("--visit-list", help="Parquet or CSV from the scoring step")],
+    run_id: Annotated[str | None, typer.Option("--run-id", help="default: a new id")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Queue a visit list: alerts, visit tasks and outbox messages in one transaction."""
+    from outreach.queue import queue_alerts
+    from pipelines.outreach.run import read_frame, utcnow
+
+    engine, config, _home = _open()
+    summary = queue_alerts(
+        engine, read_frame(visit_list), run_id or uuid.uuid4().hex[:12], utcnow(), config=config
+    ).to_dict()
+    _emit(
+        summary,
+        as_json,
+        [
+            f"[bold]Queued {summary['as_of']}[/bold]: {summary['alerts']} new alerts "
+            f"({summary['notify']} to notify, {summary['cooldown']} in cooldown, "
+            f"{summary['watch']} watch only), {summary['already_queued']} already queued, "
+            f"{summary['tasks']} visit tasks, {summary['messages']} messages "
+            f"({summary['red_messages']} red), {summary['unassigned']} unassigned",
+        ],
+    )
+
+
+@alerts_app.command("send")
+def send_command(
+    limit: Annotated[int | None, typer.Option(help="send at most this many")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Deliver the queued messages that are due (red alerts first), with retries and dead letters."""
+    from outreach.deliver import deliver_pending
+    from pipelines.outreach.run import utcnow
+
+    engine, config, _home = _open()
+    summary = deliver_pending(engine, config, utcnow(), limit=limit).to_dict()
+    _emit(
+        summary,
+        as_json,
+        [
+            f"[bold]Delivered[/bold]: {summary['sent']} sent, {summary['failed']} to retry, "
+            f"{summary['dead']} dead letters, of {summary['due']} due",
+            *[f"  {e}" for e in summary["errors"][:5]],  # type: ignore[index]
+        ],
+    )
+
+
+@alerts_app.command("status")
+def status_command(as_json: JsonFlag = False) -> None:
+    """Outbox counts by status and channel, and the dead letters the data team must look at."""
+    from outreach.status import outbox_status
+
+    engine, _config, _home = _open()
+    status = outbox_status(engine)
+    counts = status["by_status"]
+    lines = [
+        f"[bold]Outbox[/bold]: {counts.get('pending', 0)} pending, {counts.get('sent', 0)} sent, "
+        f"[red]{counts.get('dead', 0)} dead[/red] (oldest pending: {status['oldest_pending'] or '-'})"
+    ]
+    for channel, by in sorted(status["by_channel"].items()):
+        lines.append(f"  {channel}: " + ", ".join(f"{k} {v}" for k, v in sorted(by.items())))
+    for d in status["dead_letters"]:
+        lines.append(
+            f"  dead #{d['id']} {d['kind']} {d['channel']} → {d['recipient']} "
+            f"after {d['attempts']} attempts: {d['last_error']}"
+        )
+    _emit(status, as_json, lines)
+
+
+@alerts_app.command("requeue")
+def requeue_command(
+    ids: Annotated[
+        list[int] | None, typer.Option("--id", help="outbox id (repeat); default: every dead letter")
+    ] = None,
+    user: UserOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Give dead letters a fresh set of attempts once their cause is fixed."""
+    from outreach.status import requeue_dead
+    from pipelines.outreach.run import utcnow
+
+    engine, _config, _home = _open()
+    n = requeue_dead(engine, ids, utcnow(), actor=_user(user))
+    _emit({"requeued": n}, as_json, [f"{n} dead letters back in the queue"])
+
+
+@lists_app.command("export")
+def export_command(
+    town: Annotated[str, typer.Option("--town", help="9-digit township code")],
+    as_of: Annotated[str, typer.Option("--as-of", help="YYYY-MM-01")],
+    user: UserOption = None,
+    csv: Annotated[bool, typer.Option("--csv", help="write a CSV beside the workbook")] = False,
+    heads: Annotated[
+        Path | None,
+        typer.Option(
+            "--heads",
+            help="identity rows (household_key, head_id_no, head_name); default: the hukou identity table",
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The township's visit list as Excel (one sheet per village), for a user whose area covers it."""
+    import pandas as pd
+
+    from outreach.export import export_town_list
+    from pipelines.outreach.heads import household_heads
+    from pipelines.outreach.run import read_frame, utcnow
+
+    engine, _config, home = _open()
+    try:
+        result = export_town_list(
+            engine,
+            home,
+            town_code=town,
+            as_of=dt.date.fromisoformat(as_of),
+            user_name=_user(user),
+            now=utcnow(),
+            heads=read_frame(heads) if heads else household_heads(home, pd.Timestamp(as_of)),
+            write_csv=csv,
+        )
+    except PermissionError as error:
+        typer.echo(f"refused: {error}", err=True)
+        raise typer.Exit(2) from error
+    data = result.to_dict()
+    _emit(
+        data,
+        as_json,
+        [f"[bold]{data['rows']}[/bold] households in {data['villages']} sheets: {data['xlsx']}"]
+        + ([f"CSV: {data['csv']}"] if data["csv"] else []),
+    )
+
+
+@visits_app.command("record")
+def record_command(
+    alert: Annotated[int, typer.Option("--alert", help="alert id (as in the message's link)")],
+    visited_on: Annotated[str, typer.Option("--visited-on", help="YYYY-MM-DD")],
+    hardship: Annotated[
+        bool, typer.Option("--hardship/--no-hardship", help="did the visit confirm hardship")
+    ],
+    note: Annotated[str | None, typer.Option(help="what was found")] = None,
+    user: UserOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record what a home check found (结果反馈); it becomes a label for the model."""
+    from outreach.outcomes import record_visit
+    from pipelines.outreach.run import utcnow
+
+    engine, _config, _home = _open()
+    try:
+        task = record_visit(
+            engine,
+            alert_id=alert,
+            user_name=_user(user),
+            now=utcnow(),
+            note=note,
+            visited_on=dt.date.fromisoformat(visited_on),
+            hardship_confirmed=hardship,
+        )
+    except (PermissionError, LookupError) as error:
+        typer.echo(f"refused: {error}", err=True)
+        raise typer.Exit(2) from error
+    _emit(
+        {"task": task, "alert": alert, "hardship_confirmed": hardship},
+        as_json,
+        [f"visit recorded on task {task} (alert {alert})"],
+    )
+
+
+@visits_app.command("outcomes")
+def outcomes_command(as_json: JsonFlag = False) -> None:
+    """Counts of recorded visits and confirmed hardship (the labels themselves stay in the database)."""
+    from outreach.outcomes import visit_outcomes
+
+    engine, _config, _home = _open()
+    labels = visit_outcomes(engine)
+    data = {"visits": len(labels), "hardship_confirmed": int(labels["hardship_confirmed"].sum())}
+    _emit(
+        data, as_json, [f"{data['visits']} visits recorded, {data['hardship_confirmed']} confirmed hardship"]
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``alerts``, ``lists`` and ``visits`` sub-apps to the main CLI."""
+    app.add_typer(alerts_app, name="alerts")
+    app.add_typer(lists_app, name="lists")
+    app.add_typer(visits_app, name="visits")

@@ -1,0 +1,48 @@
+"""The Prefect delivery flow: open the outreach database, queue a visit list if given, deliver.
+
+Tasks are thin wrappers around the outreach package and read the configuration themselves, so
+no addresses or secrets become task parameters; no personal data reaches Prefect (summaries
+carry counts only).
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from pipelines.outreach.run import deliver_due, load_outreach, queue_visit_list, read_frame
+
+
+@task(name="outreach-queue", cache_policy=NO_CACHE)
+def queue_task(visit_list_path: str, run_id: str) -> dict[str, Any]:
+    return queue_visit_list(read_frame(Path(visit_list_path)), run_id)
+
+
+@task(name="outreach-deliver", cache_policy=NO_CACHE)
+def deliver_task() -> dict[str, Any]:
+    return deliver_due()
+
+
+def scored_visit_list(home: Path, as_of: str) -> Path:
+    """Where the scoring step writes the visit list of an as-of date."""
+    return home / "scores" / f"as_of={as_of}" / "visit_list.parquet"
+
+
+@flow(name="deliver")
+def deliver_flow(
+    visit_list_path: str | None = None, as_of: str | None = None, run_id: str | None = None
+) -> dict[str, Any]:
+    """Queue a visit list (a path, or the scoring step's list of ``as_of``), then deliver every due
+    message. Without either it only delivers: the scheduled retry of what is still pending."""
+    _config, home = load_outreach()
+    result: dict[str, Any] = {}
+    if as_of and not visit_list_path:
+        visit_list_path = str(scored_visit_list(home, as_of))
+    if visit_list_path:
+        result["queue"] = queue_task(visit_list_path, run_id or uuid.uuid4().hex[:12])
+    result["deliver"] = deliver_task()
+    return result
