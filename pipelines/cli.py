@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -19,6 +20,7 @@ from lowinc.runtime import prepare_environment
 from lowinc.settings import Settings, load_settings
 from pipelines.features.cli import register as register_features
 from pipelines.ingest.cli import register as register_ingest
+from pipelines.outreach.cli import register as register_outreach
 from pipelines.score.cli import register as register_score
 from pipelines.train.cli import register as register_train
 
@@ -30,6 +32,7 @@ app = typer.Typer(
 register_ingest(app)
 register_features(app)
 register_train(app)
+register_outreach(app)
 register_score(app)
 err = Console(stderr=True)
 
@@ -68,7 +71,7 @@ def run_simulation(settings: Settings, quiet: bool) -> dict[str, Any]:
 
 
 def print_simulation(summary: dict[str, Any]) -> None:
-    out = Console()
+    out = Console(soft_wrap=True)
     out.print(
         f"[bold]Simulated {summary['region']}[/bold]: {summary['households_start']:,} households, "
         f"{summary['villages']:,} villages/communities, "
@@ -121,41 +124,165 @@ def simulate(
         print_simulation(summary)
 
 
-def print_loop(result: dict[str, Any]) -> None:
-    out = Console()
+def print_loop(result: dict[str, Any], home: Path, exports: list[str]) -> None:
+    out = Console(soft_wrap=True)
     ing = result["ingest"]
+    if ing["months"]:
+        out.print(
+            f"[bold]Ingested[/bold] {ing['months']} months: {ing['rows_in']:,} rows in, "
+            f"{ing['accepted']:,} accepted, {ing['quarantined']:,} quarantined, "
+            f"{ing['duplicates']:,} duplicates, {ing['unlinked']:,} rows of people outside the hukou; "
+            f"{ing['rejected_files']} files rejected, {ing['missing_files']} missing"
+        )
+    feats = result["features"]
+    out.print(f"[bold]Features[/bold]: {feats['snapshots_built']} monthly snapshots built")
+    if train := result.get("train"):
+        m = train["metrics"]
+        out.print(
+            f"[bold]Model[/bold] {train['model']} v{train['version']} "
+            f"({'champion' if train['promoted'] else 'challenger'}), test window "
+            f"{train['splits'].get('split.test')}: precision at {train['visit_capacity']} visits "
+            f"{m.get('precision_at_k', float('nan')):.3f} vs best rule "
+            f"{m.get('best_rule_precision_at_k', float('nan')):.3f}, logistic regression "
+            f"{m.get('baseline.logistic.precision_at_k', float('nan')):.3f}; ROC-AUC "
+            f"{m.get('roc_auc', float('nan')):.3f}"
+        )
+    if score := result.get("score"):
+        tiers = ", ".join(f"{t} {n:,}" for t, n in score["tiers"].items())
+        out.print(
+            f"[bold]Scored[/bold] {score['households_scored']:,} households at {score['as_of']}: {tiers}; "
+            f"{score['listed']:,} on visit lists"
+        )
+    if queued := result.get("queue"):
+        delivered = result.get("deliver", {})
+        out.print(
+            f"[bold]Alerts[/bold]: {queued.get('alerts', 0):,} queued, {delivered.get('sent', 0):,} messages "
+            f"delivered to the local inbox {home / 'outreach' / 'inbox'}"
+        )
+    out.print("\nWhere to look:")
     out.print(
-        f"[bold]Ingested[/bold] {ing['months']} months: {ing['rows_in']:,} rows in, "
-        f"{ing['accepted']:,} accepted, {ing['quarantined']:,} quarantined, "
-        f"{ing['duplicates']:,} duplicates, {ing['unlinked']:,} rows of people outside the hukou; "
-        f"{ing['rejected_files']} files rejected, {ing['missing_files']} missing"
+        f"  visit lists (Excel, one per township): {home / 'outreach' / 'exports'} ({len(exports)} files)"
     )
+    out.print(f"  ingest reports: {home / 'reports' / 'ingest'}")
+    out.print(
+        f"  Prefect UI: PREFECT_HOME={home / 'prefect'} .venv/bin/prefect server start --host 127.0.0.1"
+    )
+    out.print(
+        f"  MLflow UI:  .venv/bin/mlflow ui --host 127.0.0.1 --backend-store-uri "
+        f"sqlite:///{home / 'mlflow' / 'mlflow.db'}"
+    )
+
+
+def export_lists(settings: Settings, as_of: str) -> list[str]:
+    """Every township's visit list as Excel, exported as its county officer (audited)."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from outreach.export import export_town_list
+    from outreach.startup import open_outreach_db
+    from pipelines.outreach.heads import household_heads
+    from pipelines.outreach.run import utcnow
+    from pipelines.score.run import read_visit_list
+
+    ts = pd.Timestamp(as_of)
+    towns = sorted(read_visit_list(settings.home, ts)["town_code"].unique())
+    officers = {u.code: u.name for u in settings.outreach.users if u.level == "county" and u.code}
+    heads = household_heads(settings.home, ts)
+    engine = open_outreach_db(settings.outreach, settings.home)
+    files = []
+    try:
+        for town in towns:
+            if user := officers.get(town[:6]):
+                result = export_town_list(
+                    engine,
+                    settings.home,
+                    town_code=town,
+                    as_of=dt.date.fromisoformat(as_of),
+                    user_name=user,
+                    now=utcnow(),
+                    heads=heads,
+                )
+                files.append(str(result.xlsx))
+    finally:
+        engine.dispose()
+    return files
+
+
+def demo_users(settings: Settings, inbox_url: str) -> str:
+    """The configured users, each with a webhook address at the local inbox (JSON)."""
+    users = [
+        u.model_dump(mode="json") | {"addresses": {**u.addresses, "webhook": f"{inbox_url}/{i}"}}
+        for i, u in enumerate(settings.outreach.users)
+    ]
+    return json.dumps(users, ensure_ascii=False)
 
 
 @app.command()
 def up(as_json: JsonFlag = False) -> None:
     """The main job on the embedded default: simulate the configured region, then run the
-    monthly loop (a Prefect flow) over every delivered month."""
+    monthly loop (a Prefect flow): ingest, features, train, score, queue and deliver alerts to
+    a local inbox, and export the visit lists."""
+    import os
+
+    from outreach.inbox import LocalInbox
+
     settings = load_settings()
     prepare_environment(settings)
     summary = run_simulation(settings, quiet=as_json)
     if not as_json:
         print_simulation(summary)
-        err.print("Running the monthly loop (Prefect flow lowinc-loop) ...")
-    from pipelines.loop import loop_flow
+        err.print("Running the monthly loop (Prefect flow lowinc-monthly) ...")
+    from pipelines.loop import monthly_flow
 
     started = time.perf_counter()
-    result = loop_flow()
+    with LocalInbox(settings.home / "outreach" / "inbox") as inbox:
+        # the demo's users receive their messages in the local inbox
+        os.environ["LOWINC_OUTREACH__USERS"] = demo_users(settings, inbox.url)
+        result = monthly_flow(all_months=True)
+    exports = export_lists(load_settings(), result["score"]["as_of"]) if result.get("score") else []
+    result["exports"] = exports
     result["seconds"] = round(time.perf_counter() - started, 1)
     if as_json:
-        typer.echo(json.dumps({"simulate": summary} | result, ensure_ascii=False))
+        typer.echo(json.dumps({"simulate": summary} | result, ensure_ascii=False, default=str))
         return
-    print_loop(result)
-    home = settings.home
-    Console().print(
-        f"\nIngest reports: {home / 'reports' / 'ingest'}\n"
-        f"Prefect UI: PREFECT_HOME={home / 'prefect'} .venv/bin/prefect server start --host 127.0.0.1"
-    )
+    print_loop(result, settings.home, exports)
+
+
+@app.command()
+def monthly(
+    month: Annotated[str | None, typer.Option(help="ingest this delivery month only (YYYY-MM)")] = None,
+    retrain: Annotated[bool, typer.Option("--retrain", help="train a challenger too")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """One pass of the monthly loop (the Prefect flow lowinc-monthly) on what is under raw/:
+    ingest new deliveries, build snapshots, train if asked (or no champion yet), score,
+    queue and deliver alerts."""
+    settings = load_settings()
+    prepare_environment(settings)
+    from pipelines.loop import monthly_flow
+
+    result = monthly_flow(month=month, retrain=retrain)
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, default=str))
+        return
+    print_loop(result, settings.home, [])
+
+
+@app.command()
+def deploy(as_json: JsonFlag = False) -> None:
+    """Register the flows' deployments (schedules in configs/deployments.yaml) with the Prefect
+    server of PREFECT_API_URL; run them with `prefect worker start --pool lowinc`."""
+    from pipelines.deploy import deploy_all
+
+    settings = load_settings()
+    names = deploy_all(settings)
+    if as_json:
+        typer.echo(json.dumps({"deployments": names, "work_pool": settings.deployments.work_pool}))
+        return
+    for name in names:
+        Console().print(f"deployed {name}")
+    Console().print(f"Start a worker: .venv/bin/prefect worker start --pool {settings.deployments.work_pool}")
 
 
 @app.command()

@@ -1,55 +1,94 @@
-"""`lowinc up` end to end on a tiny region, as a new user runs it (a subprocess)."""
+"""`lowinc up` end to end on a small region, as a new user runs it (a subprocess): simulate,
+ingest, features, train, score, queue and deliver to the local inbox, export the lists; then
+the monthly loop again, which must queue and send nothing new."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
 import pytest
+import yaml
+
+from lowinc.settings import DEFAULT_CONFIG_DIR
+from outreach.config import OutreachConfig
 
 pytestmark = pytest.mark.integration
 
+# a region small enough for CI, with the horizon and windows shortened so 16 months can train
+SMALL_REGION = {
+    "LOWINC_SIMULATION__HOUSEHOLDS": "1500",
+    "LOWINC_SIMULATION__MONTHS": "16",
+    "LOWINC_SIMULATION__COUNTY": "330503",
+    "LOWINC_SIMULATION__MC_MONTHS": "[]",
+    "LOWINC_FEATURES__LABEL_HORIZON": "3",
+    "LOWINC_MODEL__SPLITS__TRAIN_MONTHS": "3",
+    "LOWINC_MODEL__SPLITS__VALIDATION_MONTHS": "2",
+    "LOWINC_MODEL__VISIT_CAPACITY": "20",
+}
 
-@pytest.fixture(scope="module")
-def up_run(tmp_path_factory):
-    home = tmp_path_factory.mktemp("up")
-    env = {
-        **os.environ,
-        "LOWINC_HOME": str(home),
-        "LOWINC_SIMULATION__HOUSEHOLDS": "600",
-        "LOWINC_SIMULATION__MONTHS": "3",
-        "LOWINC_SIMULATION__COUNTY": "330503",
-        "LOWINC_SIMULATION__MC_MONTHS": "[]",
-    }
-    env.pop("PREFECT_HOME", None)
-    env.pop("PREFECT_API_URL", None)
+
+def _lowinc(home, command: str, **extra: str) -> tuple[dict, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LOWINC_"))}
+    env |= {"LOWINC_HOME": str(home), **SMALL_REGION, **extra}
     done = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "up", "--json"],
+        [sys.executable, "-m", "pipelines.cli", command, "--json"],
         capture_output=True,
         text=True,
         env=env,
-        timeout=900,
+        timeout=1500,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return home, json.loads(done.stdout), done.stderr
+    assert done.returncode == 0, done.stderr[-4000:]
+    return json.loads(done.stdout), done.stderr
 
 
-def test_up_simulates_then_ingests_every_month_through_prefect(up_run):
-    home, result, _ = up_run
-    assert result["simulate"]["households_start"] == 600
-    ingest = result["ingest"]
-    assert ingest["months"] == 3
+@pytest.fixture(scope="module")
+def up_twice(tmp_path_factory):
+    home = tmp_path_factory.mktemp("up")
+    first, log = _lowinc(home, "up")
+    inbox = sorted(p.name for p in (home / "outreach" / "inbox").glob("*.json"))
+    # the loop again (nothing new was delivered), with every user's webhook pointing at a port
+    # where nothing listens: a message queued again would fail to send
+    configured = OutreachConfig.model_validate(
+        yaml.safe_load((DEFAULT_CONFIG_DIR / "outreach.yaml").read_text(encoding="utf-8"))["outreach"]
+    ).users
+    users = [
+        u.model_dump(mode="json") | {"addresses": {"webhook": "http://127.0.0.1:9/x"}} for u in configured
+    ]
+    second, log2 = _lowinc(home, "monthly", LOWINC_OUTREACH__USERS=json.dumps(users, ensure_ascii=False))
+    return home, first, second, inbox, log + log2
+
+
+def test_up_runs_every_stage_of_the_loop(up_twice):
+    home, first, _, inbox, _ = up_twice
+    ingest = first["ingest"]
+    assert ingest["months"] == 16
     assert ingest["rows_in"] == ingest["accepted"] + ingest["quarantined"] + ingest["duplicates"] > 1000
-    reported = sorted(p.stem for p in (home / "reports" / "ingest").glob("*.json"))
-    assert len(reported) == 3 and [reported[0], reported[-1]] == result["simulate"]["months"]
-    assert (home / "prefect").is_dir()  # Prefect's state stays in the project home
+    assert first["features"]["snapshots_built"] == 16  # 2022-02-01 .. 2023-05-01
+    assert first["train"]["promoted"] and first["train"]["metrics"]["roc_auc"] > 0.5
+    score = first["score"]
+    assert score["as_of"] == "2023-05-01" and score["households_scored"] > 1000
+    assert sum(score["tiers"].values()) == score["households_scored"]
+    assert first["queue"]["alerts"] == score["listed"] > 0
+    assert first["deliver"]["sent"] == len(inbox) > 0  # every message reached the local inbox once
+    assert first["exports"] and all(p.endswith(".xlsx") and os.path.exists(p) for p in first["exports"])
+    assert (home / "prefect").is_dir() and (home / "mlflow" / "mlflow.db").exists()
 
 
-def test_up_logs_no_plaintext_id(up_run):
-    import re
+def test_running_the_loop_again_queues_and_sends_nothing_new(up_twice):
+    home, first, second, inbox, _ = up_twice
+    assert second["ingest"]["months"] == 0 and "train" not in second
+    assert second["score"]["tiers"] == first["score"]["tiers"]
+    assert second["queue"]["already_queued"] == first["queue"]["alerts"]
+    assert second["queue"]["messages"] == 0
+    assert second["deliver"]["sent"] == second["deliver"]["failed"] == 0
+    assert sorted(p.name for p in (home / "outreach" / "inbox").glob("*.json")) == inbox
 
-    _, _, stderr = up_run
-    assert "lowinc-loop" in stderr or "Finished in state Completed" in stderr
-    assert not re.search(r"\d{17}[\dXx]", stderr)
+
+def test_up_logs_no_plaintext_id(up_twice):
+    *_, log = up_twice
+    assert "lowinc-monthly" in log
+    assert not re.search(r"(?<!\d)\d{17}[\dXx](?!\d)", log)

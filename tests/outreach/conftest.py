@@ -4,11 +4,6 @@ on SQLite and on PostgreSQL, real receivers, and a small synthetic visit list.""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import pwd
-import shutil
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,53 +15,17 @@ from outreach.config import OutreachConfig
 from outreach.db import transaction, upgrade
 from outreach.jurisdiction import sync_users
 from tests.outreach.factory import make_config
-from tests.outreach.receivers import HttpReceiver, SmtpReceiver, free_port
+from tests.outreach.receivers import HttpReceiver, SmtpReceiver
+from tests.postgres import postgres_cluster
 
-PG_BIN = Path(os.environ.get("LOWINC_PG_BIN", "/usr/lib/postgresql/15/bin"))
 NOW = dt.datetime(2024, 6, 3, 9, 0, 0)
-
-
-def _as_postgres(args: list[str]) -> None:
-    """Run a PostgreSQL binary; as root through `su postgres` (initdb refuses root)."""
-    if os.geteuid() == 0:
-        command = " ".join(f"'{a}'" for a in args)
-        subprocess.run(["su", "postgres", "-c", command], check=True, capture_output=True, text=True)
-    else:
-        subprocess.run(args, check=True, capture_output=True, text=True)
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
-    """A PostgreSQL 15 cluster in a temp dir on a free port; its base URL (no database)."""
-    if not (PG_BIN / "initdb").exists():
-        pytest.fail(f"PostgreSQL binaries not found in {PG_BIN}: run `make test` (it installs postgresql)")
-    base = Path(tempfile.mkdtemp(prefix="lowinc-pg-"))
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(base, user.pw_uid, user.pw_gid)
-    data, port = base / "data", free_port()
-    _as_postgres(
-        [
-            str(PG_BIN / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-        ]
-    )
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off -c synchronous_commit=off"
-    _as_postgres(
-        [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "start"]
-    )
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
-    finally:
-        _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"])
-        shutil.rmtree(base, ignore_errors=True)
+    """A throwaway PostgreSQL cluster for the session; its base URL (no database)."""
+    with postgres_cluster() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

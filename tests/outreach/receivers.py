@@ -24,13 +24,9 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from tests.postgres import free_port
+
 REF = re.compile(r"消息编号：([0-9a-f]{16})")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

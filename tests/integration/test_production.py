@@ -1,0 +1,167 @@
+"""The production configuration on 127.0.0.1: PostgreSQL for Prefect's server, MLflow's
+tracking store and the outreach database; a Prefect server and a process worker; the
+monthly loop run through its deployment. Then the worker is killed mid-flow and the loop
+re-run: the same outputs, no alert sent twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.postgres import free_port, postgres_cluster
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        args, env=env, cwd=REPO, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def _stop(proc: subprocess.Popen, sig: int = signal.SIGINT) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _wait_healthy(url: str, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(1)
+    raise TimeoutError(url)
+
+
+def _run(args: list[str], env: dict[str, str], timeout: int = 900) -> subprocess.CompletedProcess:
+    done = subprocess.run(args, env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    return done
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory):
+    home = tmp_path_factory.mktemp("production")
+    with postgres_cluster(("prefect", "mlflow", "outreach")) as pg:
+        port = free_port()
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LOWINC_"))},
+            "LOWINC_HOME": str(home),
+            "LOWINC_PSEUDONYM_KEY": "production-test-key",
+            "LOWINC_SIMULATION__HOUSEHOLDS": "1500",
+            "LOWINC_SIMULATION__MONTHS": "16",
+            "LOWINC_SIMULATION__COUNTY": "330503",
+            "LOWINC_SIMULATION__MC_MONTHS": "[]",
+            "LOWINC_FEATURES__LABEL_HORIZON": "3",
+            "LOWINC_MODEL__SPLITS__TRAIN_MONTHS": "3",
+            "LOWINC_MODEL__SPLITS__VALIDATION_MONTHS": "2",
+            "LOWINC_MODEL__VISIT_CAPACITY": "20",
+            "LOWINC_MODEL__TRACKING_URI": f"{pg}/mlflow",
+            "LOWINC_OUTREACH__DATABASE_URL": f"{pg}/outreach",
+            "PREFECT_HOME": str(home / "prefect"),
+            "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+            "PREFECT_API_DATABASE_CONNECTION_URL": f"{pg.replace('+psycopg', '+asyncpg')}/prefect",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_WORKER_QUERY_SECONDS": "2",
+        }
+        server = _start(
+            [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env,
+            home / "server.log",
+        )
+        try:
+            _run([str(BIN / "lowinc"), "simulate", "--json"], env)
+            _wait_healthy(f"http://127.0.0.1:{port}/api/health")
+            deployed = json.loads(_run([str(BIN / "lowinc"), "deploy", "--json"], env).stdout)
+            yield home, env, pg, deployed
+        finally:
+            _stop(server)
+
+
+def _worker(env: dict[str, str], home: Path, name: str) -> subprocess.Popen:
+    return _start([str(BIN / "prefect"), "worker", "start", "--pool", "lowinc"], env, home / f"{name}.log")
+
+
+def _run_monthly(env: dict[str, str]) -> str:
+    done = _run(
+        [
+            str(BIN / "prefect"),
+            "deployment",
+            "run",
+            "lowinc-monthly/monthly",
+            "--watch",
+            "--watch-timeout",
+            "900",
+        ],
+        env,
+        timeout=960,
+    )
+    return done.stdout + done.stderr
+
+
+def _alerts(pg: str) -> list[tuple]:
+    engine = sa.create_engine(f"{pg}/outreach")
+    with engine.connect() as c:
+        return sorted(c.execute(sa.text("select household_key, as_of, tier from alerts")).all())
+
+
+def test_deployments_are_declared_with_schedules_in_shanghai_time(production):
+    _, _, _, deployed = production
+    assert set(deployed["deployments"]) >= {"lowinc-monthly/monthly", "train/retrain"}
+
+
+def test_monthly_loop_runs_through_the_worker_on_postgresql(production):
+    home, env, pg, _ = production
+    worker = _worker(env, home, "worker-1")
+    try:
+        out = _run_monthly(env)
+    finally:
+        _stop(worker)
+    assert "Completed" in out, out[-3000:]
+    assert list((home / "scores").glob("as_of=*/visit_list.parquet"))
+    engine = sa.create_engine(f"{pg}/mlflow")
+    with engine.connect() as c:
+        assert c.execute(sa.text("select count(*) from registered_models")).scalar() == 1
+    assert _alerts(pg)
+
+
+def test_killing_the_worker_mid_flow_then_rerunning_sends_nothing_twice(production):
+    home, env, pg, _ = production
+    before = _alerts(pg)
+    worker = _worker(env, home, "worker-2")
+    started = subprocess.Popen(
+        [str(BIN / "prefect"), "deployment", "run", "lowinc-monthly/monthly", "-p", "all_months=true"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    started.wait(timeout=120)
+    time.sleep(25)  # the worker has picked the run up and is ingesting
+    _stop(worker, signal.SIGKILL)
+    worker = _worker(env, home, "worker-3")
+    try:
+        out = _run_monthly(env)
+    finally:
+        _stop(worker)
+    assert "Completed" in out, out[-3000:]
+    assert _alerts(pg) == before  # same month, same alerts: nothing new queued
