@@ -63,6 +63,22 @@ def truth_for(home: Path, frame: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFr
     )
 
 
+def recorded_visits(settings: Settings) -> pd.DataFrame | None:
+    """Visit outcomes social workers recorded in the outreach database (they flow back as
+    labels); None when there is no outreach database yet."""
+    from outreach.db import upgrade
+    from outreach.outcomes import visit_outcomes
+
+    cfg = settings.outreach
+    if cfg.database_url is None and not (Path(settings.home) / "outreach" / "outreach.db").exists():
+        return None
+    engine = upgrade(cfg.url_for(settings.home))
+    try:
+        return visit_outcomes(engine)
+    finally:
+        engine.dispose()
+
+
 def build_one(
     settings: Settings,
     as_of: str | pd.Timestamp,
@@ -75,6 +91,7 @@ def build_one(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     divisions = load_divisions() if divisions is None else divisions
+    visits = recorded_visits(settings) if visits is None else visits
     cfg = settings.features
     require_delivered(home / "canonical", t)
     tables = load_canonical(home / "canonical", t, cfg.label_horizon, cfg.history_months)
