@@ -5,6 +5,8 @@ process worker (``prefect worker start --pool lowinc``) runs them from this chec
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,16 +81,17 @@ def deploy_all(settings: Settings, source: Path = REPO_ROOT, env: dict[str, str]
     for dep in declared(settings):
         flow = Flow.from_source(source=str(source), entrypoint=dep.entrypoint)
         schedules = [Cron(dep.cron, timezone=settings.deployments.timezone)] if dep.cron else []
-        flow.deploy(
-            name=dep.name,
-            work_pool_name=settings.deployments.work_pool,
-            schedules=schedules,
-            job_variables={"env": job_env, "working_dir": str(source)},
-            description=dep.description,
-            parameters=dep.parameters or {},
-            print_next_steps=False,
-            build=False,
-            push=False,
-        )
+        with contextlib.redirect_stdout(sys.stderr):  # Prefect prints its tables on stdout
+            flow.deploy(
+                name=dep.name,
+                work_pool_name=settings.deployments.work_pool,
+                schedules=schedules,
+                job_variables={"env": job_env, "working_dir": str(source)},
+                description=dep.description,
+                parameters=dep.parameters or {},
+                print_next_steps=False,
+                build=False,
+                push=False,
+            )
         names.append(f"{flow.name}/{dep.name}")
     return names

@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
+from lowinc.settings import DEFAULT_CONFIG_DIR
+from tests.outreach.receivers import HttpReceiver
 from tests.postgres import free_port, postgres_cluster
 
 pytestmark = pytest.mark.integration
@@ -61,6 +64,11 @@ def _run(args: list[str], env: dict[str, str], timeout: int = 900) -> subprocess
 @pytest.fixture(scope="module")
 def production(tmp_path_factory):
     home = tmp_path_factory.mktemp("production")
+    receiver = HttpReceiver().start()
+    config = yaml.safe_load((DEFAULT_CONFIG_DIR / "outreach.yaml").read_text(encoding="utf-8"))
+    users = config["outreach"]["users"]
+    for i, user in enumerate(users):
+        user["addresses"] = {"webhook": f"{receiver.url}/user{i}"}
     with postgres_cluster(("prefect", "mlflow", "outreach")) as pg:
         port = free_port()
         env = {
@@ -77,6 +85,7 @@ def production(tmp_path_factory):
             "LOWINC_MODEL__VISIT_CAPACITY": "20",
             "LOWINC_MODEL__TRACKING_URI": f"{pg}/mlflow",
             "LOWINC_OUTREACH__DATABASE_URL": f"{pg}/outreach",
+            "LOWINC_OUTREACH__USERS": json.dumps(users, ensure_ascii=False),
             "PREFECT_HOME": str(home / "prefect"),
             "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
             "PREFECT_API_DATABASE_CONNECTION_URL": f"{pg.replace('+psycopg', '+asyncpg')}/prefect",
@@ -92,9 +101,10 @@ def production(tmp_path_factory):
             _run([str(BIN / "lowinc"), "simulate", "--json"], env)
             _wait_healthy(f"http://127.0.0.1:{port}/api/health")
             deployed = json.loads(_run([str(BIN / "lowinc"), "deploy", "--json"], env).stdout)
-            yield home, env, pg, deployed
+            yield home, env, pg, deployed, receiver
         finally:
             _stop(server)
+            receiver.stop()
 
 
 def _worker(env: dict[str, str], home: Path, name: str) -> subprocess.Popen:
@@ -125,12 +135,14 @@ def _alerts(pg: str) -> list[tuple]:
 
 
 def test_deployments_are_declared_with_schedules_in_shanghai_time(production):
-    _, _, _, deployed = production
-    assert set(deployed["deployments"]) >= {"lowinc-monthly/monthly", "train/retrain"}
+    _, env, _, deployed, _ = production
+    assert set(deployed["deployments"]) == {"lowinc-monthly/monthly", "deliver/deliver", "train/retrain"}
+    shown = _run([str(BIN / "prefect"), "deployment", "inspect", "lowinc-monthly/monthly"], env).stdout
+    assert "Asia/Shanghai" in shown and "0 2 8 * *" in shown
 
 
 def test_monthly_loop_runs_through_the_worker_on_postgresql(production):
-    home, env, pg, _ = production
+    home, env, pg, _, receiver = production
     worker = _worker(env, home, "worker-1")
     try:
         out = _run_monthly(env)
@@ -142,11 +154,12 @@ def test_monthly_loop_runs_through_the_worker_on_postgresql(production):
     with engine.connect() as c:
         assert c.execute(sa.text("select count(*) from registered_models")).scalar() == 1
     assert _alerts(pg)
+    assert receiver.keys() and len(set(receiver.keys())) == len(receiver.keys())
 
 
 def test_killing_the_worker_mid_flow_then_rerunning_sends_nothing_twice(production):
-    home, env, pg, _ = production
-    before = _alerts(pg)
+    home, env, pg, _, receiver = production
+    before, received = _alerts(pg), list(receiver.keys())
     worker = _worker(env, home, "worker-2")
     started = subprocess.Popen(
         [str(BIN / "prefect"), "deployment", "run", "lowinc-monthly/monthly", "-p", "all_months=true"],
@@ -165,3 +178,4 @@ def test_killing_the_worker_mid_flow_then_rerunning_sends_nothing_twice(producti
         _stop(worker)
     assert "Completed" in out, out[-3000:]
     assert _alerts(pg) == before  # same month, same alerts: nothing new queued
+    assert receiver.keys() == received  # nothing sent twice
