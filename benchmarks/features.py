@@ -5,7 +5,7 @@
     .venv/bin/python -m benchmarks.features --home DIR --as-of 2023-06-01
     .venv/bin/python -m benchmarks.features --home DIR --from 2022-07-01 --to 2024-06-01
 
-Makes the same calls as ``lowinc features`` (pipelines.features.run.build_one per as-of
+Makes the same calls as ``lowinc features`` (pipelines.featurize.run.build_one per as-of
 date) and prints the wall time per snapshot and in all (read / build / truth / write),
 and the peak resident memory of the process (getrusage).
 """
@@ -18,7 +18,7 @@ import time
 
 from benchmarks import command_line, peak_rss_gib
 from lowinc.settings import load_settings
-from pipelines.features import run
+from pipelines.featurize import run
 
 
 def main() -> None:

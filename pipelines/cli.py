@@ -18,9 +18,9 @@ from rich.table import Table
 
 from lowinc.runtime import prepare_environment
 from lowinc.settings import Settings, load_settings
-from pipelines.features.cli import register as register_features
+from pipelines.alerts.cli import register as register_outreach
+from pipelines.featurize.cli import register as register_features
 from pipelines.ingest.cli import register as register_ingest
-from pipelines.outreach.cli import register as register_outreach
 from pipelines.score.cli import register as register_score
 from pipelines.train.cli import register as register_train
 
@@ -181,8 +181,8 @@ def export_lists(settings: Settings, as_of: str) -> list[str]:
 
     from outreach.export import export_town_list
     from outreach.startup import open_outreach_db
-    from pipelines.outreach.heads import household_heads
-    from pipelines.outreach.run import utcnow
+    from pipelines.alerts.heads import household_heads
+    from pipelines.alerts.run import utcnow
     from pipelines.score.run import read_visit_list
 
     ts = pd.Timestamp(as_of)

@@ -39,7 +39,7 @@ def declared(settings: Settings) -> list[Deployment]:
         ),
         Deployment(
             "deliver",
-            "pipelines/outreach/flow.py:deliver_flow",
+            "pipelines/alerts/flow.py:deliver_flow",
             d.delivery_cron,
             "Retry alerts not delivered yet (backoff, dead letters)",
         ),

@@ -22,7 +22,7 @@ from prefect import flow
 
 from features.store import available_as_ofs
 from lowinc.settings import Settings, load_settings
-from pipelines.features.flow import features_flow
+from pipelines.featurize.flow import features_flow
 from pipelines.ingest import run as ingest_run
 from pipelines.ingest import store
 from pipelines.ingest.flow import ingest_flow

@@ -11,8 +11,8 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from lowinc.settings import Settings, load_settings
-from pipelines.outreach.flow import deliver_flow
-from pipelines.outreach.run import deliver_due, queue_visit_list
+from pipelines.alerts.flow import deliver_flow
+from pipelines.alerts.run import deliver_due, queue_visit_list
 from pipelines.score.run import score_as_of
 
 

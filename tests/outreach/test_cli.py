@@ -9,7 +9,7 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-from pipelines.outreach.cli import register
+from pipelines.alerts.cli import register
 from tests.outreach.factory import TOWN_A, heads, make_config, visit_list
 
 pytestmark = pytest.mark.integration

@@ -18,7 +18,7 @@ from features.timeline import add_months, as_of_date, month_label
 from features.truth import latent_truth
 from lowinc.pseudonym import load_key, pseudonymise
 from lowinc.settings import Settings
-from pipelines.features.inputs import load_canonical
+from pipelines.featurize.inputs import load_canonical
 from pipelines.ingest.store import months_of
 
 

@@ -39,7 +39,7 @@ def _user(name: str | None) -> str:
 
 def _open() -> tuple[Any, Any, Path]:
     from outreach.startup import open_outreach_db
-    from pipelines.outreach.run import load_outreach
+    from pipelines.alerts.run import load_outreach
 
     config, home = load_outreach()
     return open_outreach_db(config, home), config, home
@@ -53,7 +53,7 @@ def queue_command(
 ) -> None:
     """Queue a visit list: alerts, visit tasks and outbox messages in one transaction."""
     from outreach.queue import queue_alerts
-    from pipelines.outreach.run import read_frame, utcnow
+    from pipelines.alerts.run import read_frame, utcnow
 
     engine, config, _home = _open()
     summary = queue_alerts(
@@ -79,7 +79,7 @@ def send_command(
 ) -> None:
     """Deliver the queued messages that are due (red alerts first), with retries and dead letters."""
     from outreach.deliver import deliver_pending
-    from pipelines.outreach.run import utcnow
+    from pipelines.alerts.run import utcnow
 
     engine, config, _home = _open()
     summary = deliver_pending(engine, config, utcnow(), limit=limit).to_dict()
@@ -126,7 +126,7 @@ def requeue_command(
 ) -> None:
     """Give dead letters a fresh set of attempts once their cause is fixed."""
     from outreach.status import requeue_dead
-    from pipelines.outreach.run import utcnow
+    from pipelines.alerts.run import utcnow
 
     engine, _config, _home = _open()
     n = requeue_dead(engine, ids, utcnow(), actor=_user(user))
@@ -152,8 +152,8 @@ def export_command(
     import pandas as pd
 
     from outreach.export import export_town_list
-    from pipelines.outreach.heads import household_heads
-    from pipelines.outreach.run import read_frame, utcnow
+    from pipelines.alerts.heads import household_heads
+    from pipelines.alerts.run import read_frame, utcnow
 
     engine, _config, home = _open()
     try:
@@ -192,7 +192,7 @@ def record_command(
 ) -> None:
     """Record what a home check found (结果反馈); it becomes a label for the model."""
     from outreach.outcomes import record_visit
-    from pipelines.outreach.run import utcnow
+    from pipelines.alerts.run import utcnow
 
     engine, _config, _home = _open()
     try:

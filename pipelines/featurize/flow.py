@@ -1,11 +1,11 @@
-"""The Prefect flow: one task per as-of date; the work is in pipelines.features.run."""
+"""The Prefect flow: one task per as-of date; the work is in pipelines.featurize.run."""
 
 from __future__ import annotations
 
 from prefect import flow, task
 
 from lowinc.settings import load_settings
-from pipelines.features import run
+from pipelines.featurize import run
 
 
 @task(name="features-snapshot", task_run_name="features-{as_of}")

@@ -14,7 +14,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from pipelines.outreach.run import deliver_due, load_outreach, queue_visit_list, read_frame
+from pipelines.alerts.run import deliver_due, load_outreach, queue_visit_list, read_frame
 
 
 @task(name="outreach-queue", cache_policy=NO_CACHE)

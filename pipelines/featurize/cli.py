@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from lowinc.settings import load_settings
-from pipelines.features import run
+from pipelines.featurize import run
 
 
 def features_command(

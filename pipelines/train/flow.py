@@ -1,0 +1,45 @@
+"""The Prefect flow: train → log and register. Thin tasks around pipelines.train.run.
+
+MLflow is written from the flow's process only (SQLite does not take concurrent writers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from lowinc.settings import Settings, load_settings
+from pipelines.train import run
+
+
+@task(name="train-fit", cache_policy=NO_CACHE)
+def train_task(settings: Settings):
+    """Read the windows snapshot by snapshot, train, calibrate, evaluate (no MLflow yet)."""
+    return run.train(settings)
+
+
+@task(name="train-register", cache_policy=NO_CACHE)
+def register_task(settings: Settings, result) -> dict[str, Any]:
+    logged, decision = run.log_and_register(settings, result)
+    summary = run.summarise(settings, result, logged, decision)
+    create_markdown_artifact(
+        key="train-summary",
+        markdown=(
+            f"# {summary['model']} v{summary['version']}\n\n"
+            f"- decision: {summary['decision']}\n- windows: {summary['splits']}\n"
+            + "\n".join(f"- {k}: {v}" for k, v in summary["metrics"].items())
+        ),
+        description="Risk model training: version, windows, headline metrics, promotion decision",
+    )
+    return summary
+
+
+@flow(name="train")
+def train_flow() -> dict[str, Any]:
+    """Train on the snapshots under the project home, evaluate, register, apply the promotion rule."""
+    settings = load_settings()
+    result = train_task(settings)
+    return register_task(settings, result)

@@ -1,0 +1,187 @@
+"""The training job without Prefect: read windows, train, log to MLflow, apply the promotion rule.
+
+The CLI calls these functions directly; the flow wraps each in a thin task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from lowinc.settings import Settings
+from models.registry import PromotionDecision, register_challenger
+from models.schema import FeatureSpec, complete_as_ofs, design_matrix, labelled_cohort, registered_features
+from models.splits import TemporalSplit, make_split
+from models.tracking import LoggedRun, log_training
+from models.train import TrainingResult, attach_truth, fit_and_evaluate, sample_training_rows
+
+# columns besides the features: keys, context for group metrics, the cohort and label flags
+NEEDED = [
+    "household_key",
+    "as_of",
+    "county_code",
+    "urban",
+    "household_type",
+    "in_cohort",
+    "label_complete",
+    "label",
+]
+
+
+@dataclass
+class Windows:
+    """What training reads: the split, the three windows, and evaluation-only truth."""
+
+    split: TemporalSplit
+    train: pd.DataFrame  # labelled cohort rows, negatives sampled per snapshot, with ``weight``
+    validation: pd.DataFrame
+    test: pd.DataFrame
+    truth: pd.DataFrame | None  # the test window's latent truth (simulator only)
+    oracle: pd.DataFrame | None  # cohort rows at an as-of with sampled true probabilities
+
+
+def complete_snapshots(home) -> list[pd.Timestamp]:
+    """As-of dates whose cohort labels are all complete, reading two columns a snapshot."""
+    from features import store
+
+    done = []
+    for as_of in store.available_as_ofs(home):
+        flags = store.read_snapshots(home, as_ofs=[as_of], columns=["as_of", "in_cohort", "label_complete"])
+        done += complete_as_ofs(flags)
+    return done
+
+
+def compact(rows: pd.DataFrame, context: Sequence[str], names: Sequence[str]) -> pd.DataFrame:
+    """The context columns and the features as float32 (half the memory; the model's own dtype)."""
+    return pd.concat(
+        [rows[list(context)].reset_index(drop=True), design_matrix(rows, names).reset_index(drop=True)],
+        axis=1,
+    )
+
+
+def read_windows(settings: Settings, features: Sequence[FeatureSpec]) -> Windows:
+    """Read snapshot by snapshot: a city's training window never sits in memory unsampled.
+
+    Only the columns each window needs are kept: features, as-of date and label everywhere;
+    keys and groups only in the test window (truth join, group metrics).
+    """
+    from features import store
+
+    cfg, home = settings.model, settings.home
+    if not store.available_as_ofs(home):
+        raise FileNotFoundError(f"no feature snapshots under {home}: run `lowinc features` first")
+    split = make_split(complete_snapshots(home), cfg.splits, settings.features.label_horizon)
+    names = [f.name for f in features]
+    test_context = list(dict.fromkeys([*NEEDED, *cfg.group_columns]))
+
+    def window(as_ofs: Sequence[pd.Timestamp], context: list[str], sample: bool) -> pd.DataFrame:
+        parts = []
+        for as_of in as_ofs:
+            rows = labelled_cohort(store.read_snapshots(home, as_ofs=[as_of]))
+            missing = [c for c in [*context, *names] if c not in rows.columns and c != "weight"]
+            if missing:
+                raise KeyError(f"snapshot {as_of:%Y-%m-%d} lacks {missing}: rebuild it (`lowinc features`)")
+            if sample:
+                rows = sample_training_rows(rows, cfg)
+            parts.append(compact(rows, context, names))
+            del rows
+        return pd.concat(parts, ignore_index=True)
+
+    train = window(split.train, ["as_of", "label", "weight"], sample=True)
+    validation = window(split.validation, ["as_of", "label"], sample=False)
+    test = window(split.test, test_context, sample=False)
+    truth, oracle = read_truth_windows(settings, split, [c for c in test_context if c != "label"], names)
+    return Windows(split, train, validation, test, truth, oracle)
+
+
+def read_truth_windows(
+    settings: Settings, split: TemporalSplit, context: list[str], names: list[str]
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The test window's truth, and the oracle snapshot: the latest as-of after training at
+    which the simulator sampled true probabilities (``simulation.mc_months``)."""
+    from features import store
+
+    home = settings.home
+    truth = store.read_truth(home, as_ofs=split.test)
+    if truth.empty:
+        return None, None
+    available = set(store.available_as_ofs(home))
+    candidates = sorted(
+        d
+        for d in (pd.Timestamp(f"{m}-01") for m in settings.simulation.mc_months)
+        if d > split.train[-1] and d in available
+    )
+    oracle = None
+    for as_of in reversed(candidates):
+        sampled = store.read_truth(home, as_ofs=[as_of])
+        if not sampled["p_fall"].notna().any():
+            continue
+        rows = store.read_snapshots(home, as_ofs=[as_of])
+        rows = compact(rows.loc[rows["in_cohort"].astype(bool)], context, names)
+        oracle = attach_truth(rows, sampled)
+        break
+    return truth, oracle
+
+
+def train(settings: Settings, features: Sequence[FeatureSpec] | None = None) -> TrainingResult:
+    feats = registered_features() if features is None else features
+    w = read_windows(settings, feats)
+    return fit_and_evaluate(w.train, w.validation, w.test, w.split, feats, settings.model, w.truth, w.oracle)
+
+
+def log_and_register(settings: Settings, result: TrainingResult) -> tuple[LoggedRun, PromotionDecision]:
+    logged = log_training(result, settings.model, settings.home, settings.features.label_horizon)
+    decision = register_challenger(
+        settings, logged.version, logged.run_id, result.metrics["precision_at_k"], result.windows["test"]
+    )
+    return logged, decision
+
+
+def summarise(
+    settings: Settings, result: TrainingResult, logged: LoggedRun, decision: PromotionDecision
+) -> dict[str, Any]:
+    """What `lowinc train --json` prints: identifiers, windows, headline figures, the decision."""
+    m = result.metrics
+    keys = [
+        "precision_at_k",
+        "recall_at_k",
+        "roc_auc",
+        "pr_auc",
+        "best_rule_precision_at_k",
+        "lift_over_best_rule",
+        "lift_over_logistic",
+        "baseline.logistic.precision_at_k",
+        "baseline.income_ratio.precision_at_k",
+        "baseline.rules_any.precision_at_k",
+        "baseline.rules_any.flagged_per_month",
+        "baseline.rules_any.precision_flagged",
+        "precision_at_rules_flagged",
+        "brier",
+        "brier_uncalibrated",
+        "ece",
+        "latent.model.precision_at_k",
+        "oracle_precision_at_k",
+        "oracle_share_at_k",
+    ]
+    return {
+        "model": settings.model.name,
+        "version": logged.version,
+        "run_id": logged.run_id,
+        "tracking_uri": settings.model.resolved_tracking_uri(settings.home),
+        "promoted": decision.promote,
+        "decision": decision.reason,
+        "champion_precision_at_k": decision.champion_metric,
+        "visit_capacity": settings.model.visit_capacity,
+        "splits": result.split.to_params(),
+        "rows": result.info,
+        "metrics": {k: round(float(m[k]), 4) for k in keys if k in m},
+    }
+
+
+def train_and_register(settings: Settings, features: Sequence[FeatureSpec] | None = None) -> dict[str, Any]:
+    result = train(settings, features)
+    logged, decision = log_and_register(settings, result)
+    return summarise(settings, result, logged, decision)
