@@ -19,6 +19,7 @@ import sqlalchemy as sa
 import yaml
 
 from lowinc.settings import DEFAULT_CONFIG_DIR
+from tests.integration.regions import small_region_env
 from tests.outreach.receivers import HttpReceiver
 from tests.postgres import free_port, postgres_cluster
 
@@ -71,27 +72,18 @@ def production(tmp_path_factory):
         user["addresses"] = {"webhook": f"{receiver.url}/user{i}"}
     with postgres_cluster(("prefect", "mlflow", "outreach")) as pg:
         port = free_port()
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LOWINC_"))},
-            "LOWINC_HOME": str(home),
-            "LOWINC_PSEUDONYM_KEY": "production-test-key",
-            "LOWINC_SIMULATION__HOUSEHOLDS": "1500",
-            "LOWINC_SIMULATION__MONTHS": "16",
-            "LOWINC_SIMULATION__COUNTY": "330503",
-            "LOWINC_SIMULATION__MC_MONTHS": "[]",
-            "LOWINC_FEATURES__LABEL_HORIZON": "3",
-            "LOWINC_MODEL__SPLITS__TRAIN_MONTHS": "3",
-            "LOWINC_MODEL__SPLITS__VALIDATION_MONTHS": "2",
-            "LOWINC_MODEL__VISIT_CAPACITY": "20",
-            "LOWINC_MODEL__TRACKING_URI": f"{pg}/mlflow",
-            "LOWINC_OUTREACH__DATABASE_URL": f"{pg}/outreach",
-            "LOWINC_OUTREACH__USERS": json.dumps(users, ensure_ascii=False),
-            "PREFECT_HOME": str(home / "prefect"),
-            "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-            "PREFECT_API_DATABASE_CONNECTION_URL": f"{pg.replace('+psycopg', '+asyncpg')}/prefect",
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "PREFECT_WORKER_QUERY_SECONDS": "2",
-        }
+        env = small_region_env(
+            home,
+            LOWINC_PSEUDONYM_KEY="production-test-key",
+            LOWINC_MODEL__TRACKING_URI=f"{pg}/mlflow",
+            LOWINC_OUTREACH__DATABASE_URL=f"{pg}/outreach",
+            LOWINC_OUTREACH__USERS=json.dumps(users, ensure_ascii=False),
+            PREFECT_HOME=str(home / "prefect"),
+            PREFECT_API_URL=f"http://127.0.0.1:{port}/api",
+            PREFECT_API_DATABASE_CONNECTION_URL=f"{pg.replace('+psycopg', '+asyncpg')}/prefect",
+            PREFECT_SERVER_ANALYTICS_ENABLED="false",
+            PREFECT_WORKER_QUERY_SECONDS="2",
+        )
         server = _start(
             [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
             env,

@@ -15,25 +15,13 @@ import yaml
 
 from lowinc.settings import DEFAULT_CONFIG_DIR
 from outreach.config import OutreachConfig
+from tests.integration.regions import small_region_env
 
 pytestmark = pytest.mark.integration
 
-# a region small enough for CI, with the horizon and windows shortened so 16 months can train
-SMALL_REGION = {
-    "LOWINC_SIMULATION__HOUSEHOLDS": "1500",
-    "LOWINC_SIMULATION__MONTHS": "16",
-    "LOWINC_SIMULATION__COUNTY": "330503",
-    "LOWINC_SIMULATION__MC_MONTHS": "[]",
-    "LOWINC_FEATURES__LABEL_HORIZON": "3",
-    "LOWINC_MODEL__SPLITS__TRAIN_MONTHS": "3",
-    "LOWINC_MODEL__SPLITS__VALIDATION_MONTHS": "2",
-    "LOWINC_MODEL__VISIT_CAPACITY": "20",
-}
-
 
 def _lowinc(home, command: str, **extra: str) -> tuple[dict, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LOWINC_"))}
-    env |= {"LOWINC_HOME": str(home), **SMALL_REGION, **extra}
+    env = small_region_env(home, **extra)
     done = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", command, "--json"],
         capture_output=True,
