@@ -2,10 +2,77 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
 from lowinc.section import Section
+
+
+class SplitConfig(Section):
+    """Temporal splits in the triage style, counted in monthly snapshots (as-of dates).
+
+    The test window is the latest ``test_months`` snapshots whose labels are complete. The
+    validation window (early stopping and calibration) ends ``gap_months`` before the test
+    window, and training ends ``gap_months`` before validation, so every label a window uses
+    was known before the next window's first as-of date. ``gap_months`` defaults to the label
+    horizon: anything shorter lets outcomes observed after a snapshot's horizon leak in.
+    """
+
+    test_months: int = Field(3, ge=1)  # a quarter: one month holds too few falls to compare models
+    validation_months: int = Field(3, ge=1)
+    train_months: int | None = Field(12, ge=1)  # None: every earlier complete snapshot
+    gap_months: int | None = Field(None, ge=0)  # None: the label horizon (features.label_horizon)
+
+
+class LightGBMConfig(Section):
+    """Booster parameters. Small, regularised trees on purpose: a region's training window holds
+    a couple of thousand falls, and larger trees fit noise (measured on the default region)."""
+
+    learning_rate: float = 0.03
+    num_leaves: int = 15
+    min_child_samples: int = 200
+    feature_fraction: float = 0.8
+    bagging_fraction: float = 0.8
+    bagging_freq: int = 1
+    lambda_l2: float = 1.0
+    max_rounds: int = 1000
+    early_stopping_rounds: int = 100
+    num_threads: int = 0  # 0: LightGBM's default (all cores)
 
 
 class ModelConfig(Section):
     """Training, evaluation and promotion of the risk model."""
 
     name: str = "lowinc-risk"  # the registered model name in MLflow
+    experiment: str = "lowinc-risk"
+    # MLflow tracking store; None: sqlite:///<home>/mlflow/mlflow.db with artifacts in
+    # <home>/mlflow/artifacts. A URL (http://mlflow.internal:5000, postgresql://...) overrides it.
+    tracking_uri: str | None = None
+    artifact_location: Path | None = None  # None: <home>/mlflow/artifacts (sqlite store only)
+    # evaluation at capacity
+    visit_capacity: int = Field(200, ge=1)  # k: home checks the region's workers make a month
+    top_shares: list[float] = Field(default_factory=lambda: [0.01, 0.05, 0.10])
+    group_columns: list[str] = Field(default_factory=lambda: ["county_code", "urban", "household_type"])
+    splits: SplitConfig = SplitConfig()
+    lightgbm: LightGBMConfig = LightGBMConfig()
+    # Class imbalance: negatives are sampled down to at most this many per positive in the
+    # training window and reweighted by 1/rate (see models/sampling.py for why). None: keep all.
+    negatives_per_positive: float | None = Field(20.0, gt=0)
+    calibration: Literal["platt", "isotonic"] = "platt"
+    reliability_bins: int = Field(10, ge=2)
+    # promotion: a challenger replaces the champion automatically only if its precision at
+    # capacity on the same latest window beats the champion's by at least this (absolute) margin
+    promotion_margin: float = Field(0.01, ge=0)
+    shap_rows: int = Field(2_000, ge=10)  # test rows explained for the SHAP summary plot
+    seed: int = 7
+
+    def resolved_tracking_uri(self, home: Path) -> str:
+        """The configured URL, or the embedded SQLite store under the project home."""
+        if self.tracking_uri:
+            return self.tracking_uri
+        return f"sqlite:///{(home / 'mlflow' / 'mlflow.db').resolve()}"
+
+    def resolved_artifact_location(self, home: Path) -> Path:
+        return (self.artifact_location or home / "mlflow" / "artifacts").resolve()

@@ -1,0 +1,143 @@
+"""The model card (Markdown) logged with every training run: what a model owner signs off on."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from models.config import ModelConfig
+from models.evaluation import share_key
+from models.train import MODEL, TrainingResult
+
+
+def _f(value: float | None, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def _range(m: dict[str, float], prefix: str, name: str) -> str:
+    worst, best = m.get(f"{prefix}{name}_worst"), m.get(f"{prefix}{name}_best")
+    main = _f(m.get(f"{prefix}{name}"))
+    return main if worst == best else f"{main} ({_f(worst)}–{_f(best)})"
+
+
+def comparison_table(
+    metrics: dict[str, float], scorers: list[str], cfg: ModelConfig, prefix: str = ""
+) -> str:
+    shares = [share_key(s) for s in cfg.top_shares]
+    head = ["scorer", f"precision@k={cfg.visit_capacity}", "recall@k"]
+    head += [f"precision@{s[3:].replace('pct', '%')}" for s in shares] + ["ROC-AUC", "PR-AUC"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for scorer in scorers:
+        p = f"{prefix}{scorer}."
+        if f"{p}precision_at_k" not in metrics:
+            continue
+        cells = [scorer, _range(metrics, p, "precision_at_k"), _range(metrics, p, "recall_at_k")]
+        cells += [_range(metrics, p, f"precision_at_{s}") for s in shares]
+        cells += [_f(metrics.get(f"{p}roc_auc")), _f(metrics.get(f"{p}pr_auc"))]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def group_table(groups: pd.DataFrame) -> str:
+    lines = [
+        "| group | value | households | falls | recall@k | ratio to overall | precision@k |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in groups.itertuples(index=False):
+        lines.append(
+            f"| {row.group} | {row.value} | {row.rows:,} | {int(row.positives):,} | {_f(row.recall_at_k)} | "
+            f"{_f(row.recall_ratio, 2)} | {_f(row.precision_at_k)} |"
+        )
+    return "\n".join(lines)
+
+
+def model_card(result: TrainingResult, cfg: ModelConfig, horizon: int, digests: dict[str, str]) -> str:
+    m, info, split = result.metrics, result.info, result.split
+    params = split.to_params()
+    truth = ""
+    if "latent.model.precision_at_k" in m:
+        truth = (
+            "\n## Against the simulator's latent truth\n\n"
+            "Latent fall: per-capita income after rigid spending below the 低保 line within the "
+            "horizon, whether or not the household applies. The oracle knows the true probability "
+            "(including income no department records): its precision is a ceiling, not a target.\n\n"
+            + comparison_table(
+                m,
+                [MODEL, "baseline.logistic", "baseline.income_ratio", "baseline.rules_any"],
+                cfg,
+                prefix="latent.",
+            )
+            + f"\n\nShare of the oracle's precision@k reached (sampled households, as-of "
+            f"{int(m.get('oracle_as_of', 0))}): model {_f(m.get('oracle_share_at_k'))}, "
+            f"logistic {_f(m.get('baseline.logistic.oracle_share_at_k'))}, "
+            f"rules {_f(m.get('baseline.rules_any.oracle_share_at_k'))}; "
+            f"oracle precision@k {_f(m.get('oracle_precision_at_k'))}.\n"
+        )
+    return f"""# Model card: {cfg.name}
+
+## Purpose and intended use
+
+Ranks the households of a region by their risk of falling into poverty (低收入人口动态监测,
+主动发现) so that social workers visit the most at-risk first, within their monthly capacity
+of {cfg.visit_capacity} home checks. **A score only triggers a visit (预警 → 核实); it never decides
+eligibility for assistance**, which stays with the 核查 and the rules of the 低保 policy.
+
+## Data
+
+- Monthly feature snapshots (as-of dates, features known before each date only).
+- Windows (as-of months): train {params["split.train"]}, validation and calibration
+  {params["split.validation"]}, test {params["split.test"]}; gap {split.gap_months} months
+  between windows so that no label observed after a window's start is used before it.
+- Rows (household-months): train {info["rows_train"]:,} ({info["positives_train"]:,} falls),
+  validation {info["rows_validation"]:,} ({info["positives_validation"]:,}), test
+  {info["rows_test"]:,} ({info["positives_test"]:,}).
+- Dataset digests: {", ".join(f"{k} `{v}`" for k, v in digests.items())}.
+- No names, ID numbers or addresses; households are keyed by a keyed hash and no key is logged.
+
+## Cohort and label
+
+- Cohort: households not in 低保/特困 at the as-of date (``in_cohort``).
+- Label: within {horizon} months after the as-of date the household enters 低保 or 特困, receives
+  支出型 temporary aid, or a visit confirms hardship. Households that never apply are
+  unlabelled falls: the observed label undercounts the need the system is meant to find.
+
+## Model
+
+LightGBM (binary, early stopping on validation PR-AUC, best iteration
+{int(m["best_iteration"])}), categoricals as integer codes. Class imbalance: every fall kept,
+non-falls sampled at rate {info["negative_sampling_rate"]:.3f} and reweighted by its inverse.
+Calibration: {cfg.calibration}, fitted on the validation window (later than training).
+
+## Test-window metrics (observed label)
+
+Precision and recall at k are per month; (worst–best) appears when ties at the k-th score
+make the choice of who is visited arbitrary.
+
+{comparison_table(m, result.scorers, cfg)}
+
+As a platform runs them, the rules visit every flagged household and no one else: together
+they flag {_f(m.get("baseline.rules_any.flagged_per_month"), 0)} households a month, of whom
+{_f(m.get("baseline.rules_any.precision_flagged"))} fall; with the same number of visits the
+model's precision is {_f(m.get("precision_at_rules_flagged"))}.
+
+Calibration on the test window: Brier {_f(m["brier"], 4)} (uncalibrated booster
+{_f(m["brier_uncalibrated"], 4)}), expected calibration error {_f(m["ece"], 4)}, mean risk
+{_f(m["mean_risk"], 4)} vs observed rate {_f(m["observed_rate"], 4)}.
+{truth}
+## Metrics by group (model, recall at capacity)
+
+{group_table(result.groups)}
+
+## Limits
+
+- Trained on the label the system observes (applications and aid), which depends on take-up:
+  households unlikely to apply look safer than they are. Check the latent-truth section and the
+  group table for groups whose falls are found less often.
+- Income that no department records (informal work, support from relatives) is invisible.
+- The test window is one period; drift (a factory closure, a reimbursement change) can make
+  the model stale: monitoring compares expected and observed falls as labels mature.
+- The probability is calibrated on the validation window; recalibrate when base rates move.
+"""

@@ -1,0 +1,143 @@
+"""MLflow (real, on a temporary SQLite store): runs, registry aliases, promotion, rollback, privacy."""
+
+import json
+import re
+import sqlite3
+
+import numpy as np
+import pytest
+
+from lowinc.settings import load_settings
+from models import registry
+from models.config import LightGBMConfig, ModelConfig, SplitConfig
+from models.privacy import find_personal_data
+from models.tracking import log_training
+from models.train import train_risk_model
+from tests.unit.models.synthetic import FEATURES, make_snapshots
+
+CFG = ModelConfig(
+    visit_capacity=50,
+    lightgbm=LightGBMConfig(num_threads=1),
+    splits=SplitConfig(train_months=None, test_months=2),
+    shap_rows=300,
+)
+WEAK = [f for f in FEATURES if f.name in ("noise", "members")]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """v1 weak (first: champion), v2 strong (beats it: promoted), v3 weak again (waits)."""
+    home = tmp_path_factory.mktemp("home")
+    settings = load_settings(home=home, model=CFG)
+    snapshots, truth = make_snapshots(households=2_000, months=30, seed=5)
+    weak = train_risk_model(snapshots, WEAK, CFG, horizon=6, truth=truth)
+    strong = train_risk_model(snapshots, FEATURES, CFG, horizon=6, truth=truth)
+    steps = []
+    for result in (weak, strong, weak):
+        logged = log_training(result, CFG, home, horizon=6)
+        decision = registry.register_challenger(
+            settings, logged.version, logged.run_id, result.metrics["precision_at_k"], result.windows["test"]
+        )
+        steps.append((logged, decision, registry.list_versions(settings)))
+    return settings, snapshots, strong, steps
+
+
+def aliases(rows):
+    return {r["version"]: r["aliases"] for r in rows}
+
+
+def test_the_first_model_becomes_champion(store):
+    _, _, _, steps = store
+    logged, decision, rows = steps[0]
+    assert decision.promote and logged.version == "1"
+    assert "champion" in aliases(rows)["1"]
+
+
+def test_a_better_challenger_is_promoted_by_the_margin(store):
+    _, _, _, steps = store
+    _, decision, rows = steps[1]
+    assert decision.promote and decision.challenger_metric >= decision.champion_metric + CFG.promotion_margin
+    assert aliases(rows)["2"] == ["champion"] and aliases(rows)["1"] == []
+
+
+def test_a_worse_challenger_is_not_promoted_and_waits_as_challenger(store):
+    _, _, _, steps = store
+    _, decision, rows = steps[2]
+    assert not decision.promote and "lowinc model promote" in decision.reason
+    assert aliases(rows)["3"] == ["challenger"] and aliases(rows)["2"] == ["champion"]
+
+
+def test_load_champion_gives_calibrated_risk_version_features_and_booster(store):
+    settings, _, strong, _ = store
+    champion = registry.load_champion(settings)
+    test = strong.windows["test"]
+    assert champion.version == "2" and champion.feature_names == strong.model.feature_names
+    assert np.allclose(champion.predict_risk(test), strong.model.predict_risk(test))
+    contrib = champion.booster.predict(test[champion.feature_names].astype(float).head(5), pred_contrib=True)
+    assert contrib.shape == (5, len(champion.feature_names) + 1)
+
+
+def test_the_run_records_splits_datasets_metrics_plots_and_a_card(store):
+    import mlflow
+
+    _, _, _, steps = store
+    run = mlflow.get_run(steps[1][0].run_id)
+    assert run.data.params["split.test"] == "2023-11..2023-12"
+    assert run.data.params["split.gap_months"] == "6"
+    assert {
+        "model.precision_at_k_worst",
+        "baseline.rules_any.precision_at_k",
+        "brier",
+        "oracle_share_at_k",
+    } <= set(run.data.metrics)
+    inputs = {d.dataset.name: d.dataset.digest for d in run.inputs.dataset_inputs}
+    assert set(inputs) == {"snapshots-train", "snapshots-validation", "snapshots-test"} and all(
+        inputs.values()
+    )
+    client = mlflow.tracking.MlflowClient()
+    files = {f.path for f in client.list_artifacts(run.info.run_id)}
+    plots = {f.path for f in client.list_artifacts(run.info.run_id, "plots")}
+    assert {"model_card.md", "metrics_by_group.csv", "plots"} <= files
+    assert {
+        f"plots/{p}.png" for p in ("pr_curve", "reliability", "shap_summary", "precision_recall_at_k")
+    } == plots
+    card = mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/model_card.md")
+    assert "never decides" in card and "| county_code |" in card
+    assert run.data.tags["promotion.decision"] == "promoted"
+
+
+def test_nothing_logged_carries_personal_data(store):
+    """Scan every artifact file and every text cell of the MLflow database."""
+    settings, snapshots, _, _ = store
+    keys = set(snapshots["household_key"].unique())
+    villages = set(snapshots["village_code"].unique()) | set(snapshots["town_code"].unique())
+    texts = []
+    for path in (settings.home / "mlflow" / "artifacts").rglob("*"):
+        if path.is_file() and path.suffix != ".png":
+            texts.append((str(path), path.read_text(encoding="utf-8", errors="ignore")))
+    with sqlite3.connect(settings.home / "mlflow" / "mlflow.db") as db:
+        tables = [r[0] for r in db.execute("select name from sqlite_master where type='table'")]
+        for table in tables:
+            for row in db.execute(f"select * from {table}"):
+                texts.append((table, " ".join(str(v) for v in row if isinstance(v, str))))
+    assert len(texts) > 20
+    hexkey = re.compile(r"[0-9a-f]{32}")
+    for where, text in texts:
+        assert find_personal_data(text) == [], where
+        leaked = {m for m in hexkey.findall(text) if m in keys} | {v for v in villages if v in text}
+        assert not leaked, where
+
+
+def test_rollback_restores_the_previous_champion_and_promote_sets_it_by_hand(store):
+    settings, _, _, _ = store
+    assert registry.rollback(settings) == {"champion": "1", "rolled_back": "2"}
+    assert registry.load_champion(settings).version == "1"
+    assert registry.promote(settings, "3") == {"champion": "3", "previous": "1"}
+    assert aliases(registry.list_versions(settings))["3"] == ["champion"]  # challenger alias moved off
+    assert registry.rollback(settings)["champion"] == "1"
+    with pytest.raises(LookupError):
+        registry.rollback(settings)
+    history = json.loads(
+        __import__("mlflow").tracking.MlflowClient().get_registered_model(CFG.name).tags["champion_history"]
+    )
+    assert history == ["1"]
