@@ -50,7 +50,7 @@ class ModelConfig(Section):
     # MLflow tracking store; None: sqlite:///<home>/mlflow/mlflow.db with artifacts in
     # <home>/mlflow/artifacts. A URL (http://mlflow.internal:5000, postgresql://...) overrides it.
     tracking_uri: str | None = None
-    artifact_location: Path | None = None  # None: <home>/mlflow/artifacts (sqlite store only)
+    artifact_location: Path | None = None  # None: <home>/mlflow/artifacts (database stores)
     # evaluation at capacity
     visit_capacity: int = Field(200, ge=1)  # k: home checks the region's workers make a month
     top_shares: list[float] = Field(default_factory=lambda: [0.01, 0.05, 0.10])

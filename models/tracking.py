@@ -63,7 +63,10 @@ def ensure_experiment(client: MlflowClient, cfg: ModelConfig, home: Path) -> str
     if found is not None:
         return found.experiment_id
     location = None
-    if cfg.resolved_tracking_uri(home).startswith("sqlite:") or cfg.artifact_location is not None:
+    # a database store (SQLite, PostgreSQL) keeps artifacts where it is told: the project
+    # home, not ./mlruns in whatever folder the process runs from; a tracking server by
+    # http(s) URL serves its own artifact store
+    if not cfg.resolved_tracking_uri(home).startswith(("http:", "https:")) or cfg.artifact_location:
         folder = cfg.resolved_artifact_location(home)
         folder.mkdir(parents=True, exist_ok=True)
         location = folder.as_uri()
