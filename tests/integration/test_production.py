@@ -146,6 +146,7 @@ def test_monthly_loop_runs_through_the_worker_on_postgresql(production):
     with engine.connect() as c:
         assert c.execute(sa.text("select count(*) from registered_models")).scalar() == 1
     assert _alerts(pg)
+    assert (home / "mlflow" / "artifacts").is_dir() and not (REPO / "mlruns").exists()
     assert receiver.keys() and len(set(receiver.keys())) == len(receiver.keys())
 
 
