@@ -26,6 +26,7 @@ from pipelines.featurize.flow import features_flow
 from pipelines.ingest import run as ingest_run
 from pipelines.ingest import store
 from pipelines.ingest.flow import ingest_flow
+from pipelines.notify import FAILURE_HOOKS
 from pipelines.score.flow import score_flow
 from pipelines.train.flow import train_flow
 
@@ -71,7 +72,7 @@ def has_champion(settings: Settings) -> bool:
     return True
 
 
-@flow(name="lowinc-monthly")
+@flow(name="lowinc-monthly", **FAILURE_HOOKS)
 def monthly_flow(month: str | None = None, all_months: bool = False, retrain: bool = False) -> dict[str, Any]:
     """One pass of the loop. ``month``: ingest that delivery month only."""
     settings = load_settings()

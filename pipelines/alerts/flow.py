@@ -15,14 +15,15 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from pipelines.alerts.run import deliver_due, load_outreach, queue_visit_list, read_frame
+from pipelines.notify import FAILURE_HOOKS
 
 
-@task(name="outreach-queue", cache_policy=NO_CACHE)
+@task(name="outreach-queue", cache_policy=NO_CACHE, timeout_seconds=3600)
 def queue_task(visit_list_path: str, run_id: str) -> dict[str, Any]:
     return queue_visit_list(read_frame(Path(visit_list_path)), run_id)
 
 
-@task(name="outreach-deliver", cache_policy=NO_CACHE)
+@task(name="outreach-deliver", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=60, timeout_seconds=1800)
 def deliver_task() -> dict[str, Any]:
     return deliver_due()
 
@@ -32,7 +33,7 @@ def scored_visit_list(home: Path, as_of: str) -> Path:
     return home / "scores" / f"as_of={as_of}" / "visit_list.parquet"
 
 
-@flow(name="deliver")
+@flow(name="deliver", **FAILURE_HOOKS)
 def deliver_flow(
     visit_list_path: str | None = None, as_of: str | None = None, run_id: str | None = None
 ) -> dict[str, Any]:

@@ -8,7 +8,13 @@ from lowinc.settings import load_settings
 from pipelines.featurize import run
 
 
-@task(name="features-snapshot", task_run_name="features-{as_of}")
+@task(
+    name="features-snapshot",
+    task_run_name="features-{as_of}",
+    retries=1,
+    retry_delay_seconds=30,
+    timeout_seconds=3600,
+)
 def snapshot_task(as_of: str) -> dict:
     """Build and write one snapshot; its summary (counts, path, timings: no personal data)."""
     return run.build_one(load_settings(), as_of).to_dict()

@@ -15,7 +15,13 @@ from pipelines.ingest import run, store
 from pipelines.ingest.report import FileReport, MonthReport
 
 
-@task(name="ingest-source", task_run_name="ingest-{source.source}-{month}")
+@task(
+    name="ingest-source",
+    task_run_name="ingest-{source.source}-{month}",
+    retries=2,  # a file share that hiccups; the task is idempotent
+    retry_delay_seconds=30,
+    timeout_seconds=3600,
+)
 def ingest_source_task(
     source: SourceSpec, month: str, home: Path, fallback_dates: bool = True
 ) -> list[FileReport]:

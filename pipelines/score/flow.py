@@ -31,7 +31,7 @@ def score_and_deliver(settings: Settings, as_of: str | None) -> dict[str, Any]:
     }
 
 
-@task(name="score", task_run_name="score-{as_of}", cache_policy=NO_CACHE)
+@task(name="score", task_run_name="score-{as_of}", cache_policy=NO_CACHE, timeout_seconds=3600)
 def score_task(as_of: str | None) -> dict[str, Any]:
     run = asdict(score_as_of(load_settings(), as_of)[0])
     rows = "\n".join(f"| {t} | {n:,} |" for t, n in run["tiers"].items())

@@ -12,6 +12,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from lowinc.settings import Settings, load_settings
+from pipelines.notify import FAILURE_HOOKS
 from pipelines.train import run
 
 
@@ -37,7 +38,7 @@ def register_task(settings: Settings, result) -> dict[str, Any]:
     return summary
 
 
-@flow(name="train")
+@flow(name="train", **FAILURE_HOOKS)
 def train_flow() -> dict[str, Any]:
     """Train on the snapshots under the project home, evaluate, register, apply the promotion rule."""
     settings = load_settings()

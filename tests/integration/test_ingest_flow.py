@@ -101,3 +101,23 @@ def test_prefect_logs_and_artifacts_carry_no_plaintext_id_or_name(harness, tmp_p
     text = "\n".join(logs + artifacts)
     assert not re.search(r"\d{17}[\dXx]|\d{15}", text)
     assert "张三" not in text and make_id(seq="011") not in text
+
+
+def test_a_failed_flow_notifies_the_data_team(harness, tmp_path, monkeypatch):
+    from prefect import flow
+
+    from outreach.inbox import LocalInbox
+    from pipelines.notify import FAILURE_HOOKS
+
+    @flow(name="doomed", **FAILURE_HOOKS)
+    def doomed() -> None:
+        raise RuntimeError("raw/medical/2023-03 is unreadable")
+
+    with LocalInbox(tmp_path / "inbox") as inbox:
+        team = [{"name": "数据组", "role": "data_team", "addresses": {"webhook": f"{inbox.url}/team"}}]
+        monkeypatch.setenv("LOWINC_OUTREACH__USERS", json.dumps(team, ensure_ascii=False))
+        with pytest.raises(RuntimeError):
+            doomed()
+        (message,) = inbox.messages()
+    text = message.read_text(encoding="utf-8")
+    assert "doomed" in text and "Failed" in text and "unreadable" in text
