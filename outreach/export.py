@@ -20,10 +20,10 @@ from sqlalchemy.orm import aliased
 
 from outreach.audit import record_audit
 from outreach.db import transaction, utc_naive
-from outreach.jurisdiction import covers
+from outreach.jurisdiction import active_user, covers
 from outreach.messages import TIER_ZH
 from outreach.privacy import mask_ids
-from outreach.schema import Alert, User
+from outreach.schema import Alert
 
 STATUS_ZH = {"notify": "新预警", "cooldown": "冷却期内（已预警）", "watch": "观察"}
 TIER_FILL = {"red": "FFC7CE", "orange": "FFD8A8", "yellow": "FFF2A8", "blue": "DDEBF7"}
@@ -182,9 +182,7 @@ def export_town_list(
     """Write <home>/outreach/exports/<YYYY-MM>/<town>_<user>.xlsx (and .csv) for an entitled user."""
     now = utc_naive(now)
     with transaction(engine) as session:
-        user = session.execute(
-            select(User).where(User.name == user_name, User.active.is_(True))
-        ).scalar_one_or_none()
+        user = active_user(session, user_name)
         town_wide = user is not None and covers(user.level, user.code, town_code)
         own_village = user is not None and user.level == "village" and (user.code or "").startswith(town_code)
         if not (town_wide or own_village):

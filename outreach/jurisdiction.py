@@ -85,3 +85,8 @@ def assign_responsible(households: pd.DataFrame, users: pd.DataFrame) -> pd.Seri
 def load_users(engine: Engine) -> pd.DataFrame:
     with Session(engine) as session:
         return users_frame(session)
+
+
+def active_user(session: Session, name: str) -> User | None:
+    """The active user of that name, if any."""
+    return session.execute(select(User).where(User.name == name, User.active.is_(True))).scalar_one_or_none()

@@ -9,8 +9,8 @@ from sqlalchemy import Engine, select
 
 from outreach.audit import record_audit
 from outreach.db import transaction, utc_naive
-from outreach.jurisdiction import covers
-from outreach.schema import Alert, User, VisitTask
+from outreach.jurisdiction import active_user, covers
+from outreach.schema import Alert, VisitTask
 
 OUTCOME_COLUMNS = ["household_key", "visit_date", "hardship_confirmed"]
 
@@ -28,9 +28,7 @@ def record_visit(
     """Record what a home check found; only a user whose area covers the village may. Returns the task id."""
     now = utc_naive(now)
     with transaction(engine) as session:
-        user = session.execute(
-            select(User).where(User.name == user_name, User.active.is_(True))
-        ).scalar_one_or_none()
+        user = active_user(session, user_name)
         alert = session.get(Alert, alert_id)
         if alert is None:
             raise LookupError(f"no alert {alert_id}")
