@@ -41,10 +41,12 @@ def main() -> None:
     model = load_champion(load_settings(home=args.model_home))
     cfg = load_settings().scoring
     started = time.perf_counter()
-    snapshot = read_snapshots(args.snapshots_home, [pd.Timestamp(args.as_of)])
+    as_of = pd.Timestamp(args.as_of)
+    snapshot = read_snapshots(args.snapshots_home, [as_of])
+    previous = read_snapshots(args.snapshots_home, [as_of - pd.DateOffset(months=1)])
     read = time.perf_counter() - started
     started = time.perf_counter()
-    scored = score_snapshot(snapshot, model, cfg)
+    scored = score_snapshot(snapshot, model, cfg, previous if len(previous) else None)
     wall = time.perf_counter() - started
     tiers = scored.scores["tier"].value_counts().to_dict()
 
