@@ -93,6 +93,7 @@ def main() -> None:
     setup = time.perf_counter() - started
     reports = []
     for m in months:
+        run.start_month(m, paths)
         file_reports = []
         for src in sources.values():
             file_reports.extend(

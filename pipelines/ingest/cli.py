@@ -36,6 +36,7 @@ def ingest_command(
     with Progress(console=err, transient=True, disable=as_json) as progress:
         bar = progress.add_task("ingest", total=len(months) * len(sources))
         for m in months:
+            run.start_month(m, paths)
             file_reports = []
             for src in sources.values():
                 progress.update(bar, description=f"{m} {src.source}")

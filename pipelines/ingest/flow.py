@@ -55,6 +55,7 @@ def ingest_flow(month: str | None = None, all_months: bool = False) -> list[dict
     months = run.months_to_ingest(requested, paths)
     out = []
     for m in months:
+        run.start_month(m, paths)
         reports: list[FileReport] = []
         for src in sources.values():
             state = ingest_source_task(src, m, home, settings.ingest.fallback_dates, return_state=True)

@@ -274,6 +274,14 @@ def link_month(
         store.write_partition(households, paths.canonical, HOUSEHOLDS_TABLE, month)
 
 
+def start_month(month: str, paths: store.IngestPaths) -> None:
+    """Forget that a month was ingested before its partitions are replaced: its report is
+    written last, so a run killed half way leaves the month without one, and the next run
+    (which ingests the months without a report) does it again."""
+    for suffix in (".json", ".md"):
+        (paths.reports / f"{month}{suffix}").unlink(missing_ok=True)
+
+
 def write_report(report: MonthReport, paths: store.IngestPaths) -> Path:
     paths.reports.mkdir(parents=True, exist_ok=True)
     (paths.reports / f"{report.month}.md").write_text(report.to_markdown(), encoding="utf-8")
@@ -307,6 +315,7 @@ def ingest_month(
     fallback_dates: bool = True,
 ) -> MonthReport:
     """Every source of one delivery month, then linking and the report."""
+    start_month(month, paths)
     reports: list[FileReport] = []
     for src in sources.values():
         reports.extend(ingest_source(src, month, paths, key, runner, fallback_dates))

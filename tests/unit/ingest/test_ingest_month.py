@@ -182,3 +182,12 @@ def _digests(root) -> dict:
     return {
         p.relative_to(root): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*.*"))
     }
+
+
+def test_a_run_killed_half_way_leaves_the_month_to_be_ingested_again(report, paths, sources, runner):
+    before = _digests(paths.canonical)
+    run.start_month(MONTH, paths)  # what a run does first; then it is killed after one table
+    store.clear_partition(paths.canonical, "medical_settlements", MONTH)
+    assert MONTH not in run.ingested_months(paths)  # so the next pass ingests it again
+    run.ingest_month(MONTH, paths, {k: sources[k] for k in ("hukou", "medical")}, KEY, runner)
+    assert _digests(paths.canonical) == before and run.ingested_months(paths) == [MONTH]
