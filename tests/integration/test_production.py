@@ -171,4 +171,6 @@ def test_killing_the_worker_mid_flow_then_rerunning_sends_nothing_twice(producti
         _stop(worker)
     assert "Completed" in out, out[-3000:]
     assert _alerts(pg) == before  # same month, same alerts: nothing new queued
-    assert receiver.keys() == received  # nothing sent twice
+    # data-team notices of the killed run (flow-<id>-Crashed) may come too; alerts may not
+    alerts_sent = [k for k in list(receiver.keys()) if not k.startswith("flow-")]
+    assert alerts_sent == received  # no alert sent twice
