@@ -9,7 +9,6 @@ import contextlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from lowinc.settings import REPO_ROOT, Settings
 
@@ -25,7 +24,6 @@ class Deployment:
     entrypoint: str
     cron: str | None
     description: str
-    parameters: dict[str, Any] | None = None
 
 
 def declared(settings: Settings) -> list[Deployment]:
@@ -88,7 +86,6 @@ def deploy_all(settings: Settings, source: Path = REPO_ROOT, env: dict[str, str]
                 schedules=schedules,
                 job_variables={"env": job_env, "working_dir": str(source)},
                 description=dep.description,
-                parameters=dep.parameters or {},
                 print_next_steps=False,
                 build=False,
                 push=False,

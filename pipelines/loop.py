@@ -63,13 +63,11 @@ def snapshots_due(settings: Settings, ingested: list[str]) -> tuple[list[str], s
 
 
 def has_champion(settings: Settings) -> bool:
-    from models.registry import load_champion
+    """Whether the registry has a champion (by alias; the model itself is not loaded)."""
+    from models.registry import champion_version
+    from models.tracking import configure
 
-    try:
-        load_champion(settings)
-    except LookupError:
-        return False
-    return True
+    return champion_version(configure(settings.model, settings.home), settings.model.name) is not None
 
 
 @flow(name="lowinc-monthly", **FAILURE_HOOKS)

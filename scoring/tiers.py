@@ -11,6 +11,13 @@ from scoring.config import ScoringConfig
 
 TIERS = ("red", "orange", "yellow", "blue")
 TIER_ZH = {"red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝"}
+# the snapshot columns the hard triggers read (a previous month's snapshot needs only these)
+TRIGGER_FEATURES = (
+    "earner_died_6m",
+    "new_severe_disability_3m",
+    "oop_medical_12m_to_local_income",
+    "house_grade_d",
+)
 TRIGGER_ZH = {
     "earner_died": "有收入成员去世",
     "new_severe_disability": "新增重度残疾",

@@ -16,6 +16,7 @@ import pandas as pd
 from features.store import available_as_ofs, read_snapshots
 from lowinc.settings import Settings
 from scoring.run import Scored, Scorer, score_snapshot
+from scoring.tiers import TRIGGER_FEATURES
 from simulator.geography import load_divisions
 
 SCORES_FILE = "scores.parquet"
@@ -84,7 +85,11 @@ def score_as_of(
     ts = resolve_as_of(settings.home, as_of)
     snapshot = read_snapshots(settings.home, [ts])
     before = ts - pd.DateOffset(months=1)
-    previous = read_snapshots(settings.home, [before]) if before in available_as_ofs(settings.home) else None
+    previous = (
+        read_snapshots(settings.home, [before], columns=["household_key", *TRIGGER_FEATURES])
+        if before in available_as_ofs(settings.home)
+        else None
+    )
     timings["read"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
     model = model or load_champion(settings)
