@@ -3,20 +3,21 @@
     .venv/bin/python -m benchmarks.simulate --households 1000000 --months 36 --home DIR
     .venv/bin/python -m benchmarks.ingest --home DIR
 
-The ingest makes the same calls as ``lowinc ingest --all`` (run.ingest_source per source
-and month, then run.finish_month). The bare read is what pyarrow alone (openpyxl for
-Excel) takes to read the same delivered files: pyarrow.csv in each file's declared
-encoding, pyarrow.parquet, openpyxl in read-only mode. It runs first, so the ingest finds
-the files in the page cache too. Peak memory is the maximum resident set size of this
-process (getrusage). The ingest wall time includes importing Great Expectations and
-making its context (printed apart: it is paid once per process, and is slow where no
-bytecode cache is written).
+The ingest makes the same call as ``lowinc ingest --all`` (run.ingest_months: the sources
+in worker processes, each month linked as soon as its sources are done). The bare read
+is what pyarrow alone (openpyxl for Excel) takes to read the same delivered files:
+pyarrow.csv in each file's declared encoding, pyarrow.parquet, openpyxl in read-only mode.
+It runs first, so the ingest finds the files in the page cache too. The ingest wall time
+includes importing Great Expectations and making its context (printed apart: it is paid
+once per process, and is slow where no bytecode cache is written). Peak memory is the
+maximum resident set size (getrusage) of the main process and of the largest worker.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import resource
 import sys
 import time
 from pathlib import Path
@@ -31,6 +32,7 @@ from lowinc.settings import load_settings
 from lowinc.sources import FileSpec, SourceSpec
 from monitoring.suites import default_runner
 from pipelines.ingest import run, store
+from pipelines.ingest.workers import worker_count
 
 ARROW_ENCODING = {"utf-8": "utf8", "utf-8-sig": "utf8", "gb18030": "gb18030"}
 
@@ -77,6 +79,9 @@ def bare_read_all(sources: dict[str, SourceSpec], months: list[str], raw: Path) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--home", required=True, help="project home with a simulated raw/ folder")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: settings, one per core)"
+    )
     args = parser.parse_args()
     settings = load_settings(home=args.home)
     paths = store.IngestPaths(settings.home)
@@ -88,31 +93,36 @@ def main() -> None:
 
     bare, n_files, bare_rows = bare_read_all(sources, months, paths.raw)
 
+    workers = worker_count(
+        args.workers if args.workers is not None else settings.ingest.workers, len(sources)
+    )
     started = time.perf_counter()
     default_runner()._get_context()  # the one-off GX import and context, timed on its own too
     setup = time.perf_counter() - started
-    reports = []
-    for m in months:
-        run.start_month(m, paths)
-        file_reports = []
-        for src in sources.values():
-            file_reports.extend(
-                run.ingest_source(src, m, paths, key, fallback_dates=settings.ingest.fallback_dates)
-            )
-        reports.append(run.finish_month(sources, m, paths, file_reports))
-        print(f"  {m} {time.perf_counter() - started:.1f}s", file=sys.stderr, flush=True)
+    reports = run.ingest_months(
+        months,
+        paths,
+        sources,
+        key,
+        workers=workers,
+        fallback_dates=settings.ingest.fallback_dates,
+        on_month=lambda r: print(
+            f"  {r.month} {time.perf_counter() - started:.1f}s", file=sys.stderr, flush=True
+        ),
+    )
     wall = time.perf_counter() - started
-
-    rows_in = sum(f.rows_in for r in reports for f in r.files)
     peak_gib = peak_rss_gib()
+    children_gib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
+    rows_in = sum(f.rows_in for r in reports for f in r.files)
     command = command_line("benchmarks.ingest")
     print(f"command: {command}")
     print(f"months: {len(months)}  files: {n_files}  rows in: {rows_in:,} (bare read rows: {bare_rows:,})")
-    print(f"ingest wall time: {wall:.1f} s (of which one-off GX import and context: {setup:.1f} s)")
+    print(f"ingest wall time: {wall:.1f} s with {workers} worker process(es)")
+    print(f"  of which one-off GX import and context in the main process: {setup:.1f} s")
     print(f"bare pyarrow read: {bare:.1f} s")
     print(f"ratio ingest / bare read: {wall / bare:.1f}x")
     print(f"rows/second: {rows_in / wall:,.0f}")
-    print(f"peak memory (RSS): {peak_gib:.2f} GiB")
+    print(f"peak memory (RSS): main process {peak_gib:.2f} GiB, largest worker {children_gib:.2f} GiB")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lowinc.fixedwidth import arrow_strings, as_fixed, from_fixed
 
 WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 CHECK_CHARS = "10X98765432"
@@ -99,9 +103,61 @@ def normalise_ids(values: pd.Series, suffix_digits: int = 0) -> pd.DataFrame:
     check character its first 17 digits call for; missing when it is not 17 digits + 1),
     ``suffix`` (the trailing digits of e.g. a disability certificate number), and boolean
     ``full_width``, ``spaces``, ``lower_x``, ``upgraded_15`` marking what was repaired.
+
+    Numbers already in shape (nearly all) are checked on Arrow's bytes as one
+    (n, width) digit matrix; only the rest go through the string clean-up.
     """
-    s = values.astype("str") if values.dtype != "str" else values
-    s = s.fillna("")
+    arr = arrow_strings(values)
+    width = 18 + suffix_digits
+    shape = rf"^[0-9]{{17}}[0-9X][0-9]{{{suffix_digits}}}$"
+    clean = pc.fill_null(pc.match_substring_regex(arr, shape), False).to_numpy(zero_copy_only=False)
+    n = len(arr)
+    check = np.zeros(n, dtype="S1")
+    expected = np.zeros(n, dtype="S1")
+    has_check = clean.copy()
+    mat = as_fixed(arr.filter(pa.array(clean)), width).view(np.uint8).reshape(-1, width)
+    check[clean] = mat[:, 17].copy().view("S1")
+    expected[clean] = _weighted_check(mat)
+    ids = pc.utf8_slice_codeunits(arr, 0, 18) if suffix_digits else arr
+    suffix = pa.nulls(n, pa.string())
+    if suffix_digits:
+        suffix = pc.if_else(pa.array(clean), pc.utf8_slice_codeunits(arr, 18, width), suffix)
+    flags = {k: np.zeros(n, dtype=bool) for k in ("full_width", "spaces", "lower_x", "upgraded_15")}
+    if not clean.all():
+        rest = ~clean
+        slow = _normalise_messy(pd.Series(pd.array(arr.filter(pa.array(rest)), dtype="str")), suffix_digits)
+        mask = pa.array(rest)
+        ids = pc.replace_with_mask(ids, mask, arrow_strings(slow["id"]))
+        suffix = pc.replace_with_mask(suffix, mask, arrow_strings(slow["suffix"]))
+        for col, out in (("check", check), ("expected", expected)):
+            got = slow[col].fillna("").to_numpy(dtype="S1")
+            out[rest] = got
+        has_check[rest] = slow["expected"].notna().to_numpy()
+        for k, v in flags.items():
+            v[rest] = slow[k].to_numpy()
+    return pd.DataFrame(
+        {
+            "id": pd.array(ids, dtype="str"),
+            "check": from_fixed(check, has_check).array,
+            "expected": from_fixed(expected, has_check).array,
+            "suffix": pd.array(suffix, dtype="str"),
+            **flags,
+        },
+        index=values.index,
+    )
+
+
+def _weighted_check(digits: np.ndarray) -> np.ndarray:
+    """Check characters (S1) for a (n, >=17) matrix of ASCII digit bytes."""
+    total = np.zeros(len(digits), dtype=np.int32)
+    for i, w in enumerate(WEIGHTS):
+        total += (digits[:, i].astype(np.int32) - ord("0")) * int(w)
+    return _CHECK_BYTES[total % 11]
+
+
+def _normalise_messy(values: pd.Series, suffix_digits: int) -> pd.DataFrame:
+    """The string clean-up for numbers not already in shape (a few per thousand)."""
+    s = values.fillna("")
     non_ascii = s.str.contains(r"[^\x00-\x7f]", regex=True)
     full_width = non_ascii & s.str.contains("[\uff10-\uff19\uff38\uff58\u3000]", regex=True)
     if non_ascii.any():  # rare: translate only those rows
@@ -141,14 +197,38 @@ def normalise_ids(values: pd.Series, suffix_digits: int = 0) -> pd.DataFrame:
     )
 
 
+def _id_digits(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(mask of 18-character numbers with 17 leading digits, their (k, 18) byte matrix)."""
+    arr = arrow_strings(ids)
+    ok = pc.fill_null(pc.match_substring_regex(arr, r"^[0-9]{17}[0-9X]$"), False)
+    mat = as_fixed(arr.filter(ok), 18).view(np.uint8).reshape(-1, 18)
+    return ok.to_numpy(zero_copy_only=False), mat
+
+
+def _number(mat: np.ndarray, first: int, last: int) -> np.ndarray:
+    """The decimal number in characters ``first``..``last`` (inclusive) of a digit matrix."""
+    out = np.zeros(len(mat), dtype=np.int32)
+    for i in range(first, last + 1):
+        out = out * 10 + (mat[:, i].astype(np.int32) - ord("0"))
+    return out
+
+
 def birth_dates(ids: pd.Series) -> pd.Series:
     """Birth dates encoded in 18-character IDs (characters 7-14); NaT where not a date."""
-    return pd.to_datetime(ids.str[6:14], format="%Y%m%d", errors="coerce")
+    ok, d = _id_digits(ids)
+    year, month, day = _number(d, 6, 9), _number(d, 10, 11), _number(d, 12, 13)
+    good = (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31)
+    first = ((year - 1970) * 12 + np.clip(month, 1, 12) - 1).astype("datetime64[M]")
+    date = first.astype("datetime64[D]") + (day - 1)
+    good &= date.astype("datetime64[M]") == first  # 31 February rolls into March: not a date
+    out = np.full(len(ok), np.datetime64("NaT"), dtype="datetime64[us]")
+    out[ok] = np.where(good, date, np.datetime64("NaT")).astype("datetime64[us]")
+    return pd.Series(out, index=ids.index)
 
 
 def sexes(ids: pd.Series) -> pd.Series:
     """Sex encoded in 18-character IDs: character 17 odd → 'M', even → 'F'."""
-    digit = pd.to_numeric(ids.str[16], errors="coerce")
-    return pd.Series(np.where(digit % 2 == 1, "M", "F"), index=ids.index, dtype="str").where(
-        digit.notna(), pd.NA
-    )
+    ok, d = _id_digits(ids)
+    sex = np.full(len(ok), None, dtype=object)
+    sex[ok] = np.where(_number(d, 16, 16) % 2 == 1, "M", "F")
+    return pd.Series(sex, index=ids.index, dtype="str")

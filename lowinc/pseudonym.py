@@ -15,7 +15,10 @@ import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+
+from lowinc.fixedwidth import GrowingKeyIndex, arrow_strings, as_fixed, from_fixed, is_width
 
 KEY_ENV = "LOWINC_PSEUDONYM_KEY"
 KEY_FILE = "pseudonym.key"
@@ -53,6 +56,48 @@ def pseudonymise(values: pd.Series, key: bytes, namespace: str = "") -> pd.Serie
     prefix = f"{namespace}:" if namespace else ""
     hashed = pd.array([digest(f"{prefix}{v}".encode()) for v in uniques.tolist()], dtype="str")
     return pd.Series(hashed.take(codes, allow_fill=True), index=values.index, dtype="str")
+
+
+class Pseudonymiser:
+    """Keyed hashes of ID numbers, remembering the numbers already hashed.
+
+    The same few million people recur in every table and every month; looking a number
+    up among those already hashed (:class:`~lowinc.fixedwidth.KeyIndex`) costs a fraction
+    of an HMAC, so each number is hashed once per process. Values that are not all
+    18-character numbers (and codes in a namespace) take :func:`pseudonymise`'s path.
+    The memo holds plaintext numbers: it lives in memory only, like the rows being read.
+    """
+
+    ID_WIDTH = 18
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+        self._digest = _hmac_sha256_hex(key)
+        self._index = GrowingKeyIndex(self.ID_WIDTH)
+        self._hashes = np.zeros(1024, dtype=f"S{DIGEST_HEX_CHARS}")  # grown by doubling
+
+    def __call__(self, values: pd.Series, namespace: str = "") -> pd.Series:
+        arr = arrow_strings(values)
+        if namespace or not is_width(arr, self.ID_WIDTH):
+            return pseudonymise(values, self.key, namespace)
+        ids = as_fixed(arr, self.ID_WIDTH)
+        pos = self._index.find(ids)
+        if (missing := pos < 0).any():
+            self._learn(pd.unique(ids[missing]))
+            pos[missing] = self._index.find(ids[missing])
+        out = from_fixed(self._hashes[pos])
+        out.index = values.index
+        return out
+
+    def _learn(self, new: np.ndarray) -> None:
+        hashed = np.array([self._digest(v) for v in new.tolist()], dtype=f"S{DIGEST_HEX_CHARS}")
+        start, end = len(self._index), len(self._index) + len(new)
+        if end > len(self._hashes):
+            grown = np.zeros(max(end, 2 * len(self._hashes)), dtype=self._hashes.dtype)
+            grown[:start] = self._hashes[:start]
+            self._hashes = grown
+        self._hashes[start:end] = hashed
+        self._index.add(new)
 
 
 def _hmac_sha256_hex(key: bytes) -> Callable[[bytes], str]:

@@ -183,6 +183,9 @@ class IngestConfig(Section):
     # parse a date written in another of the contract's formats (counted as repaired)
     # rather than quarantining it
     fallback_dates: bool = True
+    # processes reading sources side by side (each source always in the same one);
+    # 0: one per core
+    workers: int = Field(default=0, ge=0)
 
 
 class Settings(BaseSettings):

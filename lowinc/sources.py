@@ -129,6 +129,11 @@ class FileSpec(_Model):
             raise ValueError(f"{self.table}: unknown columns {sorted(missing)}")
         return self
 
+    @property
+    def first_id_column(self) -> str | None:
+        """The first ID number column: rows that repeat each other share its value."""
+        return next((c.name for c in self.columns if c.type == "id"), None)
+
     def canonical_name(self, name: str) -> str:
         """The column's name in the canonical table (its key when it is pseudonymised)."""
         return self.column(name).key or name

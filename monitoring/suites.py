@@ -27,6 +27,16 @@ LATEST_DATE = "latest_date"  # suite parameter: the last day of the delivery mon
 # Expectation kinds whose failing rows are duplicates to count and keep once, not defects.
 DUPLICATE_KINDS = frozenset({"duplicate_key"})
 
+# Every failing row, named by its row number: the frame is indexed by ``row_id`` and GX
+# returns the index values of the failing rows as one list per expectation (without the
+# failing values, which it would otherwise look up one row at a time). The pandas query
+# string that selects them is not built: it would filter the frame once more.
+RESULT_FORMAT = {
+    "result_format": "COMPLETE",
+    "unexpected_index_column_names": ["row_id"],
+    "exclude_unexpected_values": True,
+    "return_unexpected_index_query": False,
+}
 FAILURE_COLUMNS = ["row_id", "expectation", "kind", "column", "header", "detail"]
 
 
@@ -170,63 +180,90 @@ def build_expectations(spec: FileSpec) -> list[Any]:
     return out
 
 
+def _columns(expectation: Any) -> list[str]:
+    """The frame columns an expectation reads."""
+    names = [getattr(expectation, a, None) for a in ("column", "column_A", "column_B")]
+    return [n for n in names if n] + list(getattr(expectation, "column_list", None) or [])
+
+
+def suite_groups(spec: FileSpec) -> list[tuple[str, list[Any]]]:
+    """The file's expectations grouped by the delivered column (or rule) they check, each
+    group validated on a batch of just its columns. Great Expectations' pandas engine
+    copies the whole batch frame for every expectation (to drop missing values, to pick
+    the failing rows), so a batch as narrow as its expectations keeps that copy small."""
+    groups: dict[str, list[Any]] = {}
+    for e in build_expectations(spec):
+        meta = e.meta or {}
+        group = meta["column"] if meta.get("kind") not in ("sum_mismatch", "duplicate_key") else meta["kind"]
+        groups.setdefault(group, []).append(e)
+    return list(groups.items())
+
+
 class SuiteRunner:
-    """One ephemeral GX context per process; one validation definition per file definition."""
+    """One ephemeral GX context per process; validation definitions per file definition."""
 
     def __init__(self) -> None:
         self._context: Any = None
-        self._definitions: dict[str, Any] = {}
+        self._definitions: dict[str, list[tuple[Any, list[str]]]] = {}
         self._lock = threading.Lock()
 
     def _get_context(self) -> Any:
         if self._context is None:
             os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
             import great_expectations as gx
+            from great_expectations.execution_engine import pandas_execution_engine
 
+            # GX labels each in-memory batch with an md5 of the whole frame's row hashes
+            # (for frames under this many bytes): half the cost of validating a large file,
+            # and nothing here reads the label.
+            pandas_execution_engine.HASH_THRESHOLD = 0
             ctx = gx.get_context(mode="ephemeral")
             ctx.variables.progress_bars = {"globally": False}
             self._source = ctx.data_sources.add_pandas("lowinc")
             self._context = ctx
         return self._context
 
-    def definition(self, spec: FileSpec) -> Any:
+    def definitions(self, spec: FileSpec) -> list[tuple[Any, list[str]]]:
+        """(validation definition, batch columns) per expectation group of a file definition."""
         import great_expectations as gx
 
         digest = hashlib.sha256(spec.model_dump_json().encode()).hexdigest()[:10]
-        name = f"{spec.table}-{digest}"
-        if name not in self._definitions:
+        key = f"{spec.table}-{digest}"
+        if key not in self._definitions:
             ctx = self._get_context()
-            batch = self._source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole")
-            suite = ctx.suites.add(gx.ExpectationSuite(name=name))
-            for expectation in build_expectations(spec):
-                suite.add_expectation(expectation)
-            self._definitions[name] = ctx.validation_definitions.add(
-                gx.ValidationDefinition(name=name, data=batch, suite=suite)
-            )
-        return self._definitions[name]
+            made = []
+            for group, expectations in suite_groups(spec):
+                name = f"{key}-{group}"
+                batch = self._source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole")
+                suite = ctx.suites.add(gx.ExpectationSuite(name=name))
+                for expectation in expectations:
+                    suite.add_expectation(expectation)
+                columns = list(dict.fromkeys([ROW_ID, *(c for e in expectations for c in _columns(e))]))
+                vd = ctx.validation_definitions.add(
+                    gx.ValidationDefinition(name=name, data=batch, suite=suite)
+                )
+                made.append((vd, columns))
+            self._definitions[key] = made
+        return self._definitions[key]
 
     def run(self, spec: FileSpec, frame: pd.DataFrame, latest_date: pd.Timestamp) -> pd.DataFrame:
         """Validate a normalised frame; one row per (failing row, expectation)."""
+        parts = []
         with self._lock:
             from great_expectations.validator.v1_validator import Validator
 
-            vd = self.definition(spec)
-            # What ValidationDefinition.run does, less storing each result (with every failing
-            # row id) in the context's results store: nothing reads it back, and over many files
-            # serialising it costs time and keeps memory growing.
-            validator = Validator(
-                batch_definition=vd.batch_definition,
-                batch_parameters={"dataframe": gx_frame(frame)},
-                result_format={
-                    "result_format": "COMPLETE",
-                    "unexpected_index_column_names": [ROW_ID],
-                    # the failing row ids are all we read; the pandas query string would
-                    # filter the whole frame once more per expectation
-                    "return_unexpected_index_query": False,
-                },
-            )
-            result = validator.validate_expectation_suite(vd.suite, {LATEST_DATE: latest_date})
-        return failures_from_result(result)
+            for vd, columns in self.definitions(spec):
+                # What ValidationDefinition.run does, less storing each result (with every
+                # failing row id) in the context's results store: nothing reads it back,
+                # and over many files serialising it costs time and keeps memory growing.
+                validator = Validator(
+                    batch_definition=vd.batch_definition,
+                    batch_parameters={"dataframe": gx_frame(frame[columns]).set_index(ROW_ID)},
+                    result_format=RESULT_FORMAT,
+                )
+                result = validator.validate_expectation_suite(vd.suite, {LATEST_DATE: latest_date})
+                parts.append(failures_from_result(result))
+        return pd.concat(parts, ignore_index=True) if parts else no_failures()
 
 
 def gx_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -259,7 +296,11 @@ def failures_from_result(result: Any) -> pd.DataFrame:
         if r.success:
             continue
         meta = r.expectation_config.meta or {}
-        rows = [int(item[ROW_ID]) for item in r.result.get("unexpected_index_list") or []]
+        rows = [
+            int(v)
+            for item in r.result.get("unexpected_index_list") or []
+            for v in (item[ROW_ID] if isinstance(item[ROW_ID], list) else [item[ROW_ID]])
+        ]
         parts.append(
             pd.DataFrame(
                 {
@@ -272,11 +313,11 @@ def failures_from_result(result: Any) -> pd.DataFrame:
                 }
             )
         )
-    if not parts:
-        return pd.DataFrame(
-            {c: pd.Series(dtype="int64" if c == "row_id" else "str") for c in FAILURE_COLUMNS}
-        )
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat(parts, ignore_index=True) if parts else no_failures()
+
+
+def no_failures() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row_id" else "str") for c in FAILURE_COLUMNS})
 
 
 @dataclass

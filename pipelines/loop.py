@@ -76,7 +76,7 @@ def monthly_flow(month: str | None = None, all_months: bool = False, retrain: bo
     settings = load_settings()
     paths = store.IngestPaths(settings.home)
     months = [month] if month else months_due(paths, all_months)
-    reports = [r for m in months for r in ingest_flow(month=m)] if months else []
+    reports = ingest_flow(months=months) if months else []
     result: dict[str, Any] = {"ingest": ingest_totals(reports)}
     due, scoring_as_of = snapshots_due(settings, ingest_run.ingested_months(paths))
     built = [s for t in due for s in features_flow(as_of=t)]

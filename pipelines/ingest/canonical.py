@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lowinc.pseudonym import pseudonymise
+from lowinc.pseudonym import Pseudonymiser
 from lowinc.sources import FileSpec
 
 IDENTITY_COLUMNS = ["person_key", "id_no", "name", "known_month", "table"]
@@ -23,7 +23,7 @@ def event_dates(spec: FileSpec, frame: pd.DataFrame, known_month: str) -> pd.Ser
 
 
 def canonical_frame(
-    spec: FileSpec, accepted: pd.DataFrame, key: bytes, known_month: str, file: str
+    spec: FileSpec, accepted: pd.DataFrame, pseudonyms: Pseudonymiser, known_month: str, file: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(canonical rows, identity rows) from accepted validation-frame rows.
 
@@ -40,7 +40,7 @@ def canonical_frame(
             continue
         values = accepted[col.name]
         if col.key:
-            hashed = pseudonymise(values, key, "" if col.type == "id" else col.key.removesuffix("_key"))
+            hashed = pseudonyms(values, "" if col.type == "id" else col.key.removesuffix("_key"))
             out[col.key] = hashed
             if col.type == "id":
                 name_col = next((c.name for c in spec.columns if c.identity_of == col.name), None)
@@ -66,5 +66,6 @@ def canonical_frame(
         ident = pd.DataFrame({c: pd.Series(dtype="str") for c in IDENTITY_COLUMNS[:3]})
     ident["known_month"] = known_month
     ident["table"] = spec.table
-    ident = ident.dropna(subset=["person_key"]).drop_duplicates(ignore_index=True)
+    # the number follows from the key: one row per key and name is every distinct row
+    ident = ident.dropna(subset=["person_key"]).drop_duplicates(["person_key", "name"], ignore_index=True)
     return canonical, ident[IDENTITY_COLUMNS]

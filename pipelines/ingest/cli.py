@@ -10,6 +10,7 @@ import typer
 from lowinc.pseudonym import load_key
 from lowinc.settings import load_settings
 from pipelines.ingest import run, store
+from pipelines.ingest.workers import worker_count
 
 
 def ingest_command(
@@ -32,19 +33,18 @@ def ingest_command(
     err = Console(stderr=True)
     if again := sorted(set(months) - set(requested)):
         err.print(f"Also re-ingesting {', '.join(again)}: later months depend on {min(requested)}.")
-    reports = []
+    workers = worker_count(settings.ingest.workers, len(sources))
     with Progress(console=err, transient=True, disable=as_json) as progress:
-        bar = progress.add_task("ingest", total=len(months) * len(sources))
-        for m in months:
-            run.start_month(m, paths)
-            file_reports = []
-            for src in sources.values():
-                progress.update(bar, description=f"{m} {src.source}")
-                file_reports.extend(
-                    run.ingest_source(src, m, paths, key, fallback_dates=settings.ingest.fallback_dates)
-                )
-                progress.advance(bar)
-            reports.append(run.finish_month(sources, m, paths, file_reports))
+        bar = progress.add_task(f"ingest ({workers} worker processes)", total=len(months))
+        reports = run.ingest_months(
+            months,
+            paths,
+            sources,
+            key,
+            workers=workers,
+            fallback_dates=settings.ingest.fallback_dates,
+            on_month=lambda r: progress.update(bar, advance=1, description=f"ingested {r.month}"),
+        )
     if as_json:
         for r in reports:
             for f in r.to_dict()["files"]:

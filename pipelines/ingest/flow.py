@@ -1,5 +1,7 @@
-"""The Prefect flow: one task per source (a bad file stops only its source), then linking
-and the report, published as a Markdown artifact. The tasks are thin: the work is in run."""
+"""The Prefect flow: one task per source and month (a bad file stops only its source), then
+linking and the report, published as a Markdown artifact. The tasks are thin: the work is
+in run; with more than one worker the source tasks hand it to the worker processes
+(pipelines.ingest.workers), so a month's sources run side by side."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from lowinc.settings import load_settings
 from lowinc.sources import SourceSpec
 from pipelines.ingest import run, store
 from pipelines.ingest.report import FileReport, MonthReport
+from pipelines.ingest.workers import SourceWorkers, by_handle, worker_count
 
 
 @task(
@@ -23,8 +26,10 @@ from pipelines.ingest.report import FileReport, MonthReport
     timeout_seconds=3600,
 )
 def ingest_source_task(
-    source: SourceSpec, month: str, home: Path, fallback_dates: bool = True
+    source: SourceSpec, month: str, home: Path, fallback_dates: bool = True, workers: str | None = None
 ) -> list[FileReport]:
+    if workers:  # the worker processes of this flow run
+        return by_handle(workers).submit(source.source, month).result()
     paths = store.IngestPaths(home)
     return run.ingest_source(source, month, paths, load_key(paths.secure), fallback_dates=fallback_dates)
 
@@ -33,7 +38,8 @@ def ingest_source_task(
 def finish_month_task(
     sources: dict[str, SourceSpec], month: str, home: Path, reports: list[FileReport]
 ) -> MonthReport:
-    report = run.finish_month(sources, month, store.IngestPaths(home), reports)
+    paths = store.IngestPaths(home)
+    report = run.finish_month(sources, month, paths, reports, load_key(paths.secure))
     create_markdown_artifact(
         key=f"ingest-report-{month}",
         markdown=report.to_markdown(),
@@ -42,28 +48,51 @@ def finish_month_task(
     return report
 
 
+def _source_failed(source: str, exc: BaseException) -> FileReport:
+    return FileReport(source, "*", "*", "rejected", f"source task failed: {exc}")
+
+
 @flow(name="ingest")
-def ingest_flow(month: str | None = None, all_months: bool = False) -> list[dict]:
-    """Ingest one delivery month (or every month under the raw root, in order)."""
+def ingest_flow(
+    month: str | None = None, all_months: bool = False, months: list[str] | None = None
+) -> list[dict]:
+    """Ingest one delivery month, some (``months``) or every month under the raw root; a
+    month's later months already ingested are ingested again, in order."""
     settings = load_settings()
     home = settings.home
     paths = store.IngestPaths(home)
     sources = run.sources_from(settings.ingest.sources_dir)
-    requested = run.delivered_months(paths.raw) if all_months else [month] if month else []
+    requested = months or (run.delivered_months(paths.raw) if all_months else [month] if month else [])
     if not requested:
-        raise ValueError("give a month (YYYY-MM) or all_months=True")
-    months = run.months_to_ingest(requested, paths)
-    out = []
-    for m in months:
+        raise ValueError("give a month (YYYY-MM), months, or all_months=True")
+    todo = run.months_to_ingest(requested, paths)
+    for m in todo:  # a run stopped half way leaves these without a report: redone next time
         run.start_month(m, paths)
-        reports: list[FileReport] = []
-        for src in sources.values():
-            state = ingest_source_task(src, m, home, settings.ingest.fallback_dates, return_state=True)
-            if state.is_completed():
-                reports.extend(state.result())
-            else:  # the source failed as a whole: report it, carry on with the others
-                reports.append(
-                    FileReport(src.source, "*", "*", "rejected", f"source task failed: {state.message}")
-                )
-        out.append(finish_month_task(sources, m, home, reports).to_dict())
+    fallback = settings.ingest.fallback_dates
+    n = worker_count(settings.ingest.workers, len(sources))
+    out = []
+    with SourceWorkers(home, load_key(paths.secure), sources, todo, n, fallback) as pool:
+        handle = pool.handle if n > 1 else None
+        # with workers, every month's source tasks are submitted at once: each source's
+        # months run in order in its worker, and each month is linked when its own are done
+        pending = {
+            m: {
+                name: ingest_source_task.submit(src, m, home, fallback, handle)
+                for name, src in sources.items()
+            }
+            if handle
+            else {}
+            for m in todo
+        }
+        for m in todo:
+            reports: list[FileReport] = []
+            for name, src in sources.items():
+                try:
+                    if handle:
+                        reports.extend(pending[m][name].result())
+                    else:
+                        reports.extend(ingest_source_task(src, m, home, fallback))
+                except Exception as exc:  # the source failed as a whole: report it, go on
+                    reports.append(_source_failed(name, exc))
+            out.append(finish_month_task(sources, m, home, reports).to_dict())
     return out

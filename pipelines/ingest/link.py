@@ -1,66 +1,141 @@
 """Households from the hukou register, and department rows whose person is not in it.
 
-Pure functions over canonical frames (pseudonymised keys only).
+Pure functions over canonical frames (pseudonymised keys only). :class:`Register` keeps
+each registered person's latest hukou event and is advanced one delivery month at a
+time, so linking month M costs that month's changes, not the whole register again.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
+
+from lowinc.fixedwidth import KeyIndex, arrow_strings, as_fixed
 
 HOUSEHOLD_COLUMNS = ["person_key", "household_key", "division_code", "relation"]
+EVENT_COLUMNS = [*HOUSEHOLD_COLUMNS, "status", "change_type", "event_date", "_order"]
+EVENT_DTYPES = {"change_type": "str", "event_date": "datetime64[us]", "_order": "int8"}
 GONE_STATUS = ("dead", "moved_out")
 GONE_CHANGES = ("death", "move_out")
+
+
+def hukou_events(base: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:
+    """Base rows (order 0) then change rows (order 1) as one frame of events: on the same
+    day a change comes after the base."""
+    parts = []
+    if len(base):
+        parts.append(base[[*HOUSEHOLD_COLUMNS, "status", "event_date"]].assign(change_type=pd.NA, _order=0))
+    if len(changes):
+        cols = [*HOUSEHOLD_COLUMNS, "status", "change_type", "event_date"]
+        parts.append(changes[cols].assign(_order=1))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=EVENT_DTYPES.get(c, "str")) for c in EVENT_COLUMNS})
+    events = pd.concat(parts, ignore_index=True)[EVENT_COLUMNS]
+    return events.astype(EVENT_DTYPES)
+
+
+def last_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Each person's last event (by date, then base before change, then delivery order),
+    people in order of first appearance."""
+    if events.empty:
+        return events
+    codes = pd.factorize(events["person_key"])[0]
+    order = np.lexsort((events["_order"].to_numpy(), events["event_date"].to_numpy(), codes))
+    ends = np.r_[codes[order][1:] != codes[order][:-1], True]
+    last = order[ends]  # one per person, ordered by person code = first appearance
+    return events.iloc[last].reset_index(drop=True)
+
+
+class Register:
+    """Everyone the hukou register has known, with their latest event, as of a date.
+
+    ``advance`` takes a delivery month's base or change rows: a change known later but
+    dated earlier still applies, and one dated after the as-of date waits (``pending``)
+    until a later month reaches it.
+    """
+
+    def __init__(self) -> None:
+        self.state = hukou_events(pd.DataFrame(), pd.DataFrame())
+        self.pending = self.state
+        self._index = _key_index(self.state["person_key"])
+
+    def advance(self, events: pd.DataFrame, as_of: pd.Timestamp) -> None:
+        events = pd.concat([self.pending, events], ignore_index=True) if len(self.pending) else events
+        due = (events["event_date"] <= as_of).to_numpy()
+        self.pending = events[~due].reset_index(drop=True)
+        new = last_events(events[due])
+        if new.empty:
+            return
+        at = self._index.find(_fixed_keys(new["person_key"], self._index))
+        known = at >= 0
+        old = self.state.iloc[at[known]]
+        # the month's event replaces the register's unless it is dated earlier
+        later = (new["event_date"].to_numpy()[known] > old["event_date"].to_numpy()) | (
+            (new["event_date"].to_numpy()[known] == old["event_date"].to_numpy())
+            & (new["_order"].to_numpy()[known] >= old["_order"].to_numpy())
+        )
+        if later.any():  # the state is the register's own: changed in place
+            rows, replacing = at[known][later], new[known][later]
+            for i, c in enumerate(self.state.columns):
+                self.state.iloc[rows, i] = replacing[c].to_numpy()
+        if (~known).any():
+            self.state = pd.concat([self.state, new[~known]], ignore_index=True)
+            self._index = _key_index(self.state["person_key"])
+
+    def households(self) -> pd.DataFrame:
+        """Who lives in which household: everyone not dead or moved out."""
+        s = self.state
+        present = ~s["status"].isin(GONE_STATUS) & ~s["change_type"].isin(GONE_CHANGES)
+        return s.loc[present.to_numpy(), HOUSEHOLD_COLUMNS].reset_index(drop=True)
+
+    def known(self, keys: pd.Series) -> np.ndarray:
+        """True for each key the register has ever held (missing keys are not)."""
+        return self._index.find(_fixed_keys(keys, self._index)) >= 0
+
+
+def _key_index(keys: pd.Series) -> KeyIndex:
+    width = int(pc.max(pc.utf8_length(arrow_strings(keys))).as_py() or 0) if len(keys) else 0
+    return KeyIndex(as_fixed(keys, width) if width else np.array([], dtype="S1"))
+
+
+def _fixed_keys(keys: pd.Series, index: KeyIndex) -> np.ndarray:
+    """Keys as the index's fixed-width bytes; a missing key or one of another width (which
+    cannot be in the index) becomes an empty value that matches nothing."""
+    width = index.known.dtype.itemsize
+    arr = arrow_strings(keys)
+    fits = pc.fill_null(pc.equal(pc.utf8_length(arr), width), False)
+    out = np.zeros(len(arr), dtype=f"S{width}")
+    out[fits.to_numpy(zero_copy_only=False)] = as_fixed(arr.filter(fits), width)
+    return out
 
 
 def households_as_of(base: pd.DataFrame, changes: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Who lives in which household on ``as_of``: the base register plus every change dated
     on or before it (births, moves in, splits to the new 户号 in the row; deaths and moves
-    out end membership). A change known later but dated earlier still applies, so callers
-    pass only the rows known by their as-of month."""
-    cols = [*HOUSEHOLD_COLUMNS, "status", "event_date"]
-    b = base[cols].assign(change_type=pd.NA, _order=0) if len(base) else None
-    c = changes[[*cols, "change_type"]].assign(_order=1) if len(changes) else None
-    events = pd.concat([x for x in (b, c) if x is not None], ignore_index=True)
-    if events.empty:
-        return pd.DataFrame({c: pd.Series(dtype="str") for c in HOUSEHOLD_COLUMNS})
-    events = events[(events["event_date"] <= as_of).to_numpy()]
-    # each person's last event (by date, the base before a change on the same day): sort
-    # integer codes rather than the string keys; the output keeps first-appearance order
-    codes = pd.factorize(events["person_key"])[0]
-    order = np.lexsort((events["_order"].to_numpy(), events["event_date"].to_numpy(), codes))
-    ends = np.r_[codes[order][1:] != codes[order][:-1], True]
-    last = events.iloc[np.sort(order[ends])]
-    present = ~last["status"].isin(GONE_STATUS) & ~last["change_type"].isin(GONE_CHANGES)
-    return last.loc[present.to_numpy(), HOUSEHOLD_COLUMNS].reset_index(drop=True)
+    out end membership)."""
+    register = Register()
+    register.advance(hukou_events(base, changes), as_of)
+    return register.households()
 
 
-def _lookup(registered: pd.Index) -> pd.Index:
-    """The register as a unique string Index; as given when it already is one, so the hash
-    table pandas builds on first lookup (and keeps on the Index) serves every later call."""
-    if registered.dtype != "str":
-        registered = registered.astype("str")
-    return registered if registered.is_unique else registered.unique()
-
-
-def _registered(series: pd.Series, registered: pd.Index) -> np.ndarray:
-    """``series.isin(registered)`` by probing the register's cached hash table (pandas'
-    string ``isin`` turns every value of the register into a Python scalar on each call)."""
-    return registered.get_indexer(series.astype("str")) >= 0
-
-
-def unlinked_rows(frame: pd.DataFrame, key_columns: list[str], registered: pd.Index) -> pd.DataFrame:
-    """Rows whose person keys are not in the register, counted per key column and person."""
+def unlinked(
+    frame: pd.DataFrame, key_columns: list[str], register: Register
+) -> tuple[pd.Series, pd.DataFrame]:
+    """(True for a row with any person key outside the register; those rows counted per
+    key column and person)."""
+    mask = pd.Series(False, index=frame.index)
     parts = []
-    lookup = _lookup(registered)
     for col in key_columns:
         if col not in frame.columns:
             continue
-        miss = frame[frame[col].notna().to_numpy() & ~_registered(frame[col], lookup)]
-        if miss.empty:
+        outside = frame[col].notna().to_numpy() & ~register.known(frame[col])
+        mask |= outside
+        if not outside.any():
             continue
         parts.append(
-            miss.groupby(["source_file", col], sort=True)
+            frame[outside]
+            .groupby(["source_file", col], sort=True)
             .size()
             .rename("rows")
             .reset_index()
@@ -68,22 +143,15 @@ def unlinked_rows(frame: pd.DataFrame, key_columns: list[str], registered: pd.In
             .assign(key_column=col)
         )
     if not parts:
-        return pd.DataFrame(
-            {
-                "source_file": pd.Series(dtype="str"),
-                "person_key": pd.Series(dtype="str"),
-                "rows": pd.Series(dtype="int64"),
-                "key_column": pd.Series(dtype="str"),
-            }
-        )
-    return pd.concat(parts, ignore_index=True)
+        empty = {"source_file": "str", "person_key": "str", "rows": "int64", "key_column": "str"}
+        return mask, pd.DataFrame({c: pd.Series(dtype=t) for c, t in empty.items()})
+    return mask, pd.concat(parts, ignore_index=True)
 
 
-def unlinked_row_mask(frame: pd.DataFrame, key_columns: list[str], registered: pd.Index) -> pd.Series:
+def unlinked_row_mask(frame: pd.DataFrame, key_columns: list[str], register: Register) -> pd.Series:
     """True for a row with any person key outside the register."""
     mask = pd.Series(False, index=frame.index)
-    lookup = _lookup(registered)
     for col in key_columns:
         if col in frame.columns:
-            mask |= frame[col].notna().to_numpy() & ~_registered(frame[col], lookup)
+            mask |= frame[col].notna().to_numpy() & ~register.known(frame[col])
     return mask

@@ -13,13 +13,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from lowinc import idno
+from lowinc.fixedwidth import arrow_strings
 from lowinc.sources import CONTRACT_DATE_FORMATS, ColumnSpec, FileSpec
 
 ROW_ID = "row_id"  # 1-based data row number within the delivered file
 EXCEL_FORMAT = "excel"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_PLAIN_NUMBER = r"-?[0-9]+(\.[0-9]+)?"  # what Arrow's cast reads exactly as to_numeric does
 _MONEY_JUNK = f"[,，元¥￥{idno.WHITESPACE_CHARS}]"  # no \s: see idno.WHITESPACE
 
 
@@ -77,28 +81,62 @@ def parse_dates(
 
 def parse_months(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """YYYYMM (int or text) → the month's first day; returns (parsed, unparsed raw)."""
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        return _numeric_months(raw)
     s = text(raw)
     s = s.str.replace(r"\.0$", "", regex=True)  # an integer month read through a float
     parsed = pd.to_datetime(s + "01", format="%Y%m%d", errors="coerce").astype("datetime64[us]")
     return parsed, s.where(parsed.isna(), pd.NA)
 
 
+def _numeric_months(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """YYYYMM delivered as numbers (Parquet), with array arithmetic: the same results as
+    parsing their text, without making a string per row."""
+    v = raw.astype("float64").to_numpy(na_value=np.nan)
+    year, month = np.floor_divide(v, 100), np.mod(v, 100)
+    ok = np.isfinite(v) & (v % 1 == 0) & (year >= 1000) & (year <= 9999) & (month >= 1) & (month <= 12)
+    months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("int64")
+    parsed = pd.Series(months.astype("datetime64[M]").astype("datetime64[us]"), index=raw.index)
+    parsed[~ok] = pd.NaT
+    bad = ~ok & ~np.isnan(v)
+    unparsed = pd.Series(pd.NA, index=raw.index, dtype="str")
+    if bad.any():
+        unparsed[bad] = text(raw[bad]).str.replace(r"\.0$", "", regex=True)
+    return parsed, unparsed
+
+
 def parse_numbers(raw: pd.Series, money: bool) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Numbers (money: strip 元, ¥ and thousands separators); (values, unparsed, reformatted)."""
+    none = pd.Series(pd.NA, index=raw.index, dtype="str")
     if pd.api.types.is_numeric_dtype(raw):
-        values = raw.astype("float64")
-        none = pd.Series(pd.NA, index=raw.index, dtype="str")
-        return values, none, pd.Series(False, index=raw.index)
+        return raw.astype("float64"), none, pd.Series(False, index=raw.index)
     s = text(raw)
-    formatted = (
-        s.str.contains(_MONEY_JUNK, regex=True).fillna(False).astype(bool)
-        if money
-        else (pd.Series(False, index=s.index))
-    )
-    cleaned = s.str.replace(_MONEY_JUNK, "", regex=True) if money else s
-    values = pd.to_numeric(cleaned, errors="coerce").astype("float64")
-    unparsed = s.where(values.isna(), pd.NA)
-    return values, unparsed, formatted & values.notna()
+    # plain numbers (nearly all) take one Arrow cast; the rest are cleaned and read by pandas
+    plain = s.str.fullmatch(_PLAIN_NUMBER).fillna(True).to_numpy(dtype=bool)
+    values = np.full(len(s), np.nan)
+    values[plain] = pc.cast(pa.array(s[plain].array), pa.float64()).to_numpy(zero_copy_only=False)
+    formatted = np.zeros(len(s), dtype=bool)
+    unparsed = none
+    if not plain.all():
+        rest = s[~plain]
+        cleaned = rest.str.replace(_MONEY_JUNK, "", regex=True) if money else rest
+        got = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+        values[~plain] = got.to_numpy()
+        if money:
+            formatted[~plain] = (
+                rest.str.contains(_MONEY_JUNK, regex=True).fillna(False) & got.notna()
+            ).to_numpy(dtype=bool)
+        unparsed = none.copy()
+        unparsed[~plain] = rest.where(got.isna(), pd.NA)
+    return pd.Series(values, index=s.index), unparsed, pd.Series(formatted, index=s.index)
+
+
+def map_categories(s: pd.Series, values: dict[str, str]) -> pd.Series:
+    """Delivered categories → codes; an unknown value stays as delivered for the set check.
+    Mapped once per distinct value (a column holds a handful), not once per row."""
+    encoded = pc.dictionary_encode(arrow_strings(s))
+    mapped = pa.array([values.get(v, v) for v in encoded.dictionary.to_pylist()], pa.string())
+    return pd.Series(pd.array(mapped.take(encoded.indices), dtype="str"), index=s.index)
 
 
 def _normalise_column(
@@ -135,10 +173,8 @@ def _normalise_column(
         if col.type == "money":
             repaired["money_formatted"] = repaired.get("money_formatted", 0) + int(formatted.sum())
     elif col.type == "category":
-        s = text(raw)
         assert col.values is not None
-        mapped = s.map(col.values)  # unknown values stay as delivered for the set check
-        out[n] = mapped.where(mapped.notna(), s).astype("str")
+        out[n] = map_categories(text(raw), col.values)
     else:  # code, text
         out[n] = text(raw)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 
+QUIET_KINDS = ("missing_value", "sum_mismatch", "duplicate_key")  # the reason shows no value
 QUARANTINE_COLUMNS = [
     "known_month",
     "source",
@@ -37,29 +39,40 @@ def quarantine_records(
         return pd.DataFrame(
             {c: pd.Series(dtype="int64" if c == "row_number" else "str") for c in QUARANTINE_COLUMNS}
         )
-    positions = sorted(set(failures["row_id"] - 1))
-    rows = raw.loc[positions].astype("str").where(raw.loc[positions].notna(), "")
+    positions = np.unique(failures["row_id"].to_numpy() - 1)
+    rows = raw.iloc[positions].astype("str").where(raw.iloc[positions].notna(), "")
     rows.columns = [headers[c] for c in raw.columns]
     if len(extras.columns):
-        ex = extras.loc[positions].astype("str").where(extras.loc[positions].notna(), "")
-        rows = pd.concat([rows, ex], axis=1)
-    original = {
-        pos: json.dumps(r, ensure_ascii=False)
-        for pos, r in zip(positions, rows.to_dict("records"), strict=True)
-    }
-    values, reasons, originals = [], [], []
-    for row_id, column, header, detail, kind in failures[
-        ["row_id", "column", "header", "detail", "kind"]
-    ].itertuples(index=False):  # one iteration per failure, not per delivered row
-        pos = row_id - 1
-        value = "" if column not in raw.columns or pd.isna(raw.at[pos, column]) else str(raw.at[pos, column])
-        values.append(value)
-        shown = "" if kind in ("missing_value", "sum_mismatch", "duplicate_key") else f" '{value}'"
-        if kind == "sum_mismatch":
-            reasons.append(f"{file} row {row_id}: {detail} ({header} = {value})")
-        else:
-            reasons.append(f"{file} row {row_id}: {header}{shown} {detail}")
-        originals.append(original[pos])
+        ex = extras.iloc[positions].astype("str").where(extras.iloc[positions].notna(), "")
+        rows = pd.concat([rows.reset_index(drop=True), ex.reset_index(drop=True)], axis=1)
+    originals = np.array([json.dumps(r, ensure_ascii=False) for r in rows.to_dict("records")], dtype=object)
+    at = np.searchsorted(positions, failures["row_id"].to_numpy() - 1)  # failure → its row
+    # the failing column's delivered value ("" when missing or not a column of the file)
+    values = np.full(len(failures), "", dtype=object)
+    column = failures["column"].to_numpy()
+    for name in pd.unique(column):
+        if name in raw.columns:
+            here = column == name
+            got = raw[name].iloc[positions[at[here]]]
+            values[here] = got.astype("str").where(got.notna(), "").to_numpy(dtype=object)
+    kind = failures["kind"].to_numpy()
+    where = f"{file} row " + failures["row_id"].astype("str")
+    header, detail = failures["header"], failures["detail"]
+    shown = pd.Series(
+        np.where(np.isin(kind, QUIET_KINDS), "", " '" + values.astype(str) + "'"), index=failures.index
+    )
+    reasons = np.where(
+        kind == "sum_mismatch",
+        where
+        + ": "
+        + detail
+        + " ("
+        + header
+        + " = "
+        + pd.Series(values, index=failures.index).astype("str")
+        + ")",
+        where + ": " + header + shown + " " + detail,
+    )
     return pd.DataFrame(
         {
             "known_month": known_month,
@@ -69,9 +82,9 @@ def quarantine_records(
             "row_number": failures["row_id"].astype("int64").to_numpy(),
             "column": failures["header"].to_numpy(),
             "expectation": failures["expectation"].to_numpy(),
-            "kind": failures["kind"].to_numpy(),
+            "kind": kind,
             "value": pd.array(values, dtype="str"),
-            "reason": pd.array(reasons, dtype="str"),
-            "original": pd.array(originals, dtype="str"),
+            "reason": pd.array(reasons.astype(object), dtype="str"),
+            "original": pd.array(originals[at], dtype="str"),
         }
     )

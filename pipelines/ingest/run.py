@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +19,13 @@ from lowinc.sources import FileSpec, SourceSpec, load_sources
 from monitoring.suites import SuiteRunner, default_runner
 from pipelines.ingest import link, store
 from pipelines.ingest.canonical import canonical_frame
+from pipelines.ingest.memo import key_hashes, memo_for
 from pipelines.ingest.normalise import normalise_frame
 from pipelines.ingest.quarantine import quarantine_records
 from pipelines.ingest.readers import FileRejected, read_delivered
 from pipelines.ingest.report import FileReport, MonthReport, month_report_from_dict
 from pipelines.ingest.validate import decide_rows, defect_failures, exact_duplicates
+from pipelines.ingest.workers import SourceWorkers
 
 MONTH = re.compile(r"^\d{4}-\d{2}$")
 EXTRAS_TABLE = "extra_columns"
@@ -78,21 +81,6 @@ def _extras_long(extras: pd.DataFrame, file: str) -> pd.DataFrame:
     )
 
 
-def key_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """One hash per row of the key columns (the same for a frame in memory and read back)."""
-    return pd.util.hash_pandas_object(frame[columns].astype("str"), index=False).to_numpy()
-
-
-def earlier_keys(spec: FileSpec, month: str, paths: store.IngestPaths) -> np.ndarray:
-    """Hashes of the unique keys accepted in earlier delivery months (sorted)."""
-    if not (spec.unique_key and spec.unique_across_months):
-        return np.array([], dtype=np.uint64)
-    columns = [spec.canonical_name(c) for c in spec.unique_key]
-    earlier = [m for m in store.months_of(paths.canonical, spec.table) if m < month]
-    frame = store.read_partitions(paths.canonical, spec.table, earlier, columns)
-    return np.sort(key_hashes(frame, columns)) if len(frame) else np.array([], dtype=np.uint64)
-
-
 def drop_earlier_keys(
     spec: FileSpec, canon: pd.DataFrame, earlier: np.ndarray, rep: FileReport
 ) -> pd.DataFrame:
@@ -100,7 +88,7 @@ def drop_earlier_keys(
     if not len(earlier) or canon.empty:
         return canon
     columns = [spec.canonical_name(c) for c in spec.unique_key]
-    repeat = np.isin(key_hashes(canon, columns), earlier, assume_unique=False)
+    repeat = np.isin(key_hashes(canon, columns), earlier)
     if n := int(repeat.sum()):
         rep.accepted -= n
         rep.duplicates += n
@@ -136,8 +124,9 @@ def ingest_table(
             )
         ]
     reports: list[FileReport] = []
-    earlier = earlier_keys(spec, month, paths)
-    seen_hashes = np.array([], dtype=np.uint64)
+    memo = memo_for(paths.home, key)
+    earlier = memo.earlier_keys(paths.canonical, spec, month)
+    read: list[pd.DataFrame] = []  # this month's earlier files of the table
     seen_keys: pd.DataFrame | None = None
     canon, idents, quarantine, extras = [], [], [], []
     for path in files:
@@ -156,8 +145,8 @@ def ingest_table(
             extra_columns=list(map(str, result.extras.columns)),
             notes=result.notes,
         )
-        dup, hashes = exact_duplicates(raw, seen_hashes)
-        seen_hashes = np.concatenate([seen_hashes, hashes])
+        dup = exact_duplicates(raw, read, spec.first_id_column)
+        read.append(raw)
         fresh = raw[~dup.to_numpy()]
         norm = normalise_frame(spec, fresh, fallback_dates)
         failures = defect_failures(runner.run(spec, norm.frame, latest_date(month)))
@@ -173,7 +162,7 @@ def ingest_table(
             str(k): int(v) for k, v in failures["kind"].value_counts().sort_index().items()
         }
         rep.repaired = norm.repaired
-        c, i = canonical_frame(spec, accepted, key, month, path.name)
+        c, i = canonical_frame(spec, accepted, memo.pseudonyms, month, path.name)
         c = drop_earlier_keys(spec, c, earlier, rep)
         rep.check()
         reports.append(rep)
@@ -193,8 +182,14 @@ def ingest_table(
         canon.append(c)
         idents.append(i)
     if canon:
-        store.write_partition(pd.concat(canon, ignore_index=True), paths.canonical, spec.table, month)
-        ident = pd.concat(idents, ignore_index=True).drop_duplicates(ignore_index=True)
+        rows = pd.concat(canon, ignore_index=True) if len(canon) > 1 else canon[0]
+        store.write_partition(rows, paths.canonical, spec.table, month)
+        memo.remember_keys(paths.canonical, spec, month, rows)
+        ident = (
+            pd.concat(idents, ignore_index=True).drop_duplicates(["person_key", "name"], ignore_index=True)
+            if len(idents) > 1
+            else idents[0]
+        )
         store.write_partition(ident, paths.identity, spec.table, month)
     q = [x for x in quarantine if len(x)]
     if q:
@@ -230,48 +225,40 @@ def person_key_columns(spec: FileSpec) -> list[str]:
 
 
 def link_month(
-    sources: dict[str, SourceSpec], month: str, paths: store.IngestPaths, reports: list[FileReport]
+    sources: dict[str, SourceSpec],
+    month: str,
+    paths: store.IngestPaths,
+    reports: list[FileReport],
+    key: bytes,
 ) -> None:
     """Count rows of people outside the hukou register (known by this month); write the
     unlinked table and the households as at the end of the month; fill reports' unlinked."""
-    known = [
-        m
-        for m in store.months_of(paths.canonical, "hukou_base")
-        + store.months_of(paths.canonical, "hukou_changes")
-        if m <= month
-    ]
-    base = store.read_partitions(paths.canonical, "hukou_base", sorted(set(known)))
-    changes = store.read_partitions(paths.canonical, "hukou_changes", sorted(set(known)))
-    registered = pd.Index(
-        pd.concat([f["person_key"] for f in (base, changes) if len(f)]).unique()
-        if len(base) or len(changes)
-        else [],
-        dtype="str",
-    )
+    register = memo_for(paths.home, key).register_through(paths.canonical, month)
     unlinked = []
     for src in sources.values():
         for spec in src.files:
             if spec.table in HUKOU_TABLES:
                 continue
-            frame = store.read_partitions(paths.canonical, spec.table, [month])
+            cols = person_key_columns(spec)
+            have = store.months_of(paths.canonical, spec.table)
+            if month not in have:
+                continue
+            frame = store.read_partitions(paths.canonical, spec.table, [month], ["source_file", *cols])
             if frame.empty:
                 continue
-            cols = person_key_columns(spec)
-            per_file = frame[link.unlinked_row_mask(frame, cols, registered)].groupby("source_file").size()
+            mask, u = link.unlinked(frame, cols, register)
+            per_file = frame[mask.to_numpy()].groupby("source_file").size()
             for rep in reports:
                 if rep.table == spec.table and rep.status == "ingested":
                     rep.unlinked = int(per_file.get(rep.file, 0))
-            u = link.unlinked_rows(frame, cols, registered)
             if len(u):
                 unlinked.append(u.assign(source=src.source, table=spec.table))
     store.clear_partition(paths.canonical, UNLINKED_TABLE, month)
     if unlinked:
         store.write_partition(pd.concat(unlinked, ignore_index=True), paths.canonical, UNLINKED_TABLE, month)
     store.clear_partition(paths.canonical, HOUSEHOLDS_TABLE, month)
-    if len(base) or len(changes):
-        as_of = pd.Timestamp(f"{month}-01") + pd.offsets.MonthEnd(0)
-        households = link.households_as_of(base, changes, as_of)
-        store.write_partition(households, paths.canonical, HOUSEHOLDS_TABLE, month)
+    if len(register.state):
+        store.write_partition(register.households(), paths.canonical, HOUSEHOLDS_TABLE, month)
 
 
 def start_month(month: str, paths: store.IngestPaths) -> None:
@@ -296,10 +283,14 @@ def read_report(paths: store.IngestPaths, month: str) -> MonthReport:
 
 
 def finish_month(
-    sources: dict[str, SourceSpec], month: str, paths: store.IngestPaths, reports: list[FileReport]
+    sources: dict[str, SourceSpec],
+    month: str,
+    paths: store.IngestPaths,
+    reports: list[FileReport],
+    key: bytes,
 ) -> MonthReport:
     """Link, check the accounting and write the month's report."""
-    link_month(sources, month, paths, reports)
+    link_month(sources, month, paths, reports, key)
     report = MonthReport(month, reports)
     report.check()
     write_report(report, paths)
@@ -319,7 +310,40 @@ def ingest_month(
     reports: list[FileReport] = []
     for src in sources.values():
         reports.extend(ingest_source(src, month, paths, key, runner, fallback_dates))
-    return finish_month(sources, month, paths, reports)
+    return finish_month(sources, month, paths, reports, key)
+
+
+def ingest_months(
+    months: list[str],
+    paths: store.IngestPaths,
+    sources: dict[str, SourceSpec],
+    key: bytes,
+    workers: int = 1,
+    fallback_dates: bool = True,
+    on_month: Callable[[MonthReport], None] | None = None,
+) -> list[MonthReport]:
+    """Ingest months in order, the sources of each in ``workers`` processes, linking each
+    month (here) as soon as its sources are done, while the workers go on to the next.
+
+    Every month's report is removed first: a run stopped half way leaves the months it
+    did not finish without one, and the next run ingests them again.
+    """
+    for m in months:
+        start_month(m, paths)
+    out = []
+    with SourceWorkers(paths.home, key, sources, months, workers, fallback_dates) as pool:
+        pending = {m: {name: pool.submit(name, m) for name in sources} for m in months}
+        for m in months:
+            reports: list[FileReport] = []
+            for name, future in pending.pop(m).items():
+                try:
+                    reports.extend(future.result())
+                except Exception as exc:  # the source failed as a whole: report it, go on
+                    reports.append(FileReport(name, "*", "*", "rejected", f"source failed: {exc!r}"))
+            out.append(finish_month(sources, m, paths, reports, key))
+            if on_month:
+                on_month(out[-1])
+    return out
 
 
 def sources_from(directory: Path) -> dict[str, SourceSpec]:

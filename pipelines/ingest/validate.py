@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from lowinc.sources import FileSpec
 from monitoring.suites import DUPLICATE_KINDS
@@ -18,17 +20,37 @@ from monitoring.suites import DUPLICATE_KINDS
 UNPARSED_KINDS = ("date_unparseable", "number_unparseable")
 
 
-def exact_duplicates(raw: pd.DataFrame, seen: np.ndarray | None = None) -> tuple[pd.Series, np.ndarray]:
-    """Rows repeating an earlier row of this file, or a row of a file already read this month.
+def row_strings(frame: pd.DataFrame) -> pa.Array:
+    """Each row as one string (values joined by a unit separator; missing ≠ empty)."""
+    if not len(frame.columns):
+        return pa.array([""] * len(frame), pa.string())
+    columns = [pc.cast(pa.array(frame[c].array), pa.string()) for c in frame.columns]
+    if len(columns) == 1:
+        return pc.fill_null(columns[0], "\x00")
+    return pc.binary_join_element_wise(*columns, "\x1f", null_handling="replace", null_replacement="\x00")
 
-    Returns the mask and the row hashes (pass them as ``seen`` for the next file, so a file
-    delivered twice, as X(1).csv or X_重报.csv, counts entirely as duplicates).
+
+def exact_duplicates(raw: pd.DataFrame, earlier: list[pd.DataFrame], key: str | None = None) -> pd.Series:
+    """Rows repeating an earlier row of this file, or a row of a file already read this
+    month (``earlier``: so a file delivered twice, as X(1).csv or X_重报.csv, counts
+    entirely as duplicates).
+
+    A row can only repeat another whose ``key`` column (an ID number) is the same, so the
+    whole rows are compared only where a key recurs: a few rows in a thousand.
     """
-    hashes = pd.util.hash_pandas_object(raw.astype("str"), index=False).to_numpy()
-    repeated = pd.Series(pd.Series(hashes).duplicated().to_numpy(), index=raw.index)
-    if seen is not None and len(seen):
-        repeated |= pd.Series(np.isin(hashes, seen), index=raw.index)
-    return repeated, hashes
+    frames = [*earlier, raw]
+    if key is not None and key in raw.columns:
+        keys = pd.concat([f[key] for f in frames], ignore_index=True)
+        candidate = keys.duplicated(keep=False).to_numpy()
+    else:
+        candidate = np.ones(sum(len(f) for f in frames), dtype=bool)
+    whole = pd.concat(frames, ignore_index=True) if earlier else raw.reset_index(drop=True)
+    picked = np.flatnonzero(candidate)
+    repeated = np.zeros(len(whole), dtype=bool)
+    if len(picked):
+        rows = pd.Series(pd.array(row_strings(whole.iloc[picked]), dtype="str"))
+        repeated[picked] = rows.duplicated(keep="first").to_numpy()
+    return pd.Series(repeated[len(whole) - len(raw) :], index=raw.index)
 
 
 def defect_failures(failures: pd.DataFrame) -> pd.DataFrame:

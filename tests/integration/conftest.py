@@ -62,7 +62,7 @@ def build_region(home: Path) -> IngestedRegion:
             for done in pool.map(read_months, [home] * WORKERS, shares, [key] * WORKERS):
                 reports |= done
     for month in months:
-        run.finish_month(sources, month, paths, reports[month])
+        run.finish_month(sources, month, paths, reports[month], key)
     return IngestedRegion(home=home, settings=settings, months=months)
 
 
