@@ -116,6 +116,7 @@ class GrowingKeyIndex:
     rebuild the hash table of millions."""
 
     def __init__(self, width: int) -> None:
+        self.width = width
         self._main = KeyIndex(np.array([], dtype=f"S{width}"))
         self._recent = KeyIndex(np.array([], dtype=f"S{width}"))
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
-from lowinc.fixedwidth import KeyIndex, arrow_strings, as_fixed
+from lowinc.fixedwidth import GrowingKeyIndex, arrow_strings, as_fixed
 
 HOUSEHOLD_COLUMNS = ["person_key", "household_key", "division_code", "relation"]
 EVENT_COLUMNS = [*HOUSEHOLD_COLUMNS, "status", "change_type", "event_date", "_order"]
@@ -52,13 +53,14 @@ class Register:
 
     ``advance`` takes a delivery month's base or change rows: a change known later but
     dated earlier still applies, and one dated after the as-of date waits (``pending``)
-    until a later month reaches it.
+    until a later month reaches it. The state is an Arrow table: a month's changes are
+    applied with one ``take`` per column, people new to the register appended.
     """
 
     def __init__(self) -> None:
-        self.state = hukou_events(pd.DataFrame(), pd.DataFrame())
-        self.pending = self.state
-        self._index = _key_index(self.state["person_key"])
+        self.pending = hukou_events(pd.DataFrame(), pd.DataFrame())
+        self.state = pa.Table.from_pandas(self.pending, preserve_index=False)
+        self._index: GrowingKeyIndex | None = None  # made with the first keys (their width)
 
     def advance(self, events: pd.DataFrame, as_of: pd.Timestamp) -> None:
         events = pd.concat([self.pending, events], ignore_index=True) if len(self.pending) else events
@@ -67,42 +69,56 @@ class Register:
         new = last_events(events[due])
         if new.empty:
             return
-        at = self._index.find(_fixed_keys(new["person_key"], self._index))
+        if self._index is None:
+            self._index = GrowingKeyIndex(_width(new["person_key"]))
+        table = pa.Table.from_pandas(new, schema=self.state.schema, preserve_index=False)
+        at = self._index.find(_fixed_keys(new["person_key"], self._index.width))
         known = at >= 0
-        old = self.state.iloc[at[known]]
+        old_date = self.state["event_date"].take(at[known]).to_numpy()
+        old_order = self.state["_order"].take(at[known]).to_numpy()
+        date, order = new["event_date"].to_numpy()[known], new["_order"].to_numpy()[known]
         # the month's event replaces the register's unless it is dated earlier
-        later = (new["event_date"].to_numpy()[known] > old["event_date"].to_numpy()) | (
-            (new["event_date"].to_numpy()[known] == old["event_date"].to_numpy())
-            & (new["_order"].to_numpy()[known] >= old["_order"].to_numpy())
-        )
-        if later.any():  # the state is the register's own: changed in place
-            rows, replacing = at[known][later], new[known][later]
-            for i, c in enumerate(self.state.columns):
-                self.state.iloc[rows, i] = replacing[c].to_numpy()
+        later = (date > old_date) | ((date == old_date) & (order >= old_order))
+        if later.any():
+            rows = at[known][later]
+            n = self.state.num_rows
+            pick = np.arange(n)
+            pick[rows] = n + np.arange(len(rows))
+            replacing = table.filter(pa.array(known)).filter(pa.array(later))
+            self.state = pa.concat_tables([self.state, replacing]).take(pick)
         if (~known).any():
-            self.state = pd.concat([self.state, new[~known]], ignore_index=True)
-            self._index = _key_index(self.state["person_key"])
+            added = table.filter(pa.array(~known))
+            self.state = pa.concat_tables([self.state, added]).combine_chunks()
+            self._index.add(_fixed_keys(added["person_key"].to_pandas(), self._index.width))
 
     def households(self) -> pd.DataFrame:
         """Who lives in which household: everyone not dead or moved out."""
         s = self.state
-        present = ~s["status"].isin(GONE_STATUS) & ~s["change_type"].isin(GONE_CHANGES)
-        return s.loc[present.to_numpy(), HOUSEHOLD_COLUMNS].reset_index(drop=True)
+        gone = pc.or_(
+            pc.is_in(s["status"], pa.array(GONE_STATUS)), pc.is_in(s["change_type"], pa.array(GONE_CHANGES))
+        )
+        present = s.filter(pc.invert(pc.fill_null(gone, False))).select(HOUSEHOLD_COLUMNS)
+        return present.to_pandas().astype("str")
 
     def known(self, keys: pd.Series) -> np.ndarray:
         """True for each key the register has ever held (missing keys are not)."""
-        return self._index.find(_fixed_keys(keys, self._index)) >= 0
+        if self._index is None:
+            return np.zeros(len(keys), dtype=bool)
+        return self._index.find(_fixed_keys(keys, self._index.width)) >= 0
 
 
-def _key_index(keys: pd.Series) -> KeyIndex:
-    width = int(pc.max(pc.utf8_length(arrow_strings(keys))).as_py() or 0) if len(keys) else 0
-    return KeyIndex(as_fixed(keys, width) if width else np.array([], dtype="S1"))
+def _width(keys: pd.Series) -> int:
+    """The width of the register's keys (keyed hashes: all the same)."""
+    lengths = pc.utf8_length(arrow_strings(keys))
+    low, high = pc.min(lengths).as_py(), pc.max(lengths).as_py()
+    if low != high:
+        raise ValueError(f"person keys of different widths ({low} and {high}): not keyed hashes")
+    return int(high)
 
 
-def _fixed_keys(keys: pd.Series, index: KeyIndex) -> np.ndarray:
-    """Keys as the index's fixed-width bytes; a missing key or one of another width (which
-    cannot be in the index) becomes an empty value that matches nothing."""
-    width = index.known.dtype.itemsize
+def _fixed_keys(keys: pd.Series, width: int) -> np.ndarray:
+    """Keys as fixed-width bytes; a missing key or one of another width (which cannot be
+    in the register) becomes an empty value that matches nothing."""
     arr = arrow_strings(keys)
     fits = pc.fill_null(pc.equal(pc.utf8_length(arr), width), False)
     out = np.zeros(len(arr), dtype=f"S{width}")

@@ -53,6 +53,7 @@ class _RegisterAt:
 class IngestMemo:
     pseudonyms: Pseudonymiser
     _keys: dict[tuple[str, str], tuple[Signature, np.ndarray]] = field(default_factory=dict)
+    _merged: dict[str, tuple[list[tuple[str, Signature]], np.ndarray]] = field(default_factory=dict)
     _register: _RegisterAt | None = None
 
     # --- unique keys of earlier deliveries ----------------------------------------------
@@ -65,11 +66,12 @@ class IngestMemo:
             self._keys[(spec.table, month)] = (sig, np.sort(key_hashes(frame, columns)))
 
     def earlier_keys(self, canonical: Path, spec: FileSpec, month: str) -> np.ndarray:
-        """Hashes of the unique keys accepted in delivery months before ``month`` (sorted)."""
+        """Hashes of the unique keys accepted in delivery months before ``month`` (sorted,
+        merged once and then extended month by month)."""
         if not (spec.unique_key and spec.unique_across_months):
             return np.array([], dtype=np.uint64)
         columns = [spec.canonical_name(c) for c in spec.unique_key]
-        parts = []
+        wanted = []
         for m in store.months_of(canonical, spec.table):
             if m >= month:
                 continue
@@ -77,10 +79,16 @@ class IngestMemo:
             cached = self._keys.get((spec.table, m))
             if cached is None or cached[0] != sig:
                 frame = store.read_partitions(canonical, spec.table, [m], columns)
-                cached = (sig, np.sort(key_hashes(frame, columns)))
-                self._keys[(spec.table, m)] = cached
-            parts.append(cached[1])
-        return np.sort(np.concatenate(parts)) if parts else np.array([], dtype=np.uint64)
+                self._keys[(spec.table, m)] = (sig, np.sort(key_hashes(frame, columns)))
+            wanted.append((m, sig))
+        have, merged = self._merged.get(spec.table, ([], np.array([], dtype=np.uint64)))
+        if have != wanted[: len(have)]:
+            have, merged = [], np.array([], dtype=np.uint64)
+        if len(have) < len(wanted):
+            more = [self._keys[(spec.table, m)][1] for m, _ in wanted[len(have) :]]
+            merged = np.sort(np.concatenate([merged, *more]), kind="stable")  # sorted runs: a merge
+            self._merged[spec.table] = (wanted, merged)
+        return merged
 
     # --- the hukou register ---------------------------------------------------------------
 

@@ -88,7 +88,9 @@ def drop_earlier_keys(
     if not len(earlier) or canon.empty:
         return canon
     columns = [spec.canonical_name(c) for c in spec.unique_key]
-    repeat = np.isin(key_hashes(canon, columns), earlier)
+    hashes = key_hashes(canon, columns)
+    at = np.minimum(np.searchsorted(earlier, hashes), len(earlier) - 1)
+    repeat = earlier[at] == hashes
     if n := int(repeat.sum()):
         rep.accepted -= n
         rep.duplicates += n
