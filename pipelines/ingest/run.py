@@ -25,7 +25,6 @@ from pipelines.ingest.quarantine import quarantine_records
 from pipelines.ingest.readers import FileRejected, read_delivered
 from pipelines.ingest.report import FileReport, MonthReport, month_report_from_dict
 from pipelines.ingest.validate import decide_rows, defect_failures, exact_duplicates
-from pipelines.ingest.workers import SourceWorkers
 
 MONTH = re.compile(r"^\d{4}-\d{2}$")
 EXTRAS_TABLE = "extra_columns"
@@ -330,6 +329,8 @@ def ingest_months(
     Every month's report is removed first: a run stopped half way leaves the months it
     did not finish without one, and the next run ingests them again.
     """
+    from pipelines.ingest.workers import SourceWorkers  # the workers run this module's functions
+
     for m in months:
         start_month(m, paths)
     out = []

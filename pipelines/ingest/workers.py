@@ -1,10 +1,10 @@
-"""Sources ingested side by side in worker processes, each source always in the same one.
+"""Tables ingested side by side in worker processes, each table always in the same one.
 
-A month's sources are independent until linking, so they can run at once; a source's
+A month's tables are independent until linking, so they can run at once; a table's
 months are not (a settlement id re-sent later is a duplicate of the earlier one), so
-each source runs its months in order in one worker process, which also keeps that
-process's memo (pseudonyms, earlier keys) warm from month to month. Sources are dealt to
-workers by the rows they deliver, largest first, each to the least loaded worker.
+each table runs its months in order in one worker process, which also keeps that
+process's memo (pseudonyms, earlier keys) warm from month to month. Tables are dealt to
+workers by an estimate of their work, largest first, each to the least loaded worker.
 """
 
 from __future__ import annotations
@@ -19,9 +19,15 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from lowinc.sources import FileSpec, SourceSpec
+from monitoring.suites import default_runner
+from pipelines.ingest import run, store
 from pipelines.ingest.report import FileReport
 
 XLSX_BYTES_PER_ROW = 20  # a rough size of a compressed worksheet row: only for balancing
+# rough seconds of ingest work, for balancing only: per file (validation runs, writes) and
+# per row by format (Excel rows are read one by one in Python)
+FILE_SECONDS = 0.3
+ROW_SECONDS = {"csv": 3e-6, "parquet": 2e-6, "xlsx": 1.2e-4}
 
 
 def worker_count(configured: int, sources: int) -> int:
@@ -42,9 +48,13 @@ def delivered_rows(path: Path, spec: FileSpec) -> int:
         return 0  # an unreadable file is rejected by its reader; it weighs nothing here
 
 
-def assign(work: dict[str, int], workers: int) -> dict[str, int]:
-    """Worker of each source: the largest first, each to the least loaded worker."""
-    load = [0] * workers
+def estimated_seconds(path: Path, spec: FileSpec) -> float:
+    return FILE_SECONDS + delivered_rows(path, spec) * ROW_SECONDS[spec.format]
+
+
+def assign(work: dict[str, float], workers: int) -> dict[str, int]:
+    """Worker of each unit of work: the largest first, each to the least loaded worker."""
+    load = [0.0] * workers
     out = {}
     for name in sorted(work, key=lambda n: (-work[n], n)):
         w = min(range(workers), key=lambda i: (load[i], i))
@@ -53,10 +63,11 @@ def assign(work: dict[str, int], workers: int) -> dict[str, int]:
     return out
 
 
-def _ingest(home: str, key: bytes, source: SourceSpec, month: str, fallback_dates: bool) -> list[FileReport]:
-    from pipelines.ingest import run, store  # in the worker process
-
-    return run.ingest_source(source, month, store.IngestPaths(Path(home)), key, fallback_dates=fallback_dates)
+def _ingest(
+    home: str, key: bytes, source: str, spec: FileSpec, month: str, first: str | None, fallback: bool
+) -> list[FileReport]:
+    paths = store.IngestPaths(Path(home))
+    return run.ingest_table(source, spec, month, paths, key, default_runner(), first, fallback)
 
 
 class SourceWorkers:
@@ -74,14 +85,14 @@ class SourceWorkers:
         self._args = (str(home), key)
         self._fallback = fallback_dates
         self._sources = sources
+        raw = Path(home) / "raw"
+        self._first = {name: next(iter(run.delivered_months(raw, name)), None) for name in sources}
         work = {
-            name: sum(
-                delivered_rows(p, spec)
-                for m in months
-                for spec in src.files
-                for p in (Path(home) / "raw" / name / m).glob(spec.pattern)
+            spec.table: sum(
+                estimated_seconds(p, spec) for m in months for p in run.delivered_files(raw / name / m, spec)
             )
             for name, src in sources.items()
+            for spec in src.files
         }
         self._worker = assign(work, workers)
         ctx = multiprocessing.get_context("spawn")  # no inherited locks or threads
@@ -90,11 +101,16 @@ class SourceWorkers:
         _open[self.handle] = self
 
     def submit(self, source: str, month: str) -> Future[list[FileReport]]:
-        """Ingest one source's month; months of a source run in the order submitted."""
-        args = (*self._args, self._sources[source], month, self._fallback)
+        """Ingest one source's month, each table in its worker; a table's months run in the
+        order submitted."""
+        jobs = [
+            (spec.table, (*self._args, source, spec, month, self._first[source], self._fallback))
+            for spec in self._sources[source].files
+        ]
         if not self._pools:
-            return _Later(lambda: _ingest(*args))
-        return self._pools[self._worker[source]].submit(_ingest, *args)
+            return _Later(lambda: [r for _, args in jobs for r in _ingest(*args)])
+        parts = [self._pools[self._worker[table]].submit(_ingest, *args) for table, args in jobs]
+        return _Gathered(parts)
 
     def close(self) -> None:
         _open.pop(self.handle, None)
@@ -114,6 +130,17 @@ _open: dict[str, SourceWorkers] = {}
 def by_handle(handle: str) -> SourceWorkers:
     """The open workers with this handle (in this process)."""
     return _open[handle]
+
+
+class _Gathered(Future):
+    """The reports of a source's tables, each computed in its own worker."""
+
+    def __init__(self, parts: list[Future[list[FileReport]]]) -> None:
+        super().__init__()
+        self._parts = parts
+
+    def result(self, timeout: float | None = None) -> list[FileReport]:
+        return [r for part in self._parts for r in part.result(timeout)]
 
 
 class _Later(Future):
