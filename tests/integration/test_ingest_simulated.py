@@ -224,3 +224,24 @@ def test_no_plaintext_id_reaches_a_canonical_table(region):
                 found = frame[col].dropna().astype("str").str.extractall(f"({ID_RUN.pattern})")
                 leaked = set(found[0]) & ids if len(found) else set()
                 assert not leaked, (part, col, sorted(leaked)[:3])
+
+
+def _outputs(home: Path) -> list[Path]:
+    """Every file ingest wrote under a home (not the key it made)."""
+    found = (p.relative_to(home) for p in home.rglob("*") if p.is_file())
+    return sorted(p for p in found if p.parts[0] in OUTPUT_FOLDERS and p.name != "pseudonym.key")
+
+
+OUTPUT_FOLDERS = ("canonical", "quarantine", "secure", "reports")
+
+
+def test_worker_processes_write_the_same_files_as_one_process(region, tmp_path):
+    home, paths, _, _ = region
+    (tmp_path / "raw").symlink_to(paths.raw)
+    months = run.delivered_months(paths.raw)
+    sources = run.sources_from(SOURCES_DIR)
+    run.ingest_months(months, store.IngestPaths(tmp_path), sources, b"integration-test-key", workers=2)
+    written = _outputs(home)
+    assert len(written) > 50 and written == _outputs(tmp_path)
+    for rel in written:
+        assert (home / rel).read_bytes() == (tmp_path / rel).read_bytes(), rel

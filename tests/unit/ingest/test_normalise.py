@@ -1,5 +1,7 @@
+import numpy as np
 import pandas as pd
 
+from lowinc import idno
 from lowinc.idno import birth_dates, is_valid, normalise_ids, sexes, upgrade_15
 from pipelines.ingest.normalise import normalise_frame, parse_dates, parse_months, parse_numbers
 
@@ -28,6 +30,57 @@ def test_ids_are_cleaned_upgraded_and_given_their_expected_check_character():
     assert pd.isna(out["expected"].iloc[6])  # malformed: left for the format check
     assert out[["lower_x", "spaces", "full_width", "upgraded_15"]].sum().tolist() == [1, 1, 1, 1]
     assert is_valid(out["id"].iloc[3])
+
+
+def test_numbers_in_shape_take_the_fast_path_with_the_same_result_as_the_clean_up():
+    good, wrong = make_id_x(), make_id(seq="011")[:-1] + "0"
+    raw = pd.Series(
+        [
+            good,
+            good.lower(),
+            wrong,
+            "３３０５０２" + good[6:],
+            " " + good,
+            "330502491231002",
+            None,
+            "",
+            "12X",
+            good,
+        ],
+        dtype="str",
+    )
+    for suffix in (0, 2):
+        values = raw + "41" if suffix else raw
+        fast = normalise_ids(values, suffix)
+        slow = idno._normalise_messy(values, suffix)
+        for col in slow.columns:
+            assert (
+                fast[col].astype(object).fillna("<NA>").tolist()
+                == slow[col].astype(object).fillna("<NA>").tolist()
+            ), (suffix, col)
+
+
+def test_birth_dates_and_sexes_from_the_digit_matrix_agree_with_parsing_the_text():
+    rng = np.random.default_rng(5)
+    days = rng.integers(1, 32, 400)  # some 31 Februaries and Aprils: no such date
+    ids = pd.Series(
+        [
+            idno.complete_vec(np.array([f"330502{y}{m:02d}{d:02d}0{s:02d}".encode()]))[0].decode()
+            for y, m, d, s in zip(
+                rng.integers(1920, 2020, 400),
+                rng.integers(1, 13, 400),
+                days,
+                rng.integers(0, 99, 400),
+                strict=True,
+            )
+        ],
+        dtype="str",
+    )
+    expected = pd.to_datetime(ids.str[6:14], format="%Y%m%d", errors="coerce").astype("datetime64[us]")
+    assert birth_dates(ids).equals(expected)
+    assert expected.isna().any()
+    digit = ids.str[16].astype(int)
+    assert sexes(ids).tolist() == np.where(digit % 2 == 1, "M", "F").tolist()
 
 
 def test_a_wrong_check_character_is_visible_as_a_mismatch():
@@ -65,6 +118,19 @@ def test_excel_serial_dates_and_yyyymm_months():
     assert parsed.iloc[0] == pd.Timestamp("2023-03-01")
     months, bad = parse_months(pd.Series([202303, 202313], dtype="int32"))
     assert months.iloc[0] == pd.Timestamp("2023-03-01") and bad.tolist()[1] == "202313"
+
+
+def test_months_delivered_as_numbers_read_as_their_text_does():
+    numbers = pd.Series([202303, 202313, 199912, None, 202301.0, 202302.5, 12], dtype="float64")
+    as_text = numbers.map(lambda v: "" if pd.isna(v) else repr(v)).astype("str")
+    got, got_bad = parse_months(numbers)
+    want, want_bad = parse_months(as_text)
+    assert got.equals(want)
+    assert (
+        got_bad.fillna("").tolist()
+        == want_bad.fillna("").tolist()
+        == ["", "202313", "", "", "", "202302.5", "12"]
+    )
 
 
 def test_money_strips_yuan_and_separators_and_keeps_negatives_for_the_suite():
