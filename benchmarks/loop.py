@@ -1,6 +1,7 @@
 """Benchmark: the whole monthly loop for a region of N households, stage by stage, each stage
 the same `lowinc` command a data team runs, in its own process; prints a table of wall time
-and peak memory (the stage process's maximum resident set size, from wait4).
+and peak memory (the stage's processes together, sampled from /proc, and at least the stage
+process's own maximum resident set size from wait4).
 
     .venv/bin/python -m benchmarks.loop --households 20000 --months 36 --home DIR
 """
@@ -16,21 +17,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks import command_line
+from benchmarks import TreeMemory, command_line
 
 LOWINC = str(Path(sys.executable).parent / "lowinc")
 
 
 def run_stage(args: list[str], env: dict[str, str], log: Path) -> tuple[float, float]:
-    """(seconds, peak GiB) of one `lowinc` command; its stderr goes to ``log``."""
+    """(seconds, peak GiB) of one `lowinc` command; its stderr goes to ``log``. The peak is
+    the stage's processes together (ingest's worker processes included)."""
     started = time.perf_counter()
-    with log.open("w") as err:
+    with log.open("w") as err, TreeMemory() as memory:
         proc = subprocess.Popen([LOWINC, *args, "--json"], env=env, stdout=subprocess.DEVNULL, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"lowinc {' '.join(args)} failed: see {log}")
-    return seconds, usage.ru_maxrss / 1024**2
+    return seconds, max(memory.peak_gib, usage.ru_maxrss / 1024**2)
 
 
 def main() -> None:
