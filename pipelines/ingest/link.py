@@ -162,12 +162,3 @@ def unlinked(
         empty = {"source_file": "str", "person_key": "str", "rows": "int64", "key_column": "str"}
         return mask, pd.DataFrame({c: pd.Series(dtype=t) for c, t in empty.items()})
     return mask, pd.concat(parts, ignore_index=True)
-
-
-def unlinked_row_mask(frame: pd.DataFrame, key_columns: list[str], register: Register) -> pd.Series:
-    """True for a row with any person key outside the register."""
-    mask = pd.Series(False, index=frame.index)
-    for col in key_columns:
-        if col in frame.columns:
-            mask |= frame[col].notna().to_numpy() & ~register.known(frame[col])
-    return mask

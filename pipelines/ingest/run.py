@@ -241,9 +241,6 @@ def link_month(
             if spec.table in HUKOU_TABLES:
                 continue
             cols = person_key_columns(spec)
-            have = store.months_of(paths.canonical, spec.table)
-            if month not in have:
-                continue
             frame = store.read_partitions(paths.canonical, spec.table, [month], ["source_file", *cols])
             if frame.empty:
                 continue

@@ -3,7 +3,7 @@ import stat
 import pandas as pd
 
 from lowinc.pseudonym import KEY_ENV, Pseudonymiser, load_key, pseudonym, pseudonymise
-from pipelines.ingest.link import Register, households_as_of, hukou_events, unlinked_row_mask
+from pipelines.ingest.link import Register, households_as_of, hukou_events, unlinked
 
 
 def test_the_key_comes_from_the_environment_or_a_private_generated_file(tmp_path):
@@ -103,6 +103,12 @@ def test_rows_of_people_outside_the_register_are_marked_unlinked():
         hukou_events(_events([("a", "H1", "d", "head", "normal", "2023-01-01")], False), pd.DataFrame()),
         pd.Timestamp("2023-01-31"),
     )
-    frame = pd.DataFrame({"person_key": ["a", "x", None], "head_person_key": ["a", "a", "y"]})
-    mask = unlinked_row_mask(frame, ["person_key", "head_person_key"], register)
+    frame = pd.DataFrame(
+        {"person_key": ["a", "x", None], "head_person_key": ["a", "a", "y"], "source_file": "f.csv"}
+    )
+    mask, counted = unlinked(frame, ["person_key", "head_person_key"], register)
     assert mask.tolist() == [False, True, True]
+    assert set(zip(counted["key_column"], counted["person_key"], counted["rows"], strict=True)) == {
+        ("person_key", "x", 1),
+        ("head_person_key", "y", 1),
+    }
