@@ -7,6 +7,8 @@ JSON document on stdout; logs and progress bars go to stderr so scripts can pipe
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lowinc.errors import UserError
 from lowinc.runtime import prepare_environment
 from lowinc.settings import Settings, load_settings
 from pipelines.alerts.cli import register as register_outreach
@@ -27,6 +30,7 @@ from pipelines.train.cli import register as register_train
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    pretty_exceptions_enable=False,
     help="lowinc: low-income population dynamic monitoring and early warning.",
 )
 register_ingest(app)
@@ -293,5 +297,49 @@ def config(as_json: JsonFlag = False) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=None if as_json else 2))
 
 
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="show the full traceback of an error (also LOWINC_DEBUG=1)")
+    ] = False,
+) -> None:
+    """lowinc: low-income population dynamic monitoring and early warning."""
+    if debug:
+        os.environ["LOWINC_DEBUG"] = "1"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The ``lowinc`` entry point: a user's error ends in one line and exit code 2; any other
+    error in one line naming its kind; the traceback only with ``--debug``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or os.environ.get("LOWINC_DEBUG") == "1"
+    args = [a for a in args if a != "--debug"]  # accepted anywhere on the line
+    if debug:
+        os.environ["LOWINC_DEBUG"] = "1"
+    try:
+        app(args, prog_name="lowinc")
+    except SystemExit:
+        raise
+    except UserError as error:
+        if debug:
+            raise
+        err.print(f"[red]error:[/red] {error.line()}", markup=True, highlight=False, soft_wrap=True)
+        raise SystemExit(error.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise SystemExit(130) from None
+    except Exception as error:
+        if debug:
+            raise
+        err.print(
+            f"[red]error:[/red] {type(error).__name__} (an internal error; "
+            "run the same command with --debug for the traceback)",
+            markup=True,
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise SystemExit(1) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()
