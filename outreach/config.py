@@ -61,16 +61,28 @@ class UserConfig(Section):
     """A person who receives alerts or exports lists, with the area they answer for."""
 
     name: str
-    role: Literal["village_worker", "town_officer", "county_officer", "data_team"]
-    level: Level | None = None  # None: no access to personal data (data team)
+    role: Literal["village_worker", "town_officer", "county_officer", "data_team", "model_owner"]
+    level: Level | None = None  # None: no access to personal data (data team, model owner)
     code: str | None = None  # 12-digit village, 9-digit town or 6-digit county code
     addresses: dict[ChannelName, str] = Field(default_factory=dict)
+    active: bool = True  # false: disabled, acts on nothing (kept for the audit log's names)
+
+
+class DatabaseRoles(Section):
+    """PostgreSQL roles: migrations run as the owner (who owns the tables and the audit log's
+    trigger), the application connects as the app role (INSERT and SELECT only on audit_log)."""
+
+    owner: str = Field("lowinc_owner", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    app: str = Field("lowinc_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 class OutreachConfig(Section):
     """The outreach database, alert policy, delivery and the users of the embedded default."""
 
     database_url: str | None = None  # None: sqlite file <home>/outreach/outreach.db
+    # who runs the migrations (PostgreSQL: the owner role); None: database_url itself
+    migration_url: str | None = None
+    database_roles: DatabaseRoles = DatabaseRoles()
     cooldown_days: int = Field(90, ge=0)  # not re-alerted within this unless the tier rises
     notify_tiers: list[str] = Field(default_factory=lambda: ["red", "orange", "yellow"])
     digest_max_items: int = Field(50, ge=1)  # households listed in a digest; the rest counted
@@ -84,3 +96,7 @@ class OutreachConfig(Section):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(Path(home) / 'outreach' / 'outreach.db').resolve()}"
+
+    def migration_url_for(self, home: Path) -> str:
+        """The URL the migrations run on: migration_url, else the application's own."""
+        return self.migration_url or self.url_for(home)

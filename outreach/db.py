@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from outreach.config import DatabaseRoles
 from outreach.schema import AuditLog, Base
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -55,18 +56,20 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade_engine(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema of the engine's database to the revision (idempotent)."""
+def upgrade_engine(engine: Engine, revision: str = "head", roles: DatabaseRoles | None = None) -> None:
+    """Bring the schema of the engine's database to the revision (idempotent); on PostgreSQL the
+    migrations give the tables to roles.owner and grant roles.app (default names when None)."""
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["database_roles"] = roles or DatabaseRoles()
         command.upgrade(config, revision)
 
 
-def upgrade(url: str) -> Engine:
+def upgrade(url: str, roles: DatabaseRoles | None = None) -> Engine:
     """Migrate the database at url to the newest schema and return an engine for it."""
     engine = make_engine(url)
-    upgrade_engine(engine)
+    upgrade_engine(engine, roles=roles)
     return engine
 
 

@@ -2,10 +2,17 @@
 
 A village worker gets their own village's sheet; a town or county officer every village of
 the town; anyone else is refused. Every export and every refusal goes to the audit log.
+
+The files are opened in Excel by the bureau, and some cells come from department data (a
+head's name), so nothing written can become a formula: workbook text cells are typed as text,
+and CSV cells that a spreadsheet would read as a formula are neutralised as OWASP's CSV
+injection guidance says (a leading single quote, every field quoted). File names are built
+from the validated town code, the month and the user's id only.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 from dataclasses import asdict, dataclass
@@ -15,15 +22,18 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
+from lowinc.divisions import contains, validate_code
+from lowinc.errors import AccessDenied
 from outreach.audit import record_audit
 from outreach.db import transaction, utc_naive
-from outreach.jurisdiction import active_user, covers
+from outreach.jurisdiction import acting_user, audited_refusals, covers
 from outreach.messages import TIER_ZH
 from outreach.privacy import mask_ids
-from outreach.schema import Alert
+from outreach.schema import Alert, User
 
 STATUS_ZH = {"notify": "新预警", "cooldown": "冷却期内（已预警）", "watch": "观察"}
 TIER_FILL = {"red": "FFC7CE", "orange": "FFD8A8", "yellow": "FFF2A8", "blue": "DDEBF7"}
@@ -45,6 +55,9 @@ COLUMNS: list[tuple[str, int, bool]] = [
 ]
 HEADERS = [c[0] for c in COLUMNS]
 SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+# a cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets (OWASP
+# CSV injection: = + - @ tab and carriage return; ASVS 1.2.10 adds the null character)
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 
 @dataclass(frozen=True)
@@ -134,6 +147,33 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return candidate
 
 
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell that a spreadsheet would run as a formula prefixed by a
+    single quote (OWASP CSV injection); numbers stay numbers."""
+    out = frame.copy()
+    for column in out.select_dtypes(include=["object", "string"]).columns:
+        text = out[column].astype("string")
+        risky = text.str.startswith(FORMULA_TRIGGERS).fillna(False).astype(bool)
+        out[column] = text.mask(risky, "'" + text)
+    return out
+
+
+def write_list_csv(printed: pd.DataFrame, path: Path) -> None:
+    """The list as CSV: neutralised cells, every field quoted, a BOM so Excel reads the Chinese."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    neutralise_formulas(printed[HEADERS]).to_csv(
+        path, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_ALL
+    )
+
+
+def _as_text(sheet: Worksheet) -> None:
+    """Type every string cell as text: openpyxl makes a string starting with '=' a formula."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+
+
 def write_workbook(printed: pd.DataFrame, path: Path, title: str) -> int:
     """One sheet per village: frozen header, widths, wrapped reasons, tier colours (an empty list:
     one sheet with the headers). Returns the number of sheets."""
@@ -150,6 +190,7 @@ def write_workbook(printed: pd.DataFrame, path: Path, title: str) -> int:
             cell.font = header_font
         for record in village[HEADERS].itertuples(index=False):
             sheet.append(list(record))
+        _as_text(sheet)
         for i, (_header, width, wraps) in enumerate(COLUMNS, start=1):
             sheet.column_dimensions[get_column_letter(i)].width = width
             for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
@@ -168,6 +209,17 @@ def write_workbook(printed: pd.DataFrame, path: Path, title: str) -> int:
     return len(workbook.sheetnames)
 
 
+def _entitlement(session: Session, user_name: str, town_code: str) -> tuple[User, bool]:
+    """The acting user and whether they see the whole town (True) or only their own village
+    in it (False); AccessDenied when neither."""
+    user = acting_user(session, user_name, "export_list")
+    if covers(user.level, user.code, town_code):
+        return user, True
+    if user.level == "village" and user.code and contains(town_code, user.code):
+        return user, False
+    raise AccessDenied(f"{user_name} may not export town {town_code}")
+
+
 def export_town_list(
     engine: Engine,
     home: Path,
@@ -179,29 +231,21 @@ def export_town_list(
     heads: pd.DataFrame | None = None,
     write_csv: bool = True,
 ) -> ExportResult:
-    """Write <home>/outreach/exports/<YYYY-MM>/<town>_<user>.xlsx (and .csv) for an entitled user."""
+    """Write <home>/outreach/exports/<YYYY-MM>/<town>_<YYYY-MM>_u<user id>.xlsx (and .csv) for an
+    entitled user; a malformed or unknown town code, an unknown or inactive user and a user
+    without the area are refused (UserError/AccessDenied) and audited as export_denied."""
     now = utc_naive(now)
-    with transaction(engine) as session:
-        user = active_user(session, user_name)
-        town_wide = user is not None and covers(user.level, user.code, town_code)
-        own_village = user is not None and user.level == "village" and (user.code or "").startswith(town_code)
-        if not (town_wide or own_village):
-            record_audit(
-                session,
-                actor=user_name,
-                action="export_denied",
-                target=f"town:{town_code}",
-                now=now,
-                detail={"as_of": as_of.isoformat()},
-            )
-    if not (town_wide or own_village):
-        raise PermissionError(f"{user_name} may not export town {town_code}")
+    refusal = {"actor": user_name, "action": "export_denied", "target": f"town:{town_code}", "now": now}
+    with audited_refusals(engine, **refusal, detail={"as_of": as_of.isoformat()}):
+        town_code = validate_code(town_code, "town")
+        with transaction(engine) as session:
+            user, town_wide = _entitlement(session, user_name, town_code)
     alerts = _read_list(engine, town_code, as_of)
-    if own_village and not town_wide:
-        alerts = alerts[alerts["village_code"] == user.code]  # type: ignore[union-attr]
+    if not town_wide:
+        alerts = alerts[alerts["village_code"] == user.code]
     printed = format_list(alerts, heads)
     folder = Path(home) / "outreach" / "exports" / f"{as_of:%Y-%m}"
-    stem = f"{town_code}_{as_of:%Y-%m}_{user_name}"
+    stem = f"{town_code}_{as_of:%Y-%m}_u{user.id}"
     town_name = str(alerts["town_name"].iloc[0]) if len(alerts) else town_code
     xlsx = folder / f"{stem}.xlsx"
     write_workbook(printed, xlsx, f"{town_name} {as_of:%Y年%m月} 走访名单")
@@ -209,7 +253,7 @@ def export_town_list(
     csv_path = None
     if write_csv:
         csv_path = folder / f"{stem}.csv"
-        printed[HEADERS].to_csv(csv_path, index=False, encoding="utf-8-sig")  # BOM: Excel reads Chinese
+        write_list_csv(printed, csv_path)
     with transaction(engine) as session:
         record_audit(
             session,

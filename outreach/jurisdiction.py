@@ -1,48 +1,124 @@
-"""Who answers for which households: a user's area covers a village when its code is a prefix.
+"""Who may act, and who answers for which households.
 
-Division codes nest (county 6 digits, town 9, village 12), so a town officer covers every
-village whose code starts with the town's code.
+Only a configured, active user acts, and only in a role allowed to (:data:`PERMISSIONS`); a
+user's area (a county, town or village) covers a division when the division lies inside it,
+compared structurally on validated codes (:func:`lowinc.divisions.contains`). Every refusal is
+written to the audit log with the name that was tried (:func:`audited_refusals`).
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from lowinc.divisions import LEVEL_DIGITS, contains, validate_code
+from lowinc.errors import AccessDenied, UserError
+from outreach.audit import record_audit
 from outreach.config import UserConfig
+from outreach.db import transaction, utc_naive
 from outreach.schema import User
 
-LEVEL_DIGITS = {"village": 12, "town": 9, "county": 6}
 USER_COLUMNS = ["user_id", "name", "role", "level", "code", "addresses"]
+AREA_ROLES = frozenset({"village_worker", "town_officer", "county_officer"})
+# which roles may do what; the area check comes on top for the personal-data actions
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "export_list": AREA_ROLES,
+    "record_visit": AREA_ROLES,
+    "explain": AREA_ROLES,
+    "requeue_dead": frozenset({"data_team"}),
+}
+USERS_HINT = "add the user under outreach.users in configs/outreach.yaml (active: true)"
 
 
 def covers(level: str | None, code: str | None, area_code: str) -> bool:
-    """Whether a user at level/code may see an area (a village, town or county code)."""
+    """Whether a user at level/code may see an area (a village, town or county code).
+
+    Both codes are validated (a malformed area raises UserError); a user above the area covers
+    it, a user below it (a village worker asking for a town) does not.
+    """
     if level is None or not code:
         return False
-    if len(area_code) >= len(code):
-        return area_code.startswith(code)
-    return False
+    return contains(validate_code(code, level), validate_code(area_code))  # type: ignore[arg-type]
 
 
-def sync_users(session: Session, users: list[UserConfig]) -> None:
-    """Insert or update the configured users by name (users missing from the config stay, inactive)."""
+def acting_user(session: Session, name: str, action: str) -> User:
+    """The configured, active user of that name, allowed to do the action; AccessDenied else."""
+    user = active_user(session, name)
+    if user is None:
+        raise AccessDenied(f"{name!r} is not an active user of the outreach database", hint=USERS_HINT)
+    if user.role not in PERMISSIONS[action]:
+        raise AccessDenied(f"{name} ({user.role}) may not {action.replace('_', ' ')}")
+    return user
+
+
+@contextmanager
+def audited_refusals(
+    engine: Engine,
+    *,
+    actor: str,
+    action: str,
+    target: str,
+    now: dt.datetime,
+    detail: dict[str, Any] | None = None,
+) -> Iterator[None]:
+    """Write any UserError raised inside to the audit log, then raise it again.
+
+    The entry has its own transaction, so the refusal stays although the work is rolled back;
+    actor and target are cut to their columns' lengths (they may be whatever was typed).
+    """
+    try:
+        yield
+    except UserError as error:
+        with transaction(engine) as session:
+            record_audit(
+                session,
+                actor=actor[:100],
+                action=action,
+                target=target[:200],
+                now=utc_naive(now),
+                detail={**(detail or {}), "reason": error.message},
+            )
+        raise
+
+
+def _validated_area(spec: UserConfig) -> tuple[str | None, str | None]:
+    if spec.level is None:
+        return None, None
+    if spec.code is None:
+        digits = LEVEL_DIGITS[spec.level]
+        raise UserError(f"user {spec.name}: a {spec.level} user needs a {digits}-digit code")
+    try:
+        return spec.level, validate_code(spec.code, spec.level)
+    except UserError as error:
+        raise UserError(f"user {spec.name}: {error.message}", hint="fix outreach.users") from error
+
+
+def sync_users(session: Session, users: list[UserConfig], now: dt.datetime | None = None) -> None:
+    """Insert or update the configured users by name (users missing from the config stay, inactive).
+
+    Sign-in columns (password hash, lock-out) are left alone: the configuration does not own them.
+    """
+    created = utc_naive(now or dt.datetime.now(dt.UTC))
     existing = {u.name: u for u in session.execute(select(User)).scalars()}
     configured = {u.name for u in users}
     for spec in users:
-        if spec.level is not None and (spec.code is None or len(spec.code) != LEVEL_DIGITS[spec.level]):
-            raise ValueError(f"user {spec.name}: a {spec.level} code has {LEVEL_DIGITS[spec.level]} digits")
+        level, code = _validated_area(spec)
         values = {
             "role": spec.role,
-            "level": spec.level,
-            "code": spec.code,
+            "level": level,
+            "code": code,
             "addresses": dict(spec.addresses),
-            "active": True,
+            "active": spec.active,
         }
         row = existing.get(spec.name)
         if row is None:
-            session.add(User(name=spec.name, **values))
+            session.add(User(name=spec.name, created_at=created, failed_logins=0, **values))
         else:
             for key, value in values.items():
                 setattr(row, key, value)

@@ -26,17 +26,27 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
-    """A social worker or officer and the area (village, town or county) they answer for."""
+    """A social worker, officer, data-team member or model owner, and the area they answer for.
+
+    Only an active user acts. The sign-in columns (password_hash for Argon2id, failed_logins,
+    locked_until, password_changed_at) are for the web page and stay empty until it arrives.
+    """
 
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    # village_worker | town_officer | county_officer | data_team | model_owner
     role: Mapped[str] = mapped_column(String(20))
     level: Mapped[str | None] = mapped_column(String(10))
     code: Mapped[str | None] = mapped_column(String(12))
     addresses: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 class Alert(Base):
@@ -75,7 +85,7 @@ class Alert(Base):
 
 
 class VisitTask(Base):
-    """A home check (核查) assigned to the responsible worker, and what it found."""
+    """A home check (核查) assigned to the responsible worker; what it found is in visit_outcomes."""
 
     __tablename__ = "visit_tasks"
 
@@ -84,11 +94,24 @@ class VisitTask(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     due_date: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | done
-    hardship_confirmed: Mapped[bool | None] = mapped_column(Boolean)
-    visited_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class VisitOutcome(Base):
+    """One record of what a home check found. Records are never changed: a correction is a new
+    row whose supersedes_id names the record it replaces (each record is replaced at most once),
+    so the history of a label stays readable."""
+
+    __tablename__ = "visit_outcomes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("visit_tasks.id"), index=True)
+    visited_on: Mapped[dt.date] = mapped_column(Date)
+    hardship_confirmed: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(Text)
-    recorded_by: Mapped[str | None] = mapped_column(String(100))
-    recorded_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("visit_outcomes.id"), unique=True)
 
 
 class Outbox(Base):

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, func, select, update
 
 from outreach.audit import record_audit
 from outreach.db import transaction, utc_naive
+from outreach.jurisdiction import acting_user, audited_refusals
 from outreach.schema import Outbox, User
 
 
@@ -63,12 +64,15 @@ def outbox_status(engine: Engine, *, dead_limit: int = 50) -> dict[str, Any]:
 
 
 def requeue_dead(engine: Engine, ids: list[int] | None, now: dt.datetime, *, actor: str) -> int:
-    """Give dead letters (all, or the given ids) a fresh set of attempts once the cause is fixed."""
+    """Give dead letters (all, or the given ids) a fresh set of attempts once the cause is fixed;
+    only an active data-team member may (anyone else is refused and audited)."""
     now = utc_naive(now)
     query = update(Outbox).where(Outbox.status == "dead")
     if ids:
         query = query.where(Outbox.id.in_(ids))
-    with transaction(engine) as session:
+    refusal = {"actor": actor, "action": "requeue_denied", "target": "outbox", "now": now}
+    with audited_refusals(engine, **refusal, detail={"ids": ids or "all"}), transaction(engine) as session:
+        actor = acting_user(session, actor, "requeue_dead").name
         n = session.execute(query.values(status="pending", attempts=0, next_attempt_at=now)).rowcount
         record_audit(
             session,

@@ -1,24 +1,25 @@
 """The region a simulation covers: real villages and communities of Zhejiang.
 
-The division list ships with the package (shared/reference/zhejiang_divisions.csv, 2023
+The division list ships with the lowinc package (lowinc/data/zhejiang_divisions.csv.gz, 2023
 statistical codes), so a fresh clone needs nothing else.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 import pandas as pd
+
+from lowinc import divisions
 
 URBAN_MARKERS = ("社区", "居委会", "居民委员会", "生活区")
 
 
 def load_divisions() -> pd.DataFrame:
-    """Every village/community of Zhejiang with town, county and city codes (all str)."""
-    with resources.files("simulator").joinpath("data/zhejiang_divisions.csv.gz").open("rb") as f:
-        frame = pd.read_csv(f, compression="gzip", dtype=str)
+    """Every village/community of Zhejiang with town, county and city codes (all str), and
+    whether it is urban (a community); the list itself is production's (lowinc.divisions)."""
+    frame = divisions.load_divisions()
     frame["urban"] = frame["village_name"].str.contains("|".join(URBAN_MARKERS))
     return frame
 

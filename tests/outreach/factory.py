@@ -11,7 +11,7 @@ from outreach.config import Channels, EmailChannel, OutreachConfig, RetryPolicy,
 
 COUNTY = "330502"
 TOWN_A, TOWN_B = "330502001", "330502002"
-VILLAGE_A1, VILLAGE_A2, VILLAGE_B1 = "330502001001", "330502001002", "330502002001"
+VILLAGE_A1, VILLAGE_A2, VILLAGE_B1 = "330502001005", "330502001006", "330502002009"  # real codes
 NAMES = {VILLAGE_A1: "东村", VILLAGE_A2: "西村", VILLAGE_B1: "南社区"}
 TOWNS = {TOWN_A: "甲镇", TOWN_B: "乙街道"}
 REASONS = "近6个月医疗自付 38,200 元，占家庭可见收入 64%；户主 2024年3月 失业登记；新办 二级 肢体残疾证"

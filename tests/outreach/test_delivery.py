@@ -124,7 +124,7 @@ def test_an_invalid_address_is_dead_at_once(db_url):
         name="王芳",
         role="village_worker",
         level="village",
-        code="330502001001",
+        code="330502001005",
         addresses={"webhook": "ftp://nowhere"},
     )
     config = config.model_copy(update={"users": [worker]})
