@@ -41,7 +41,7 @@ def known_codes() -> dict[Level, frozenset[str]]:
 
 def validate_code(code: object, level: Level | None = None) -> str:
     """The code itself when it is a known division (of the given level, if one is given); a
-    UserError otherwise. The message never repeats the input, which may be anything."""
+    UserError otherwise. The message repeats the input only once it is known to be digits."""
     expected = f"a {level} code ({LEVEL_DIGITS[level]} digits)" if level else "a 6, 9 or 12-digit code"
     if not isinstance(code, str) or ASCII_DIGITS.fullmatch(code) is None:
         raise UserError(f"not a division code: {expected} has ASCII digits only")

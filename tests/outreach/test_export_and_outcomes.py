@@ -19,6 +19,7 @@ from tests.outreach.factory import TOWN_A, heads, visit_list
 
 pytestmark = pytest.mark.integration
 JUNE = dt.date(2024, 6, 1)
+LATER = NOW + dt.timedelta(days=10)  # the visits are recorded after they happen
 TIERS = {0: "red", 1: "orange", 2: "blue", 10: "yellow", 11: "red", 20: "red"}
 
 
@@ -97,7 +98,7 @@ def test_visit_outcomes_flow_back_as_labels_from_the_responsible_worker_only(eng
         user_name="王芳",
         visited_on=dt.date(2024, 6, 5),
         hardship_confirmed=True,
-        now=NOW,
+        now=LATER,
         note="住院，收入中断",
     )
     record_visit(
@@ -106,7 +107,7 @@ def test_visit_outcomes_flow_back_as_labels_from_the_responsible_worker_only(eng
         user_name="李强",
         visited_on=dt.date(2024, 6, 7),
         hardship_confirmed=False,
-        now=NOW,
+        now=LATER,
     )
     with pytest.raises(PermissionError):
         record_visit(
@@ -115,7 +116,7 @@ def test_visit_outcomes_flow_back_as_labels_from_the_responsible_worker_only(eng
             user_name="数据组",
             visited_on=dt.date(2024, 6, 7),
             hardship_confirmed=False,
-            now=NOW,
+            now=LATER,
         )
     labels = visit_outcomes(engine)
     assert list(labels.columns) == ["household_key", "visit_date", "hardship_confirmed"]

@@ -60,7 +60,7 @@ def test_red_alerts_go_at_once_and_the_rest_as_one_digest_per_worker(engine, con
         ]
     )
     # village worker for A1, town officer for A2 (no village worker there)
-    assert assignees == {"330502001001": "王芳", "330502001002": "李强"}
+    assert assignees == {"330502001005": "王芳", "330502001006": "李强"}
 
 
 def test_rerunning_the_same_month_queues_nothing_new(engine, config):
