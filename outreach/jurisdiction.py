@@ -18,7 +18,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from lowinc.divisions import LEVEL_DIGITS, contains, validate_code
-from lowinc.errors import AccessDenied, UserError
+from lowinc.errors import AccessDenied, NotFound, UserError
 from outreach.audit import record_audit
 from outreach.config import UserConfig
 from outreach.db import transaction, utc_naive
@@ -166,3 +166,31 @@ def load_users(engine: Engine) -> pd.DataFrame:
 def active_user(session: Session, name: str) -> User | None:
     """The active user of that name, if any."""
     return session.execute(select(User).where(User.name == name, User.active.is_(True))).scalar_one_or_none()
+
+
+def authorize_household(
+    engine: Engine,
+    *,
+    user_name: str,
+    household_key: str,
+    village_code: str | None,
+    now: dt.datetime,
+    action: str = "explain",
+    detail: dict[str, Any] | None = None,
+) -> str:
+    """Let an active worker or officer see one household of their area, audited as ``action``;
+    returns the user's name. A household that is not there (village_code None) and one outside
+    the user's area get the same NotFound, so the answer cannot be used to probe for keys."""
+    target = f"household:{household_key}"
+    refusal = {"actor": user_name, "action": f"{action}_denied", "target": target, "now": now}
+    with audited_refusals(engine, **refusal, detail=detail), transaction(engine) as session:
+        user = acting_user(session, user_name, action)
+        if village_code is None or not covers(user.level, user.code, village_code):
+            raise NotFound(
+                f"no such household in the snapshot of {user_name}'s area",
+                hint="copy the household key from your visit list (lowinc lists export)",
+            )
+        record_audit(
+            session, actor=user.name, action=action, target=target, now=utc_naive(now), detail=detail
+        )
+        return user.name

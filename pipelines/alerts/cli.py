@@ -33,8 +33,19 @@ def _emit(data: dict[str, Any], as_json: bool, lines: list[str]) -> None:
         console.print(line)
 
 
-def _user(name: str | None) -> str:
+def resolve_user(name: str | None) -> str:
+    """Who acts: --user, else $LOWINC_USER, else the login name (it must be a configured, active
+    user of the outreach database, or the command is refused and audited)."""
     return name or os.environ.get("LOWINC_USER") or getpass.getuser()
+
+
+def _date(text: str, option: str) -> dt.date:
+    from lowinc.errors import UserError
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as error:
+        raise UserError(f"{option} must be a date YYYY-MM-DD", hint=f"{option} 2024-06-01") from error
 
 
 def _open() -> tuple[Any, Any, Path]:
@@ -129,7 +140,7 @@ def requeue_command(
     from pipelines.alerts.run import utcnow
 
     engine, _config, _home = _open()
-    n = requeue_dead(engine, ids, utcnow(), actor=_user(user))
+    n = requeue_dead(engine, ids, utcnow(), actor=resolve_user(user))
     _emit({"requeued": n}, as_json, [f"{n} dead letters back in the queue"])
 
 
@@ -156,20 +167,17 @@ def export_command(
     from pipelines.alerts.run import read_frame, utcnow
 
     engine, _config, home = _open()
-    try:
-        result = export_town_list(
-            engine,
-            home,
-            town_code=town,
-            as_of=dt.date.fromisoformat(as_of),
-            user_name=_user(user),
-            now=utcnow(),
-            heads=read_frame(heads) if heads else household_heads(home, pd.Timestamp(as_of)),
-            write_csv=csv,
-        )
-    except PermissionError as error:
-        typer.echo(f"refused: {error}", err=True)
-        raise typer.Exit(2) from error
+    month = _date(as_of, "--as-of")
+    result = export_town_list(
+        engine,
+        home,
+        town_code=town,
+        as_of=month,
+        user_name=resolve_user(user),
+        now=utcnow(),
+        heads=read_frame(heads) if heads else household_heads(home, pd.Timestamp(month)),
+        write_csv=csv,
+    )
     data = result.to_dict()
     _emit(
         data,
@@ -187,31 +195,33 @@ def record_command(
         bool, typer.Option("--hardship/--no-hardship", help="did the visit confirm hardship")
     ],
     note: Annotated[str | None, typer.Option(help="what was found")] = None,
+    correction: Annotated[
+        bool, typer.Option("--correction", help="replace the alert's recorded visit (kept as history)")
+    ] = False,
     user: UserOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Record what a home check found (结果反馈); it becomes a label for the model."""
+    """Record what a home check found (结果反馈); it becomes a label for the model. A second record
+    for the same alert must be a --correction: a new record that supersedes the old one."""
     from outreach.outcomes import record_visit
     from pipelines.alerts.run import utcnow
 
     engine, _config, _home = _open()
-    try:
-        task = record_visit(
-            engine,
-            alert_id=alert,
-            user_name=_user(user),
-            now=utcnow(),
-            note=note,
-            visited_on=dt.date.fromisoformat(visited_on),
-            hardship_confirmed=hardship,
-        )
-    except (PermissionError, LookupError) as error:
-        typer.echo(f"refused: {error}", err=True)
-        raise typer.Exit(2) from error
+    recorded = record_visit(
+        engine,
+        alert_id=alert,
+        user_name=resolve_user(user),
+        now=utcnow(),
+        note=note,
+        visited_on=_date(visited_on, "--visited-on"),
+        hardship_confirmed=hardship,
+        correction=correction,
+    )
+    replaced = f", superseding record {recorded.supersedes}" if recorded.supersedes else ""
     _emit(
-        {"task": task, "alert": alert, "hardship_confirmed": hardship},
+        {**recorded.to_dict(), "alert": alert, "hardship_confirmed": hardship},
         as_json,
-        [f"visit recorded on task {task} (alert {alert})"],
+        [f"visit recorded as record {recorded.outcome} on task {recorded.task} (alert {alert}){replaced}"],
     )
 
 

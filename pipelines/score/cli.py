@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from lowinc.settings import Settings
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="print a machine-readable summary on stdout")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="as-of date YYYY-MM-01 (default: latest snapshot)")]
@@ -39,21 +42,53 @@ def score_command(as_of: AsOf = None, as_json: JsonFlag = False) -> None:
     out.print(f"Scores and visit list: {run['output']}")
 
 
+def _authorize(settings: Settings, user: str, household: str, village: str | None, as_of: str) -> None:
+    """The export's rules for one household: an active worker or officer of its area, audited."""
+    from outreach.jurisdiction import authorize_household
+    from outreach.startup import open_outreach_db
+    from pipelines.alerts.run import utcnow
+
+    engine = open_outreach_db(settings.outreach, settings.home)
+    try:
+        authorize_household(
+            engine,
+            user_name=user,
+            household_key=household,
+            village_code=village,
+            now=utcnow(),
+            detail={"as_of": as_of},
+        )
+    finally:
+        engine.dispose()
+
+
 def explain_command(
     household: Annotated[str, typer.Option("--household", help="household key (as in the visit list)")],
     as_of: AsOf = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="who asks (default: $LOWINC_USER, else the login name)")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Explain one household's score on demand (any tier)."""
+    """Explain one household's score on demand (any tier), to a worker or officer of its area
+    (audited, as an export is)."""
     from features.store import read_snapshots
+    from lowinc.errors import UserError
     from lowinc.settings import load_settings
     from models.registry import load_champion
+    from pipelines.alerts.cli import resolve_user
     from pipelines.score.run import resolve_as_of
     from scoring.run import explain_household
 
     settings = load_settings()
-    ts = resolve_as_of(settings.home, as_of)
+    try:
+        ts = resolve_as_of(settings.home, as_of)
+    except (LookupError, ValueError) as error:
+        raise UserError(str(error), hint="lowinc features") from error
     snapshot = read_snapshots(settings.home, [ts])
+    villages = snapshot.loc[snapshot["household_key"] == household, "village_code"]
+    village = str(villages.iloc[0]) if len(villages) else None
+    _authorize(settings, resolve_user(user), household, village, f"{ts:%Y-%m-%d}")
     out = explain_household(snapshot, household, load_champion(settings), settings.scoring)
     if as_json:
         typer.echo(json.dumps(out, ensure_ascii=False))
