@@ -93,3 +93,65 @@ def test_queue_send_status_export_and_record_from_the_command_line(cli, tmp_path
     )
     assert recorded["hardship_confirmed"] is True
     assert run("visits", "outcomes") == {"visits": 1, "hardship_confirmed": 1}
+
+
+def test_refusals_on_the_command_line_are_one_line_exit_2_and_audited(cli, tmp_path, capsys):
+    """Point 9-12 from the command line: a traversal town, an impossible visit date, an unknown
+    user requeueing, and explain without a user of the household's area."""
+    import pandas as pd
+
+    from features.store import write_snapshot
+    from outreach.audit import read_audit
+    from outreach.db import make_engine
+    from tests.outreach.factory import VILLAGE_A1, VILLAGE_B1, household_key
+
+    run = cli
+    visit_list(TIERS).to_parquet(tmp_path / "visits.parquet")
+    run("alerts", "queue", "--visit-list", str(tmp_path / "visits.parquet"), "--run-id", "r1")
+    june = pd.Timestamp("2024-06-01")
+    snapshot = pd.DataFrame(
+        {
+            "household_key": [household_key(0), household_key(20)],
+            "as_of": [june, june],
+            "county_code": ["330502", "330502"],
+            "village_code": [VILLAGE_A1, VILLAGE_B1],
+        }
+    )
+    write_snapshot(tmp_path / "home", june, snapshot, None)
+    attempts = [
+        (
+            "lists",
+            "export",
+            "--town",
+            "330502001/../../../../../x",
+            "--as-of",
+            "2024-06-01",
+            "--user",
+            "赵敏",
+        ),
+        ("lists", "export", "--town", TOWN_A, "--as-of", "June", "--user", "李强"),
+        ("visits", "record", "--alert", "1", "--visited-on", "2099-01-01", "--hardship", "--user", "王芳"),
+        ("alerts", "requeue", "--user", "nobody_at_all"),
+        ("explain", "--household", household_key(0), "--user", "nobody_at_all"),
+        ("explain", "--household", household_key(20), "--user", "王芳"),
+        ("explain", "--household", "no-such-household", "--user", "王芳"),
+    ]
+    lines = []
+    for args in attempts:
+        code, stderr = lowinc(capsys, *args)
+        assert code == 2 and stderr.count("\n") == 1 and "Traceback" not in stderr, (args, stderr)
+        lines.append(stderr)
+    assert lines[-1] == lines[-2]  # a household outside the area reads as an unknown one
+    assert not list((tmp_path / "home").rglob("x_*"))
+    engine = make_engine(f"sqlite:///{tmp_path / 'home' / 'outreach' / 'outreach.db'}")
+    audit = read_audit(engine)
+    engine.dispose()
+    denied = audit[audit["action"].str.endswith("_denied")]
+    assert denied[["actor", "action"]].values.tolist() == [
+        ["赵敏", "export_denied"],
+        ["王芳", "record_visit_denied"],
+        ["nobody_at_all", "requeue_denied"],
+        ["nobody_at_all", "explain_denied"],
+        ["王芳", "explain_denied"],
+        ["王芳", "explain_denied"],
+    ]
