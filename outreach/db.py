@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from outreach.config import DatabaseRoles
-from outreach.schema import AuditLog, Base
+from outreach.schema import AuditLog, Base, VisitOutcome
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_MS = 30_000
@@ -103,10 +103,11 @@ def utc_naive(moment: dt.datetime) -> dt.datetime:
 
 @event.listens_for(Session, "before_flush")
 def _refuse_audit_changes(session: Session, _context: Any, _instances: Any) -> None:
-    """The ORM half of the append-only audit log (database triggers are the other half)."""
+    """The ORM half of the append-only audit log and visit history (database triggers and, on
+    PostgreSQL, the application role's privileges are the other half)."""
     for obj in (*session.dirty, *session.deleted):
-        if isinstance(obj, AuditLog) and (obj in session.deleted or session.is_modified(obj)):
-            raise PermissionError("audit_log is append-only: rows cannot be changed or deleted")
+        if isinstance(obj, AuditLog | VisitOutcome) and (obj in session.deleted or session.is_modified(obj)):
+            raise PermissionError(f"{obj.__tablename__} is append-only: rows cannot be changed or deleted")
 
 
 __all__ = [

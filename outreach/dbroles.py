@@ -2,7 +2,8 @@
 
 The owner owns every table, the sequences and the audit log's trigger function; migrations run
 as the owner (or a superuser). The application connects as the app role, which has ordinary
-SELECT/INSERT/UPDATE/DELETE on the working tables but only INSERT and SELECT on ``audit_log``:
+SELECT/INSERT/UPDATE/DELETE on the working tables but only INSERT and SELECT on ``audit_log``
+(and on ``visit_outcomes``, whose records are history):
 not being the owner, it cannot UPDATE, DELETE or TRUNCATE the log, drop it, or drop or disable
 the trigger that guards it. SQLite has no roles; its triggers are the guard there.
 """
@@ -14,7 +15,9 @@ from sqlalchemy import Connection
 from outreach.config import DatabaseRoles
 
 AUDIT_TABLE = "audit_log"
-WORKING_TABLES = ("users", "alerts", "visit_tasks", "visit_outcomes", "outbox", "deliveries")
+# visit records are history too (a correction is a new row): the app appends and reads them
+APPEND_ONLY = (AUDIT_TABLE, "visit_outcomes")
+WORKING_TABLES = ("users", "alerts", "visit_tasks", "outbox", "deliveries")
 WORKING_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 
 
@@ -51,12 +54,13 @@ def apply_roles(connection: Connection, roles: DatabaseRoles) -> None:
         f"GRANT CONNECT ON DATABASE {database} TO {app}",
         f"GRANT USAGE ON SCHEMA {schema} TO {app}",
     ]
-    for table in _existing(connection, (*WORKING_TABLES, AUDIT_TABLE, "alembic_version")):
+    for table in _existing(connection, (*WORKING_TABLES, *APPEND_ONLY, "alembic_version")):
         statements += [f"ALTER TABLE {table} OWNER TO {owner}", f"REVOKE ALL ON {table} FROM PUBLIC, {app}"]
     for table in _existing(connection, WORKING_TABLES):
         statements.append(f"GRANT {WORKING_PRIVILEGES} ON {table} TO {app}")
+    for table in _existing(connection, APPEND_ONLY):
+        statements.append(f"GRANT SELECT, INSERT ON {table} TO {app}")
     statements += [
-        f"GRANT SELECT, INSERT ON {AUDIT_TABLE} TO {app}",
         f"GRANT SELECT ON alembic_version TO {app}",  # start-up checks the schema's revision
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {app}",
         f"ALTER FUNCTION audit_log_refuse() OWNER TO {owner}",
@@ -69,6 +73,6 @@ def revoke_roles(connection: Connection, roles: DatabaseRoles) -> None:
     """Take the app role's privileges back (the roles themselves stay: they are cluster-wide)."""
     app = _quote(connection, roles.app)
     schema = _quote(connection, connection.exec_driver_sql("SELECT current_schema()").scalar_one())
-    for table in _existing(connection, (*WORKING_TABLES, AUDIT_TABLE, "alembic_version")):
+    for table in _existing(connection, (*WORKING_TABLES, *APPEND_ONLY, "alembic_version")):
         connection.exec_driver_sql(f"REVOKE ALL ON {table} FROM {app}")
     connection.exec_driver_sql(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {schema} FROM {app}")

@@ -71,3 +71,41 @@ def test_the_schema_downgrades_and_upgrades_again(db_url):
     upgrade_engine(engine)
     assert {"alerts", "outbox", "audit_log"} <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_an_outcome_recorded_before_the_history_table_becomes_its_first_record(db_url):
+    from outreach.db import make_engine
+    from outreach.outcomes import visit_history, visit_outcomes
+
+    engine = make_engine(db_url)
+    upgrade_engine(engine, "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, name, role, level, code, addresses, active) "
+                "VALUES (1, '王芳', 'village_worker', 'village', '330502001005', '{}', true)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO alerts (id, household_key, as_of, run_id, county_code, town_code, village_code, "
+                "village_name, town_name, tier, risk, rank_in_village, rank_in_town, hard_triggers, "
+                "reasons_zh, reasons_en, action_zh, due_date, model_version, status, created_at) VALUES "
+                "(1, 'k', '2024-06-01', 'r', '330502', '330502001', '330502001005', '东村', '甲镇', 'red', "
+                "0.9, 1, 1, '', '', '', '', '2024-06-07', 'v1', 'notify', '2024-06-03 09:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO visit_tasks (id, alert_id, assignee_id, due_date, status, hardship_confirmed, "
+                "visited_on, note, recorded_by, recorded_at) VALUES (1, 1, 1, '2024-06-07', 'done', true, "
+                "'2024-06-05', '住院', '王芳', '2024-06-05 10:00:00')"
+            )
+        )
+    upgrade_engine(engine)
+    history = visit_history(engine, 1)
+    assert history[["visited_on", "hardship_confirmed", "recorded_by"]].values.tolist() == [
+        [dt.date(2024, 6, 5), True, "王芳"]
+    ]
+    assert visit_outcomes(engine)["household_key"].tolist() == ["k"]
+    engine.dispose()

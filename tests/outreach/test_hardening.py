@@ -301,3 +301,19 @@ def test_an_export_by_a_user_of_another_town_is_refused(engine, config, tmp_path
         export_town_list(engine, tmp_path, town_code=TOWN_A, as_of=JUNE, user_name="nobody_at_all", now=NOW)
     audit = read_audit(engine)
     assert audit.loc[audit["action"] == "export_denied", "actor"].tolist() == ["李强", "nobody_at_all"]
+
+
+@only_sqlite
+def test_a_visit_record_cannot_be_changed_or_deleted_through_the_orm(engine, config):
+    from outreach.schema import VisitOutcome
+
+    queue_alerts(engine, visit_list({0: "red"}), "run-1", NOW, config=config)
+    alert = _alert_ids(engine)[household_key(0)]
+    first = record_visit(
+        engine, alert_id=alert, user_name="王芳", visited_on=JUNE, hardship_confirmed=True, now=LATER
+    )
+    with pytest.raises(PermissionError, match="append-only"), transaction(engine) as session:
+        session.get(VisitOutcome, first.outcome).hardship_confirmed = False
+    with pytest.raises(PermissionError, match="append-only"), transaction(engine) as session:
+        session.delete(session.get(VisitOutcome, first.outcome))
+    assert visit_outcomes(engine)["hardship_confirmed"].tolist() == [True]

@@ -16,18 +16,17 @@ branch_labels = None
 depends_on = None
 
 OUTCOME_COLUMNS = ["hardship_confirmed", "visited_on", "note", "recorded_by", "recorded_at"]
+USER_COLUMNS = ["password_hash", "failed_logins", "locked_until", "password_changed_at", "created_at"]
+# Plain ADD/DROP COLUMN on both databases (SQLite >= 3.35): a batch copy of users or visit_tasks
+# would drop a table other tables point at, which SQLite refuses with foreign keys on.
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("password_hash", sa.String(255), nullable=True))
-        batch.add_column(sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"))
-        batch.add_column(sa.Column("locked_until", sa.DateTime(), nullable=True))
-        batch.add_column(sa.Column("password_changed_at", sa.DateTime(), nullable=True))
-        batch.add_column(sa.Column("created_at", sa.DateTime(), nullable=True))
-    op.execute("UPDATE users SET created_at = CURRENT_TIMESTAMP")
-    with op.batch_alter_table("users") as batch:
-        batch.alter_column("created_at", existing_type=sa.DateTime(), nullable=False)
+    op.add_column("users", sa.Column("password_hash", sa.String(255), nullable=True))
+    op.add_column("users", sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("users", sa.Column("locked_until", sa.DateTime(), nullable=True))
+    op.add_column("users", sa.Column("password_changed_at", sa.DateTime(), nullable=True))
+    op.add_column("users", sa.Column("created_at", sa.DateTime(), nullable=True))  # unknown before now
     op.create_table(
         "visit_outcomes",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -50,18 +49,16 @@ def upgrade() -> None:
         "t.recorded_by, t.recorded_at FROM visit_tasks t LEFT JOIN users u ON u.name = t.recorded_by "
         "WHERE t.status = 'done' AND t.visited_on IS NOT NULL"
     )
-    with op.batch_alter_table("visit_tasks") as batch:
-        for column in OUTCOME_COLUMNS:
-            batch.drop_column(column)
+    for column in OUTCOME_COLUMNS:
+        op.drop_column("visit_tasks", column)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("visit_tasks") as batch:
-        batch.add_column(sa.Column("hardship_confirmed", sa.Boolean(), nullable=True))
-        batch.add_column(sa.Column("visited_on", sa.Date(), nullable=True))
-        batch.add_column(sa.Column("note", sa.Text(), nullable=True))
-        batch.add_column(sa.Column("recorded_by", sa.String(100), nullable=True))
-        batch.add_column(sa.Column("recorded_at", sa.DateTime(), nullable=True))
+    op.add_column("visit_tasks", sa.Column("hardship_confirmed", sa.Boolean(), nullable=True))
+    op.add_column("visit_tasks", sa.Column("visited_on", sa.Date(), nullable=True))
+    op.add_column("visit_tasks", sa.Column("note", sa.Text(), nullable=True))
+    op.add_column("visit_tasks", sa.Column("recorded_by", sa.String(100), nullable=True))
+    op.add_column("visit_tasks", sa.Column("recorded_at", sa.DateTime(), nullable=True))
     # the current record of each task (the one nobody superseded) goes back on the task
     current = (
         "FROM visit_outcomes o WHERE o.task_id = visit_tasks.id "
@@ -71,6 +68,5 @@ def downgrade() -> None:
         op.execute(f"UPDATE visit_tasks SET {column} = (SELECT o.{column} {current})")
     op.drop_index("ix_visit_outcomes_task_id", table_name="visit_outcomes")
     op.drop_table("visit_outcomes")
-    with op.batch_alter_table("users") as batch:
-        for column in ["created_at", "password_changed_at", "locked_until", "failed_logins", "password_hash"]:
-            batch.drop_column(column)
+    for column in reversed(USER_COLUMNS):
+        op.drop_column("users", column)
