@@ -18,6 +18,8 @@ import pandas as pd
 
 from lowinc.errors import UserError
 
+HINT = "use a code from lowinc/data/zhejiang_divisions.csv.gz (e.g. town 330502001)"
+
 Level = Literal["county", "town", "village"]
 LEVEL_DIGITS: dict[Level, int] = {"county": 6, "town": 9, "village": 12}
 LEVEL_OF_LENGTH: dict[int, Level] = {n: level for level, n in LEVEL_DIGITS.items()}
@@ -44,12 +46,14 @@ def validate_code(code: object, level: Level | None = None) -> str:
     UserError otherwise. The message repeats the input only once it is known to be digits."""
     expected = f"a {level} code ({LEVEL_DIGITS[level]} digits)" if level else "a 6, 9 or 12-digit code"
     if not isinstance(code, str) or ASCII_DIGITS.fullmatch(code) is None:
-        raise UserError(f"not a division code: {expected} has ASCII digits only")
+        raise UserError(f"not a division code: {expected} has ASCII digits only", hint=HINT)
     found = LEVEL_OF_LENGTH.get(len(code))
     if found is None or (level is not None and found != level):
-        raise UserError(f"not a division code: {expected} is needed, got {len(code)} digits")
+        raise UserError(f"not a division code: {expected} is needed, got {len(code)} digits", hint=HINT)
     if code not in known_codes()[found]:
-        raise UserError(f"unknown division code: {code} is not in the Zhejiang divisions reference")
+        raise UserError(
+            f"unknown division code: {code} is not in the Zhejiang divisions reference", hint=HINT
+        )
     return code
 
 
