@@ -22,10 +22,14 @@ WORKING_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 
 
 def _ensure_role(connection: Connection, name: str) -> None:
-    """Create the role (able to log in, no password: the DBA sets one) unless it exists."""
+    """Create the role (able to log in, no password: the DBA sets one) unless it exists; roles
+    are cluster-wide, so another database's migration may create it at the same moment."""
     exists = connection.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %(name)s", {"name": name})
     if exists.first() is None:
-        connection.exec_driver_sql(f"CREATE ROLE {_quote(connection, name)} LOGIN")
+        connection.exec_driver_sql(
+            f"DO $$ BEGIN CREATE ROLE {_quote(connection, name)} LOGIN; "
+            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
 
 
 def _quote(connection: Connection, name: str) -> str:

@@ -93,6 +93,22 @@ def test_queue_send_status_export_and_record_from_the_command_line(cli, tmp_path
     )
     assert recorded["hardship_confirmed"] is True
     assert run("visits", "outcomes") == {"visits": 1, "hardship_confirmed": 1}
+    again = (
+        "visits",
+        "record",
+        "--alert",
+        "1",
+        "--visited-on",
+        "2024-06-05",
+        "--no-hardship",
+        "--user",
+        "王芳",
+    )
+    code, stderr = lowinc(capsys, *again)
+    assert code == 2 and "--correction" in stderr  # a second record is no silent overwrite
+    corrected = run(*again, "--correction")
+    assert corrected["supersedes"] == recorded["outcome"]
+    assert run("visits", "outcomes") == {"visits": 1, "hardship_confirmed": 0}
 
 
 def test_refusals_on_the_command_line_are_one_line_exit_2_and_audited(cli, tmp_path, capsys):
