@@ -57,6 +57,12 @@ def validate_code(code: object, level: Level | None = None) -> str:
     return code
 
 
+def unknown_codes(codes: pd.Series, level: Level) -> pd.Series:
+    """Per row, whether the code is not a known division of the level (vectorised: a whole
+    column of a department file or visit list at once; the set lookup implies digits and length)."""
+    return ~codes.astype("string").isin(list(known_codes()[level])).fillna(False).astype(bool)
+
+
 def level_of(code: str) -> Level:
     """The level of a validated code."""
     return LEVEL_OF_LENGTH[len(validate_code(code))]

@@ -16,6 +16,8 @@ import pandas as pd
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
+from lowinc.divisions import unknown_codes
+from lowinc.errors import UserError
 from outreach.audit import record_audit
 from outreach.config import OutreachConfig
 from outreach.db import insert_ignoring_duplicates, transaction, utc_naive
@@ -67,6 +69,23 @@ class QueueSummary:
         return asdict(self)
 
 
+def check_division_codes(frame: pd.DataFrame) -> None:
+    """Every row's village is a known division and its town and county codes are the village's
+    own: the codes become database rows that access checks and export paths rely on."""
+    village = frame["village_code"]
+    wrong = (
+        unknown_codes(village, "village")
+        | (frame["town_code"] != village.str[:9])
+        | (frame["county_code"] != village.str[:6])
+    )
+    if wrong.any():
+        raise UserError(
+            f"{int(wrong.sum())} visit-list rows have a village code that is not a known division, "
+            "or town/county codes that are not the village's own",
+            hint="re-run `lowinc score` to rebuild the visit list",
+        )
+
+
 def validate_visit_list(visit_list: pd.DataFrame) -> pd.DataFrame:
     """A copy with the contract's columns and types; one as-of month, one row per household."""
     missing = [c for c in VISIT_LIST_COLUMNS if c not in visit_list.columns]
@@ -92,6 +111,7 @@ def validate_visit_list(visit_list: pd.DataFrame) -> pd.DataFrame:
     frame["hard_triggers"] = frame["hard_triggers"].fillna("").astype(str)
     frame["risk"] = frame["risk"].astype(float)
     frame[["rank_in_village", "rank_in_town"]] = frame[["rank_in_village", "rank_in_town"]].astype(int)
+    check_division_codes(frame)
     if frame["as_of"].nunique() > 1:
         raise ValueError("a visit list holds one as-of month")
     if frame["household_key"].duplicated().any():

@@ -317,3 +317,21 @@ def test_a_visit_record_cannot_be_changed_or_deleted_through_the_orm(engine, con
     with pytest.raises(PermissionError, match="append-only"), transaction(engine) as session:
         session.delete(session.get(VisitOutcome, first.outcome))
     assert visit_outcomes(engine)["hardship_confirmed"].tolist() == [True]
+
+
+def test_a_visit_list_with_codes_that_are_not_known_divisions_is_refused():
+    from outreach.queue import validate_visit_list
+
+    for change in [
+        {"village_code": "330502001/../x"},
+        {"village_code": "330502001999"},
+        {"village_code": "３３０５０２００１００５"},
+        {"town_code": TOWN_B},  # the village is in town A
+        {"county_code": "330503"},
+    ]:
+        frame = visit_list({0: "red", 1: "red"})
+        column, value = next(iter(change.items()))
+        frame.loc[1, column] = value
+        with pytest.raises(UserError, match="1 visit-list rows"):
+            validate_visit_list(frame)
+    assert len(validate_visit_list(visit_list({0: "red", 20: "red"}))) == 2
