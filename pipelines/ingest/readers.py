@@ -340,7 +340,7 @@ def sheet_rows(stream: IO[bytes]) -> int:
             count += 1
             if m := ROW_NUMBER.search(tag):
                 digits = m.group(1)
-                last = max(last, int(digits) if len(digits) < 10 else 10**10)
+                last = max(last, int(digits) if len(digits) <= 18 else 10**18)
     return max(count, last)
 
 
