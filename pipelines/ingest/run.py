@@ -57,10 +57,18 @@ def _matches(month_dir: Path, spec: FileSpec) -> list[Path]:
     return sorted(month_dir.glob(spec.pattern), key=_delivery_order)
 
 
+def _mode(p: Path) -> int:
+    """The file's own type and mode (0 when it vanished or cannot be examined)."""
+    try:
+        return p.lstat().st_mode
+    except OSError:
+        return 0
+
+
 def delivered_files(month_dir: Path, spec: FileSpec) -> list[Path]:
     """Files matching a definition; the plain name first, resubmissions (X(1), X_重报) after.
     Only regular files in real folders: a symbolic link is refused (refused_files), never read."""
-    return [p for p in _matches(month_dir, spec) if stat.S_ISREG(p.lstat().st_mode)]
+    return [p for p in _matches(month_dir, spec) if stat.S_ISREG(_mode(p))]
 
 
 def refused_files(month_dir: Path, spec: FileSpec) -> list[tuple[str, str]]:
@@ -77,7 +85,7 @@ def refused_files(month_dir: Path, spec: FileSpec) -> list[tuple[str, str]]:
         ]
     out = []
     for p in _matches(month_dir, spec):
-        mode = p.lstat().st_mode
+        mode = _mode(p)
         if stat.S_ISLNK(mode):
             out.append((p.name, "symbolic_link: a symbolic link: not followed, nothing read"))
         elif not stat.S_ISREG(mode):
@@ -257,7 +265,10 @@ def file_failed(source: str, table: str, file: str, exc: BaseException) -> FileR
 def table_failed(source: str, spec: FileSpec, month: str, raw: Path, exc: BaseException) -> list[FileReport]:
     """Reports for a table that failed as a whole (a write, a worker process lost): each of
     its delivered files rejected by name, never a "*" standing for the whole source."""
-    names = [p.name for p in delivered_files(raw / source / month, spec)] or [spec.pattern]
+    try:
+        names = [p.name for p in delivered_files(raw / source / month, spec)] or [spec.pattern]
+    except OSError:  # the folder itself cannot be listed
+        names = [spec.pattern]
     return [
         FileReport(
             source,
