@@ -101,6 +101,8 @@ class Limits(_Model):
     max_columns: int | None = Field(default=None, gt=0)
 
 
+LimitName = Literal["max_uncompressed_bytes", "max_rows", "max_columns"]
+
 # Defaults per format: about ten times the largest file of a 1,000,000-household region
 # (hukou register 2.6 million rows, 70,000-row Excel workbook), and within what the
 # readers can hold in well under 1 GB for Excel (read cell by cell in Python).
@@ -171,7 +173,7 @@ class FileSpec(_Model):
         may quote (in a file without its header row, the "headers" are a person's data)."""
         return frozenset(h for c in self.columns for h in c.headers)
 
-    def limit(self, name: Literal["max_uncompressed_bytes", "max_rows", "max_columns"]) -> int:
+    def limit(self, name: LimitName) -> int:
         """A limit of this file: its own, else the format's default."""
         got = getattr(self.limits, name)
         return got if got is not None else getattr(DEFAULT_LIMITS[self.format], name)

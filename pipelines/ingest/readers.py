@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from lowinc.sources import FileSpec
+from lowinc.sources import FileSpec, LimitName
 
 ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "gb18030": "GB18030"}
 HEADER_SEARCH_ROWS = 5  # an Excel header is looked for this far down when not where declared
@@ -227,14 +227,14 @@ def open_delivered(path: Path) -> IO[bytes]:
     return os.fdopen(fd, "rb")
 
 
-def over_limit(path: Path, spec: FileSpec, name: str, found: int, what: str) -> None:
+def over_limit(path: Path, spec: FileSpec, name: LimitName, found: int, what: str) -> None:
     """Reject a file over one of its limits, naming the limit and where it is set."""
-    limit = spec.limit(name)  # type: ignore[arg-type]
+    limit = spec.limit(name)
     if found > limit:
         raise FileRejected(
             path,
             f"{what} {found:,} is over the limit of {limit:,} (limits.{name} of the source "
-            "config); file rejected before parsing (split the file, or raise the limit if it is genuine)",
+            "config); file rejected (split the file, or raise the limit if the size is genuine)",
             kind="over_limit",
         )
 
