@@ -309,6 +309,25 @@ def test_an_excel_sheet_is_read_no_further_than_its_row_limit(tmp_path, sources)
         read_delivered(path, spec)
 
 
+def test_reading_a_sheet_stops_at_the_row_limit_whatever_its_xml_said(tmp_path, sources):
+    """Past the XML scan (which a malformed part could fool), the streaming read still
+    stops at the limit: it never holds more than ``max_rows`` rows."""
+    import openpyxl
+
+    from pipelines.ingest.readers import _read_sheet
+
+    spec = _limited(sources["disability"].files[0], max_rows=4)
+    path = disability_workbook(tmp_path / "残疾人证信息.xlsx", [disability_row(IDS[0], NAMES[0])] * 6)
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        ws = wb["残疾人证"]
+        ws.reset_dimensions()
+        with pytest.raises(FileRejected, match="rows of the sheet 5 is over the limit of 4"):
+            _read_sheet(path, spec, ws)
+    finally:
+        wb.close()
+
+
 def test_a_very_wide_excel_header_is_rejected(tmp_path, sources):
     spec = _limited(sources["disability"].files[0], max_columns=12)
     path = disability_workbook(tmp_path / "残疾人证信息.xlsx", [], header=False)
