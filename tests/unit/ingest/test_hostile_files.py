@@ -99,6 +99,18 @@ def test_an_unexpected_error_is_reported_by_its_type_only():
     _assert_no_secret(rep.message)
 
 
+def test_a_table_that_fails_as_a_whole_is_reported_by_its_files_not_as_a_star(paths, sources):
+    _employment(paths)
+    spec = sources["employment"].files[1]
+    exc = RuntimeError(f"worker died reading {IDS[0]}")
+    reps = run.table_failed("employment", spec, MONTH, paths.raw, exc)
+    assert [(r.table, r.file, r.status) for r in reps] == [
+        ("pension_contributions", "社保缴费.parquet", "rejected")
+    ]
+    assert "RuntimeError" in reps[0].message
+    _assert_no_secret(reps[0].message)
+
+
 # --- point 2: no delivered value in any report, artifact, log or error message -------------
 
 
