@@ -307,7 +307,9 @@ def read_csv(path: Path, spec: FileSpec, fh: IO[bytes]) -> ReadResult:
     if not body.strip():  # header only: nothing happened this month
         empty = pd.DataFrame({n: pd.Series([], dtype="str") for n in names})
         return _assemble(path, spec, header, empty)
-    return _assemble(path, spec, header, _csv_body(path, spec, body, names).to_pandas())
+    table = _csv_body(path, spec, body, names)
+    over_limit(path, spec, "max_rows", table.num_rows, "rows")  # the line count was an estimate
+    return _assemble(path, spec, header, table.to_pandas())
 
 
 def _cell_text(v: object) -> str:
