@@ -88,6 +88,31 @@ class SumRule(_Model):
     reason: str = ""
 
 
+class Limits(_Model):
+    """How large a delivered file may be before it is parsed at all (None: the format's default).
+
+    Checked on what a file declares or costs nothing to count (its size, a zip's declared
+    part sizes, Parquet metadata, a sheet's row numbers), so a hostile file — a zip bomb, a
+    sheet reaching row 1,048,576 — is rejected naming the limit before it can fill memory.
+    """
+
+    max_uncompressed_bytes: int | None = Field(default=None, gt=0)  # CSV: the file; XLSX: all parts
+    max_rows: int | None = Field(default=None, gt=0)  # data rows (Excel: the last row number)
+    max_columns: int | None = Field(default=None, gt=0)
+
+
+LimitName = Literal["max_uncompressed_bytes", "max_rows", "max_columns"]
+
+# Defaults per format: about ten times the largest file of a 1,000,000-household region
+# (hukou register 2.6 million rows, 70,000-row Excel workbook), and within what the
+# readers can hold in well under 1 GB for Excel (read cell by cell in Python).
+DEFAULT_LIMITS = {
+    "csv": Limits(max_uncompressed_bytes=4 << 30, max_rows=30_000_000, max_columns=1_000),
+    "parquet": Limits(max_uncompressed_bytes=8 << 30, max_rows=30_000_000, max_columns=1_000),
+    "xlsx": Limits(max_uncompressed_bytes=256 << 20, max_rows=500_000, max_columns=1_000),
+}
+
+
 class FileSpec(_Model):
     """One file a source delivers every month, and the canonical table it feeds."""
 
@@ -109,6 +134,7 @@ class FileSpec(_Model):
     unique_across_months: bool = False
     columns: tuple[ColumnSpec, ...]
     sum_rules: tuple[SumRule, ...] = ()
+    limits: Limits = Limits()  # unset fields: the source's limits, else the format's default
 
     @model_validator(mode="after")
     def _check(self) -> FileSpec:
@@ -141,13 +167,37 @@ class FileSpec(_Model):
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)
 
+    @property
+    def known_headers(self) -> frozenset[str]:
+        """Every header and alias of the definition: the only delivered header text a report
+        may quote (in a file without its header row, the "headers" are a person's data)."""
+        return frozenset(h for c in self.columns for h in c.headers)
+
+    def limit(self, name: LimitName) -> int:
+        """A limit of this file: its own, else the format's default."""
+        got = getattr(self.limits, name)
+        return got if got is not None else getattr(DEFAULT_LIMITS[self.format], name)
+
 
 class SourceSpec(_Model):
     """A department source: its name (the folder under the raw root) and its files."""
 
     source: str
     department: str = ""
+    limits: Limits = Limits()  # for every file of the source that does not set its own
     files: tuple[FileSpec, ...] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _source_limits(cls, data: object) -> object:
+        """A source's ``limits`` apply to each of its files, under the file's own."""
+        if not isinstance(data, dict) or not isinstance(data.get("limits"), dict):
+            return data
+        files = [
+            f | {"limits": data["limits"] | (f.get("limits") or {})} if isinstance(f, dict) else f
+            for f in data.get("files") or ()
+        ]
+        return data | {"files": files}
 
 
 def load_source(path: Path) -> SourceSpec:

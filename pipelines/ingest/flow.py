@@ -48,8 +48,10 @@ def finish_month_task(
     return report
 
 
-def _source_failed(source: str, exc: BaseException) -> FileReport:
-    return FileReport(source, "*", "*", "rejected", f"source task failed: {exc}")
+def _source_failed(source: SourceSpec, month: str, raw: Path, exc: BaseException) -> list[FileReport]:
+    """Each file of a source whose task failed as a whole, by name and the error's type only
+    (its message may quote a delivered row)."""
+    return [r for spec in source.files for r in run.table_failed(source.source, spec, month, raw, exc)]
 
 
 @flow(name="ingest")
@@ -93,6 +95,6 @@ def ingest_flow(
                     else:
                         reports.extend(ingest_source_task(src, m, home, fallback))
                 except Exception as exc:  # the source failed as a whole: report it, go on
-                    reports.append(_source_failed(name, exc))
+                    reports.extend(_source_failed(src, m, paths.raw, exc))
             out.append(finish_month_task(sources, m, home, reports).to_dict())
     return out

@@ -2,14 +2,17 @@
 written; then people linked to hukou households and the month's report written.
 
 Plain functions (the Prefect flow and the CLI call these). A rejected file stops only
-itself; a missing file is reported, not silent.
+itself, whatever went wrong with it; a missing file is reported, not silent; nothing is
+read through a symbolic link under the raw root.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import stat
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +22,10 @@ from lowinc.sources import FileSpec, SourceSpec, load_sources
 from monitoring.suites import SuiteRunner, default_runner
 from pipelines.ingest import link, store
 from pipelines.ingest.canonical import canonical_frame
-from pipelines.ingest.memo import key_hashes, memo_for
+from pipelines.ingest.memo import IngestMemo, key_hashes, memo_for
 from pipelines.ingest.normalise import normalise_frame
 from pipelines.ingest.quarantine import quarantine_records
-from pipelines.ingest.readers import FileRejected, read_delivered
+from pipelines.ingest.readers import FORMULA_DETAIL, FORMULA_KIND, FileRejected, ReadResult, read_delivered
 from pipelines.ingest.report import FileReport, MonthReport, month_report_from_dict
 from pipelines.ingest.validate import decide_rows, defect_failures, exact_duplicates
 
@@ -39,10 +42,55 @@ def delivered_months(raw_dir: Path, source: str | None = None) -> list[str]:
     return sorted({p.name for r in roots if r.exists() for p in r.iterdir() if MONTH.match(p.name)})
 
 
+def _delivery_order(p: Path) -> tuple[int, str]:
+    return (len(p.name), p.name)
+
+
+def linked_folder(month_dir: Path) -> Path | None:
+    """The source or month folder that is a symbolic link, if one is: never followed."""
+    return next((p for p in (month_dir.parent, month_dir) if p.is_symlink()), None)
+
+
+def _matches(month_dir: Path, spec: FileSpec) -> list[Path]:
+    if linked_folder(month_dir) or not month_dir.is_dir():
+        return []
+    return sorted(month_dir.glob(spec.pattern), key=_delivery_order)
+
+
+def _mode(p: Path) -> int:
+    """The file's own type and mode (0 when it vanished or cannot be examined)."""
+    try:
+        return p.lstat().st_mode
+    except OSError:
+        return 0
+
+
 def delivered_files(month_dir: Path, spec: FileSpec) -> list[Path]:
-    """Files matching a definition; the plain name first, resubmissions (X(1), X_重报) after."""
-    found = [p for p in month_dir.glob(spec.pattern) if p.is_file()] if month_dir.exists() else []
-    return sorted(found, key=lambda p: (len(p.name), p.name))
+    """Files matching a definition; the plain name first, resubmissions (X(1), X_重报) after.
+    Only regular files in real folders: a symbolic link is refused (refused_files), never read."""
+    return [p for p in _matches(month_dir, spec) if stat.S_ISREG(_mode(p))]
+
+
+def refused_files(month_dir: Path, spec: FileSpec) -> list[tuple[str, str]]:
+    """(name, reason) of what matches a definition but is not read: a symbolic link (which
+    may point anywhere outside raw/), or anything else that is not a regular file; or the
+    whole month when its folder or its source's folder is a symbolic link."""
+    if folder := linked_folder(month_dir):
+        where = "source" if folder == month_dir.parent else "month"
+        return [
+            (
+                spec.pattern,
+                f"symbolic_link: the {where} folder {folder.name} is a symbolic link: not followed",
+            )
+        ]
+    out = []
+    for p in _matches(month_dir, spec):
+        mode = _mode(p)
+        if stat.S_ISLNK(mode):
+            out.append((p.name, "symbolic_link: a symbolic link: not followed, nothing read"))
+        elif not stat.S_ISREG(mode):
+            out.append((p.name, "unreadable: not a regular file: nothing read"))
+    return out
 
 
 def ingested_months(paths: store.IngestPaths) -> list[str]:
@@ -97,6 +145,143 @@ def drop_earlier_keys(
     return canon[~repeat].reset_index(drop=True)
 
 
+def formula_failures(result: ReadResult, fresh: pd.Index) -> pd.DataFrame:
+    """Failures for the formula cells of a file's rows (those not already duplicates): a
+    formula is not delivered data, with or without the value Excel cached for it."""
+    f = result.formulas[result.formulas["row"].isin(fresh)]
+    return pd.DataFrame(
+        {
+            "row_id": (f["row"] + 1).astype("int64").to_numpy(),
+            "expectation": "no_formula_in_data",
+            "kind": FORMULA_KIND,
+            "column": f["column"].to_numpy(dtype=object),
+            "header": f["header"].to_numpy(dtype=object),
+            "detail": FORMULA_DETAIL,
+        }
+    )
+
+
+def with_formulas(failures: pd.DataFrame, formulas: pd.DataFrame) -> pd.DataFrame:
+    """A formula cell is reported as a formula, not also as the bad value its text makes."""
+    if formulas.empty:
+        return failures
+    at = pd.MultiIndex.from_frame(formulas[["row_id", "column"]])
+    rest = failures[~pd.MultiIndex.from_frame(failures[["row_id", "column"]]).isin(at)]
+    both = pd.concat([rest, formulas.astype({"row_id": "int64"})], ignore_index=True)
+    return both.sort_values(["row_id", "kind", "column"], kind="stable").reset_index(drop=True)
+
+
+@dataclass
+class FileOutcome:
+    """What one delivered file adds to its table's partitions, and its report."""
+
+    report: FileReport
+    raw: pd.DataFrame
+    keys: pd.DataFrame | None
+    canonical: pd.DataFrame
+    identity: pd.DataFrame
+    quarantine: pd.DataFrame
+    extras: pd.DataFrame
+
+
+@dataclass
+class TableContext:
+    """The state of one table's month that each of its files is read against."""
+
+    source: str
+    spec: FileSpec
+    month: str
+    runner: SuiteRunner
+    memo: IngestMemo
+    earlier: np.ndarray
+    fallback_dates: bool
+
+
+def ingest_file(
+    ctx: TableContext, path: Path, read: list[pd.DataFrame], seen_keys: pd.DataFrame | None
+) -> FileOutcome:
+    """One delivered file: read, duplicates, normalise, validate, decide, canonical rows.
+    Changes nothing outside what it returns, so a failure half way leaves no trace."""
+    spec = ctx.spec
+    result = read_delivered(path, spec)
+    raw = result.frame
+    rep = FileReport(
+        ctx.source,
+        spec.table,
+        path.name,
+        "ingested",
+        rows_in=len(raw),
+        extra_columns=result.extra_labels,
+        notes=result.notes,
+    )
+    dup = exact_duplicates(raw, read, spec.first_id_column)
+    fresh = raw[~dup.to_numpy()]
+    norm = normalise_frame(spec, fresh, ctx.fallback_dates)
+    failures = defect_failures(ctx.runner.run(spec, norm.frame, latest_date(ctx.month)))
+    failures = with_formulas(failures, formula_failures(result, fresh.index))
+    decision = decide_rows(spec, norm.frame, failures, seen_keys)
+    accepted = norm.frame[decision.accepted.to_numpy()]
+    keys = None
+    if spec.unique_key:
+        new = accepted[list(spec.unique_key)]
+        keys = new if seen_keys is None else pd.concat([seen_keys, new])
+    rep.accepted = len(accepted)
+    rep.quarantined = decision.quarantined
+    rep.duplicates = int(dup.sum()) + decision.key_duplicates
+    rep.quarantined_by_reason = {
+        str(k): int(v) for k, v in failures["kind"].value_counts().sort_index().items()
+    }
+    rep.repaired = norm.repaired
+    c, i = canonical_frame(spec, accepted, ctx.memo.pseudonyms, ctx.month, path.name)
+    c = drop_earlier_keys(spec, c, ctx.earlier, rep)
+    rep.check()
+    q = quarantine_records(
+        failures,
+        raw,
+        result.headers,
+        result.extras,
+        source=ctx.source,
+        table=spec.table,
+        file=path.name,
+        known_month=ctx.month,
+    )
+    return FileOutcome(rep, raw, keys, c, i, q, _extras_long(result.extras, path.name))
+
+
+def file_failed(source: str, table: str, file: str, exc: BaseException) -> FileReport:
+    """The report of a file that could not be ingested. A rejection's reason is written to
+    quote nothing delivered; any other error only by its type (its message may hold a row)."""
+    if isinstance(exc, FileRejected):
+        return FileReport(source, table, file, "rejected", f"{exc.kind}: {exc.reason}")
+    return FileReport(
+        source,
+        table,
+        file,
+        "rejected",
+        f"failed: the file could not be ingested ({type(exc).__name__}); nothing of it was kept",
+    )
+
+
+def table_failed(source: str, spec: FileSpec, month: str, raw: Path, exc: BaseException) -> list[FileReport]:
+    """Reports for a table that failed as a whole (a write, a worker process lost): each of
+    its delivered files rejected by name, never a "*" standing for the whole source."""
+    try:
+        names = [p.name for p in delivered_files(raw / source / month, spec)] or [spec.pattern]
+    except OSError:  # the folder itself cannot be listed
+        names = [spec.pattern]
+    return [
+        FileReport(
+            source,
+            spec.table,
+            name,
+            "rejected",
+            f"failed: the table {spec.table} could not be ingested ({type(exc).__name__}); "
+            "nothing of it was kept",
+        )
+        for name in names
+    ]
+
+
 def ingest_table(
     source: str,
     spec: FileSpec,
@@ -107,11 +292,30 @@ def ingest_table(
     first_month: str | None,
     fallback_dates: bool = True,
 ) -> list[FileReport]:
-    """One table of one source and month, every delivered file of it; writes its partitions."""
-    files = delivered_files(paths.raw / source / month, spec)
+    """One table of one source and month, every delivered file of it; writes its partitions.
+    Never raises: what fails is reported per file (or, failing that, per table)."""
+    try:
+        return _ingest_table(source, spec, month, paths, key, runner, first_month, fallback_dates)
+    except Exception as exc:
+        return table_failed(source, spec, month, paths.raw, exc)
+
+
+def _ingest_table(
+    source: str,
+    spec: FileSpec,
+    month: str,
+    paths: store.IngestPaths,
+    key: bytes,
+    runner: SuiteRunner,
+    first_month: str | None,
+    fallback_dates: bool = True,
+) -> list[FileReport]:
+    month_dir = paths.raw / source / month
+    files = delivered_files(month_dir, spec)
+    refused = refused_files(month_dir, spec)
     for base in (paths.canonical, paths.quarantine, paths.quarantine / EXTRAS_TABLE):
         store.clear_partition(base, spec.table, month)
-    if not files:
+    if not files and not refused:
         expected = (month == first_month) if spec.first_month_only else True
         if not expected:
             return []
@@ -124,64 +328,27 @@ def ingest_table(
                 f"no file matching {spec.pattern} delivered in {month}",
             )
         ]
-    reports: list[FileReport] = []
+    reports = [FileReport(source, spec.table, name, "rejected", reason) for name, reason in refused]
     memo = memo_for(paths.home, key)
-    earlier = memo.earlier_keys(paths.canonical, spec, month)
+    ctx = TableContext(
+        source, spec, month, runner, memo, memo.earlier_keys(paths.canonical, spec, month), fallback_dates
+    )
     read: list[pd.DataFrame] = []  # this month's earlier files of the table
     seen_keys: pd.DataFrame | None = None
     canon, idents, quarantine, extras = [], [], [], []
     for path in files:
         try:
-            result = read_delivered(path, spec)
-        except FileRejected as exc:
-            reports.append(FileReport(source, spec.table, path.name, "rejected", f"{exc.kind}: {exc.reason}"))
+            done = ingest_file(ctx, path, read, seen_keys)
+        except Exception as exc:  # any failure of one file stops only that file
+            reports.append(file_failed(source, spec.table, path.name, exc))
             continue
-        raw = result.frame
-        rep = FileReport(
-            source,
-            spec.table,
-            path.name,
-            "ingested",
-            rows_in=len(raw),
-            extra_columns=list(map(str, result.extras.columns)),
-            notes=result.notes,
-        )
-        dup = exact_duplicates(raw, read, spec.first_id_column)
-        read.append(raw)
-        fresh = raw[~dup.to_numpy()]
-        norm = normalise_frame(spec, fresh, fallback_dates)
-        failures = defect_failures(runner.run(spec, norm.frame, latest_date(month)))
-        decision = decide_rows(spec, norm.frame, failures, seen_keys)
-        accepted = norm.frame[decision.accepted.to_numpy()]
-        if spec.unique_key:
-            keys = accepted[list(spec.unique_key)]
-            seen_keys = keys if seen_keys is None else pd.concat([seen_keys, keys])
-        rep.accepted = len(accepted)
-        rep.quarantined = decision.quarantined
-        rep.duplicates = int(dup.sum()) + decision.key_duplicates
-        rep.quarantined_by_reason = {
-            str(k): int(v) for k, v in failures["kind"].value_counts().sort_index().items()
-        }
-        rep.repaired = norm.repaired
-        c, i = canonical_frame(spec, accepted, memo.pseudonyms, month, path.name)
-        c = drop_earlier_keys(spec, c, earlier, rep)
-        rep.check()
-        reports.append(rep)
-        quarantine.append(
-            quarantine_records(
-                failures,
-                raw,
-                result.headers,
-                result.extras,
-                source=source,
-                table=spec.table,
-                file=path.name,
-                known_month=month,
-            )
-        )
-        extras.append(_extras_long(result.extras, path.name))
-        canon.append(c)
-        idents.append(i)
+        reports.append(done.report)
+        read.append(done.raw)
+        seen_keys = done.keys if spec.unique_key else seen_keys
+        canon.append(done.canonical)
+        idents.append(done.identity)
+        quarantine.append(done.quarantine)
+        extras.append(done.extras)
     if canon:
         rows = pd.concat(canon, ignore_index=True) if len(canon) > 1 else canon[0]
         store.write_partition(rows, paths.canonical, spec.table, month)
@@ -338,8 +505,9 @@ def ingest_months(
             for name, future in pending.pop(m).items():
                 try:
                     reports.extend(future.result())
-                except Exception as exc:  # the source failed as a whole: report it, go on
-                    reports.append(FileReport(name, "*", "*", "rejected", f"source failed: {exc!r}"))
+                except Exception as exc:  # a worker process lost: its tables' files, by name
+                    for spec in sources[name].files:
+                        reports.extend(table_failed(name, spec, m, paths.raw, exc))
             out.append(finish_month(sources, m, paths, reports, key))
             if on_month:
                 on_month(out[-1])

@@ -14,6 +14,7 @@ import os
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -44,7 +45,7 @@ def delivered_rows(path: Path, spec: FileSpec) -> int:
             with path.open("rb") as fh:
                 return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 24), b""))
         return path.stat().st_size // XLSX_BYTES_PER_ROW
-    except (OSError, ValueError):
+    except Exception:  # any: a hostile file must not stop the pool from starting
         return 0  # an unreadable file is rejected by its reader; it weighs nothing here
 
 
@@ -109,8 +110,17 @@ class SourceWorkers:
         ]
         if not self._pools:
             return _Later(lambda: [r for _, args in jobs for r in _ingest(*args)])
-        parts = [self._pools[self._worker[table]].submit(_ingest, *args) for table, args in jobs]
-        return _Gathered(parts)
+        raw = Path(self._args[0]) / "raw"
+        specs = self._sources[source].files
+        return _Gathered(
+            [
+                (
+                    self._pools[self._worker[table]].submit(_ingest, *args),
+                    partial(run.table_failed, source, spec, month, raw),
+                )
+                for spec, (table, args) in zip(specs, jobs, strict=True)
+            ]
+        )
 
     def close(self) -> None:
         _open.pop(self.handle, None)
@@ -133,14 +143,26 @@ def by_handle(handle: str) -> SourceWorkers:
 
 
 class _Gathered(Future):
-    """The reports of a source's tables, each computed in its own worker."""
+    """The reports of a source's tables, each computed in its own worker. A table whose
+    worker failed (a process lost) is reported on its own, its files rejected by name:
+    the source's other tables keep their reports."""
 
-    def __init__(self, parts: list[Future[list[FileReport]]]) -> None:
+    def __init__(
+        self, parts: list[tuple[Future[list[FileReport]], Callable[[BaseException], list[FileReport]]]]
+    ) -> None:
         super().__init__()
         self._parts = parts
 
     def result(self, timeout: float | None = None) -> list[FileReport]:
-        return [r for part in self._parts for r in part.result(timeout)]
+        out: list[FileReport] = []
+        for part, failed in self._parts:
+            try:
+                out.extend(part.result(timeout))
+            except TimeoutError:
+                raise
+            except Exception as exc:
+                out.extend(failed(exc))
+        return out
 
 
 class _Later(Future):
