@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from lowinc.errors import UserError
+from lowinc.months import MONTH_HINT, check_month
 from lowinc.pseudonym import load_key
 from lowinc.settings import load_settings
 from pipelines.ingest import run, store
@@ -22,12 +24,16 @@ def ingest_command(
     from rich.console import Console
     from rich.progress import Progress
 
+    if month is not None:
+        check_month(month)  # before anything is read or written
     settings = load_settings()
     paths = store.IngestPaths(settings.home)
     sources = run.sources_from(settings.ingest.sources_dir)
     requested = run.delivered_months(paths.raw) if all_months else [month] if month else []
     if not requested:
-        raise typer.BadParameter("give --month YYYY-MM or --all (and deliveries under raw/)")
+        if all_months:
+            raise UserError(f"no delivery month folder (YYYY-MM) under {paths.raw}", hint="lowinc simulate")
+        raise UserError("give a delivery month or --all", hint=MONTH_HINT + ", or lowinc ingest --all")
     months = run.months_to_ingest(requested, paths)
     key = load_key(paths.secure)
     err = Console(stderr=True)

@@ -10,6 +10,8 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
+from lowinc.errors import UserError
+from lowinc.months import MONTH_HINT
 from lowinc.pseudonym import load_key
 from lowinc.settings import load_settings
 from lowinc.sources import SourceSpec
@@ -64,8 +66,8 @@ def ingest_flow(
     sources = run.sources_from(settings.ingest.sources_dir)
     requested = months or (run.delivered_months(paths.raw) if all_months else [month] if month else [])
     if not requested:
-        raise ValueError("give a month (YYYY-MM), months, or all_months=True")
-    todo = run.months_to_ingest(requested, paths)
+        raise UserError("give a month (YYYY-MM), months, or all_months=True", hint=MONTH_HINT)
+    todo = run.months_to_ingest(requested, paths)  # every month checked (YYYY-MM) before any is read
     for m in todo:  # a run stopped half way leaves these without a report: redone next time
         run.start_month(m, paths)
     fallback = settings.ingest.fallback_dates
