@@ -13,6 +13,7 @@ from lowinc.pseudonym import load_key
 from lowinc.settings import load_settings
 from pipelines.ingest import run, store
 from pipelines.ingest.workers import worker_count
+from pipelines.notify import notify_ingest
 
 
 def ingest_command(
@@ -51,6 +52,9 @@ def ingest_command(
             fallback_dates=settings.ingest.fallback_dates,
             on_month=lambda r: progress.update(bar, advance=1, description=f"ingested {r.month}"),
         )
+    notice = notify_ingest(reports, settings)
+    if notice["queued"]:
+        err.print(f"Told the data team: {notice['findings']} ({notice['sent']} message(s) sent).")
     if as_json:
         for r in reports:
             for f in r.to_dict()["files"]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 
 from lowinc.errors import UserError
 from lowinc.months import MONTH_HINT
@@ -18,6 +19,7 @@ from lowinc.sources import SourceSpec
 from pipelines.ingest import run, store
 from pipelines.ingest.report import FileReport, MonthReport
 from pipelines.ingest.workers import SourceWorkers, by_handle, worker_count
+from pipelines.notify import notify_ingest
 
 
 @task(
@@ -50,6 +52,12 @@ def finish_month_task(
     return report
 
 
+@task(name="ingest-notice", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
+def notice_task(reports: list[MonthReport]) -> dict:
+    """The data team's notice of what to fix (queued once per content, then delivered)."""
+    return notify_ingest(reports)
+
+
 def _source_failed(source: str, exc: BaseException) -> FileReport:
     return FileReport(source, "*", "*", "rejected", f"source task failed: {exc}")
 
@@ -72,7 +80,7 @@ def ingest_flow(
         run.start_month(m, paths)
     fallback = settings.ingest.fallback_dates
     n = worker_count(settings.ingest.workers, len(sources))
-    out = []
+    done: list[MonthReport] = []
     with SourceWorkers(home, load_key(paths.secure), sources, todo, n, fallback) as pool:
         handle = pool.handle if n > 1 else None
         # with workers, every month's source tasks are submitted at once: each source's
@@ -96,5 +104,6 @@ def ingest_flow(
                         reports.extend(ingest_source_task(src, m, home, fallback))
                 except Exception as exc:  # the source failed as a whole: report it, go on
                     reports.append(_source_failed(name, exc))
-            out.append(finish_month_task(sources, m, home, reports).to_dict())
-    return out
+            done.append(finish_month_task(sources, m, home, reports))
+    notice_task(done)
+    return [r.to_dict() for r in done]
