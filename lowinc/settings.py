@@ -186,6 +186,9 @@ class IngestConfig(Section):
     # processes reading sources side by side (each source always in the same one);
     # 0: one per core
     workers: int = Field(default=0, ge=0)
+    # after an ingest, the data team is told of every source and month whose quarantined
+    # rows are more than this share of the rows delivered (besides rejected and missing files)
+    notice_quarantine_share: float = Field(default=0.02, ge=0, le=1)
 
 
 class Settings(BaseSettings):

@@ -41,6 +41,15 @@ CONTRACT_DATE_FORMATS = (
     "%Y-%m-%dT%H:%M:%S",
 )
 SNAPSHOT_DATES = ("month_start", "month_end")
+DATE_TYPES = ("date", "datetime", "month")
+# Days after the end of the delivery month a ``not_future`` date may still fall. The contract
+# files a delivery under the month it holds (<raw>/<source>/<YYYY-MM>/), but a department
+# takes that extract after the month has closed, so what it entered by then (a stay settled
+# on the 5th, for a department that extracts by admission month) can carry a date in the
+# first days of the next month: such a row is no defect. The contract's "date in the future"
+# defect (a mistyped year) lies months or years out. A month (YYYYMM) value has no days to
+# spare: a month after the delivery month is always in the future.
+CONTRACT_FUTURE_GRACE_DAYS = 10
 
 
 class _Model(BaseModel):
@@ -59,7 +68,10 @@ class ColumnSpec(_Model):
     pattern: str | None = None  # code/id suffix: a regex every non-empty value must match
     min: float | None = None
     max: float | None = None
-    not_future: bool = False  # dates: not after the end of the delivery month
+    not_future: bool = False  # dates: not after the end of the delivery month (plus the grace)
+    # not_future dates: days after the delivery month's end still accepted; None: the
+    # contract's default (CONTRACT_FUTURE_GRACE_DAYS; 0 for a YYYYMM month column)
+    future_grace_days: int | None = Field(default=None, ge=0, le=366)
     id_suffix_digits: int = 0  # id: digits after the 18-char ID (残疾人证号 = ID + 2 digits)
     key: str | None = None  # pseudonymise: replace by a keyed hash column of this name
     identity_of: str | None = None  # a name: kept only in the identity table, beside this ID
@@ -71,7 +83,19 @@ class ColumnSpec(_Model):
             raise ValueError(f"category column {self.name!r} needs `values`")
         if self.type == "id" and not self.key:
             raise ValueError(f"id column {self.name!r} needs `key` (its pseudonym column)")
+        if self.future_grace_days is not None and not (self.not_future and self.type in DATE_TYPES):
+            raise ValueError(
+                f"column {self.name!r}: `future_grace_days` applies to a date, datetime or month "
+                "column with `not_future: true`"
+            )
         return self
+
+    @property
+    def grace_days(self) -> int:
+        """Days after the end of the delivery month this column's dates may still fall."""
+        if self.future_grace_days is not None:
+            return self.future_grace_days
+        return 0 if self.type == "month" else CONTRACT_FUTURE_GRACE_DAYS
 
     @property
     def headers(self) -> tuple[str, ...]:

@@ -2,13 +2,14 @@
 
 Each canonical table's expectations are derived from its FileSpec (never written per
 column by hand): required → not null; ID → 18-char shape and GB 11643 check character;
-code → regex; category → value set; numbers and dates → ranges (dates not after the
-delivery month, a suite parameter); birth date and sex → agree with the ID; sum rules;
-unique keys. Each expectation carries ``meta`` (kind, column, header, reason) so a failing
-row can be quarantined with a readable reason. They are run as one suite per delivered
-column (and one for the sums, one for the keys) on a batch of just the columns it reads,
-with result_format COMPLETE and the ``row_id`` as index, so every failing row is named.
-docs/ingest.md gives the measurements behind these choices.
+code → regex; category → value set; numbers and dates → ranges (dates not more than the
+column's grace days after the delivery month, a suite parameter); birth date and sex →
+agree with the ID; sum rules; unique keys. Each expectation carries ``meta`` (kind,
+column, header, reason) so a failing row can be quarantined with a readable reason. They
+are run as one suite per delivered column (and one for the sums, one for the keys) on a
+batch of just the columns it reads, with result_format COMPLETE and the ``row_id`` as
+index, so every failing row is named. docs/ingest.md gives the measurements behind these
+choices.
 """
 
 from __future__ import annotations
@@ -40,6 +41,18 @@ RESULT_FORMAT = {
     "return_unexpected_index_query": False,
 }
 FAILURE_COLUMNS = ["row_id", "expectation", "kind", "column", "header", "detail"]
+
+
+def latest_parameter(grace_days: int) -> str:
+    """The suite parameter holding the latest date a column with this grace accepts."""
+    return LATEST_DATE if grace_days == 0 else f"{LATEST_DATE}_plus_{grace_days}d"
+
+
+def latest_dates(spec: FileSpec, latest_date: pd.Timestamp) -> dict[str, pd.Timestamp]:
+    """Every "not future" limit of a file definition's columns, by suite parameter: the end of
+    the delivery month plus each column's grace (the knowledge month stays the delivery month)."""
+    graces = {0} | {c.grace_days for c in spec.columns if c.not_future}
+    return {latest_parameter(g): latest_date + pd.Timedelta(days=g) for g in sorted(graces)}
 
 
 def _exp(cls_name: str, meta: dict[str, str], **kwargs: Any) -> Any:
@@ -83,12 +96,14 @@ def _column_expectations(col: ColumnSpec, spec: FileSpec) -> list[Any]:
         out.append(_exp("ExpectColumnValuesToBeNull", meta(kind, f"is not {what}"), column=f"{n}__unparsed"))
     if col.type in ("date", "datetime", "month"):
         if col.not_future:
+            grace = col.grace_days
+            after = "after the delivery month" if not grace else f"over {grace} days after the delivery month"
             out.append(
                 _exp(
                     "ExpectColumnValuesToBeBetween",
-                    meta("date_future", "is after the delivery month"),
+                    meta("date_future", f"is {after}"),
                     column=n,
-                    max_value={"$PARAMETER": LATEST_DATE},
+                    max_value={"$PARAMETER": latest_parameter(grace)},
                 )
             )
         if col.min is not None:
@@ -251,6 +266,7 @@ class SuiteRunner:
     def run(self, spec: FileSpec, frame: pd.DataFrame, latest_date: pd.Timestamp) -> pd.DataFrame:
         """Validate a normalised frame; one row per (failing row, expectation)."""
         parts = []
+        limits = latest_dates(spec, latest_date)
         with self._lock:
             from great_expectations.validator.v1_validator import Validator
 
@@ -263,7 +279,7 @@ class SuiteRunner:
                     batch_parameters={"dataframe": gx_frame(frame[columns]).set_index(ROW_ID)},
                     result_format=RESULT_FORMAT,
                 )
-                result = validator.validate_expectation_suite(vd.suite, {LATEST_DATE: latest_date})
+                result = validator.validate_expectation_suite(vd.suite, limits)
                 parts.append(failures_from_result(result))
         return pd.concat(parts, ignore_index=True) if parts else no_failures()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import Engine, case, select, update
@@ -39,7 +40,9 @@ def backoff_seconds(attempts: int, policy: RetryPolicy) -> float:
     return min(policy.backoff_cap_seconds, policy.backoff_base_seconds * 2 ** max(attempts - 1, 0))
 
 
-def _due_ids(engine: Engine, now: dt.datetime, limit: int | None) -> list[int]:
+def _due_ids(
+    engine: Engine, now: dt.datetime, limit: int | None, kinds: Collection[str] | None = None
+) -> list[int]:
     red_first = case((Outbox.kind == RED_ALERT, 0), else_=1)
     query = (
         select(Outbox.id)
@@ -47,6 +50,8 @@ def _due_ids(engine: Engine, now: dt.datetime, limit: int | None) -> list[int]:
         .order_by(red_first, Outbox.next_attempt_at, Outbox.id)
         .limit(limit)
     )
+    if kinds is not None:
+        query = query.where(Outbox.kind.in_(list(kinds)))
     with engine.connect() as connection:
         return [row[0] for row in connection.execute(query)]
 
@@ -98,13 +103,19 @@ def _record(
 
 
 def deliver_pending(
-    engine: Engine, config: OutreachConfig, now: dt.datetime, *, limit: int | None = None
+    engine: Engine,
+    config: OutreachConfig,
+    now: dt.datetime,
+    *,
+    limit: int | None = None,
+    kinds: Collection[str] | None = None,
 ) -> DeliverySummary:
-    """Send every outbox message due at ``now`` (red alerts first); one attempt each."""
+    """Send every outbox message due at ``now`` (red alerts first); one attempt each.
+    ``kinds``: only messages of these kinds (the ingest sends its own notice, not the alerts)."""
     now = utc_naive(now)
     policy = config.retry
     summary = DeliverySummary()
-    for outbox_id in _due_ids(engine, now, limit):
+    for outbox_id in _due_ids(engine, now, limit, kinds):
         summary.due += 1
         message = _claim(engine, outbox_id, now, policy)
         if message is None:

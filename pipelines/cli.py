@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from lowinc.errors import UserError
+from lowinc.months import check_month
 from lowinc.runtime import prepare_environment
 from lowinc.settings import Settings, load_settings
 from pipelines.alerts.cli import register as register_outreach
@@ -262,6 +263,8 @@ def monthly(
     """One pass of the monthly loop (the Prefect flow lowinc-monthly) on what is under raw/:
     ingest new deliveries, build snapshots, train if asked (or no champion yet), score,
     queue and deliver alerts."""
+    if month is not None:  # checked before the Prefect server starts or anything is written
+        check_month(month, hint="lowinc monthly --month YYYY-MM, e.g. --month 2023-03")
     settings = load_settings()
     prepare_environment(settings)
     from pipelines.loop import monthly_flow

@@ -21,6 +21,7 @@ import pandas as pd
 from prefect import flow
 
 from features.store import available_as_ofs
+from lowinc.months import check_month
 from lowinc.settings import Settings, load_settings
 from pipelines.featurize.flow import features_flow
 from pipelines.ingest import run as ingest_run
@@ -73,6 +74,8 @@ def has_champion(settings: Settings) -> bool:
 @flow(name="lowinc-monthly", **FAILURE_HOOKS)
 def monthly_flow(month: str | None = None, all_months: bool = False, retrain: bool = False) -> dict[str, Any]:
     """One pass of the loop. ``month``: ingest that delivery month only."""
+    if month is not None:
+        check_month(month)  # before anything is read or written
     settings = load_settings()
     paths = store.IngestPaths(settings.home)
     months = [month] if month else months_due(paths, all_months)

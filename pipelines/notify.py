@@ -1,11 +1,19 @@
-"""Flow failures reach the data team through the same channels as alerts (the users with role
-``data_team`` in configs/outreach.yaml), besides showing as the run's state in Prefect."""
+"""The data team hears through the same channels as alerts (the users with role
+``data_team`` in configs/outreach.yaml): of a flow that failed, besides its state in Prefect,
+and after every ingest, of what it has to fix (rejected and missing files, folders that are
+not months, sources with a high quarantine share), through the outreach outbox."""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import TYPE_CHECKING, Any
 
-from lowinc.settings import load_settings
+from lowinc.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from outreach.config import OutreachConfig
+    from pipelines.ingest.notice import IngestNotice
+    from pipelines.ingest.report import MonthReport
 
 MAX_DETAIL = 300  # the state's message, cut: enough to find the run, no room for row dumps
 
@@ -26,3 +34,89 @@ def notify_data_team(flow: Any, flow_run: Any, state: Any) -> None:
 
 
 FAILURE_HOOKS: dict[str, list[Any]] = {"on_failure": [notify_data_team], "on_crashed": [notify_data_team]}
+
+
+INGEST_NOTICE = "ingest"  # the outbox kind of the data team's notice after an ingest
+
+
+def data_team_addresses(config: OutreachConfig) -> list[tuple[str, str, str]]:
+    """(user, channel, address) of every data-team user on the channels switched on."""
+    from outreach.messages import enabled_addresses
+
+    return [
+        (user.name, channel, address)
+        for user in config.users
+        if user.role == "data_team"
+        for channel, address in enabled_addresses(dict(user.addresses), config)
+    ]
+
+
+def notice_rows(
+    notice: IngestNotice, recipients: dict[str, int], config: OutreachConfig, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """Outbox rows of one notice, one per data-team user and channel. The idempotency key is
+    the notice's text: the same months re-ingested with the same findings queue nothing new,
+    while a changed finding (a file resubmitted, a folder renamed) is a new notice."""
+    from outreach.messages import idempotency_key
+
+    content = idempotency_key(notice.title, *notice.lines)
+    rows = []
+    for name, channel, address in data_team_addresses(config):
+        if name not in recipients:
+            continue
+        key = idempotency_key(INGEST_NOTICE, name, channel, content)
+        body = "\n".join([notice.title, *notice.lines, f"消息编号：{key[:16]}"])
+        rows.append(
+            {
+                "kind": INGEST_NOTICE,
+                "channel": channel,
+                "recipient_id": recipients[name],
+                "address": address,
+                "idempotency_key": key,
+                "run_id": content[:12],
+                "attempts": 0,
+                "next_attempt_at": now,
+                "status": "pending",
+                "created_at": now,
+                "payload": {"title": notice.title, "body": body, "months": list(notice.months)},
+            }
+        )
+    return rows
+
+
+def notify_ingest(reports: list[MonthReport], settings: Settings | None = None) -> dict[str, Any]:
+    """After an ingest (the CLI, the ingest flow, the monthly loop): queue the data team's
+    notice in the outreach outbox and deliver it (what is not delivered now stays pending and
+    goes with the next ``lowinc alerts send``). Nothing to report, or no data-team address:
+    the outreach database is not even opened."""
+    from sqlalchemy import select
+
+    from outreach.db import insert_ignoring_duplicates, transaction
+    from outreach.deliver import deliver_pending
+    from outreach.jurisdiction import users_frame
+    from outreach.schema import Outbox
+    from outreach.startup import open_outreach_db
+    from pipelines.ingest.notice import ingest_notice
+
+    settings = settings or load_settings()
+    config = settings.outreach
+    notice = ingest_notice(reports, settings.ingest.notice_quarantine_share)
+    summary: dict[str, Any] = {"findings": notice.title if notice else None, "queued": 0, "sent": 0}
+    if notice is None or not data_team_addresses(config):
+        return summary
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    engine = open_outreach_db(config, settings.home)
+    try:
+        with transaction(engine) as session:
+            users = users_frame(session)
+            team = users[users["role"] == "data_team"]
+            rows = notice_rows(notice, dict(zip(team["name"], team["user_id"], strict=True)), config, now)
+            keys = [r["idempotency_key"] for r in rows]
+            known = select(Outbox.idempotency_key).where(Outbox.idempotency_key.in_(keys))
+            queued = set(session.scalars(known))
+            insert_ignoring_duplicates(session, Outbox.__table__, rows)
+            summary["queued"] = len(set(keys) - queued)
+        summary["sent"] = deliver_pending(engine, config, now, kinds=(INGEST_NOTICE,)).sent
+    finally:
+        engine.dispose()
+    return summary

@@ -7,10 +7,13 @@ from typing import Annotated
 
 import typer
 
+from lowinc.errors import UserError
+from lowinc.months import MONTH_HINT, check_month
 from lowinc.pseudonym import load_key
 from lowinc.settings import load_settings
 from pipelines.ingest import run, store
 from pipelines.ingest.workers import worker_count
+from pipelines.notify import notify_ingest
 
 
 def ingest_command(
@@ -22,12 +25,16 @@ def ingest_command(
     from rich.console import Console
     from rich.progress import Progress
 
+    if month is not None:
+        check_month(month)  # before anything is read or written
     settings = load_settings()
     paths = store.IngestPaths(settings.home)
     sources = run.sources_from(settings.ingest.sources_dir)
     requested = run.delivered_months(paths.raw) if all_months else [month] if month else []
     if not requested:
-        raise typer.BadParameter("give --month YYYY-MM or --all (and deliveries under raw/)")
+        if all_months:
+            raise UserError(f"no delivery month folder (YYYY-MM) under {paths.raw}", hint="lowinc simulate")
+        raise UserError("give a delivery month or --all", hint=MONTH_HINT + ", or lowinc ingest --all")
     months = run.months_to_ingest(requested, paths)
     key = load_key(paths.secure)
     err = Console(stderr=True)
@@ -45,6 +52,9 @@ def ingest_command(
             fallback_dates=settings.ingest.fallback_dates,
             on_month=lambda r: progress.update(bar, advance=1, description=f"ingested {r.month}"),
         )
+    notice = notify_ingest(reports, settings)
+    if notice["queued"]:
+        err.print(f"Told the data team: {notice['findings']} ({notice['sent']} message(s) sent).")
     if as_json:
         for r in reports:
             for f in r.to_dict()["files"]:

@@ -9,13 +9,17 @@ from pathlib import Path
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 
+from lowinc.errors import UserError
+from lowinc.months import MONTH_HINT
 from lowinc.pseudonym import load_key
 from lowinc.settings import load_settings
 from lowinc.sources import SourceSpec
 from pipelines.ingest import run, store
 from pipelines.ingest.report import FileReport, MonthReport
 from pipelines.ingest.workers import SourceWorkers, by_handle, worker_count
+from pipelines.notify import notify_ingest
 
 
 @task(
@@ -48,6 +52,12 @@ def finish_month_task(
     return report
 
 
+@task(name="ingest-notice", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
+def notice_task(reports: list[MonthReport]) -> dict:
+    """The data team's notice of what to fix (queued once per content, then delivered)."""
+    return notify_ingest(reports)
+
+
 def _source_failed(source: SourceSpec, month: str, raw: Path, exc: BaseException) -> list[FileReport]:
     """Each file of a source whose task failed as a whole, by name and the error's type only
     (its message may quote a delivered row)."""
@@ -66,13 +76,13 @@ def ingest_flow(
     sources = run.sources_from(settings.ingest.sources_dir)
     requested = months or (run.delivered_months(paths.raw) if all_months else [month] if month else [])
     if not requested:
-        raise ValueError("give a month (YYYY-MM), months, or all_months=True")
-    todo = run.months_to_ingest(requested, paths)
+        raise UserError("give a month (YYYY-MM), months, or all_months=True", hint=MONTH_HINT)
+    todo = run.months_to_ingest(requested, paths)  # every month checked (YYYY-MM) before any is read
     for m in todo:  # a run stopped half way leaves these without a report: redone next time
         run.start_month(m, paths)
     fallback = settings.ingest.fallback_dates
     n = worker_count(settings.ingest.workers, len(sources))
-    out = []
+    done: list[MonthReport] = []
     with SourceWorkers(home, load_key(paths.secure), sources, todo, n, fallback) as pool:
         handle = pool.handle if n > 1 else None
         # with workers, every month's source tasks are submitted at once: each source's
@@ -96,5 +106,6 @@ def ingest_flow(
                         reports.extend(ingest_source_task(src, m, home, fallback))
                 except Exception as exc:  # the source failed as a whole: report it, go on
                     reports.extend(_source_failed(src, m, paths.raw, exc))
-            out.append(finish_month_task(sources, m, home, reports).to_dict())
-    return out
+            done.append(finish_month_task(sources, m, home, reports))
+    notice_task(done)
+    return [r.to_dict() for r in done]

@@ -35,10 +35,22 @@ class FileReport:
             )
 
 
+@dataclass(frozen=True)
+class IgnoredFolder:
+    """A folder under ``raw/<source>/`` that is not a delivery month, so nothing in it is read
+    (``2022-13``, ``2022-8``, ``backup``): listed so that a misnamed delivery is seen."""
+
+    source: str
+    folder: str
+    reason: str
+
+
 @dataclass
 class MonthReport:
     month: str
     files: list[FileReport]
+    # folders under the raw root's sources that no run reads, as found when the report was written
+    ignored_folders: list[IgnoredFolder] = field(default_factory=list)
 
     def check(self) -> None:
         for f in self.files:
@@ -56,6 +68,7 @@ class MonthReport:
             "month": self.month,
             "totals": self.totals(),
             "files": [asdict(f) for f in self.files],
+            "ignored_folders": [asdict(f) for f in self.ignored_folders],
         }
 
     def to_json(self) -> str:
@@ -81,8 +94,17 @@ class MonthReport:
                 f"| {f.source} | {f.file} | {f.status} | {f.rows_in} | {f.accepted} | "
                 f"{f.quarantined} | {f.duplicates} | {f.unlinked} | {reasons} |"
             )
+        if self.ignored_folders:
+            lines += ["", "Ignored folders (not read):", ""]
+            lines += [f"- {f.source}/{f.folder}: {f.reason}" for f in self.ignored_folders]
         return "\n".join(lines) + "\n"
 
 
 def month_report_from_dict(data: dict) -> MonthReport:
-    return MonthReport(data["month"], [FileReport(**f) for f in data["files"]])
+    """A report read back from its JSON; reports written before ``ignored_folders`` existed
+    read as having none."""
+    return MonthReport(
+        data["month"],
+        [FileReport(**f) for f in data["files"]],
+        [IgnoredFolder(**f) for f in data.get("ignored_folders", [])],
+    )

@@ -9,15 +9,15 @@ read through a symbolic link under the raw root.
 from __future__ import annotations
 
 import json
-import re
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from lowinc.months import check_month, is_month, month_problem
 from lowinc.sources import FileSpec, SourceSpec, load_sources
 from monitoring.suites import SuiteRunner, default_runner
 from pipelines.ingest import link, store
@@ -26,20 +26,39 @@ from pipelines.ingest.memo import IngestMemo, key_hashes, memo_for
 from pipelines.ingest.normalise import normalise_frame
 from pipelines.ingest.quarantine import quarantine_records
 from pipelines.ingest.readers import FORMULA_DETAIL, FORMULA_KIND, FileRejected, ReadResult, read_delivered
-from pipelines.ingest.report import FileReport, MonthReport, month_report_from_dict
+from pipelines.ingest.report import FileReport, IgnoredFolder, MonthReport, month_report_from_dict
 from pipelines.ingest.validate import decide_rows, defect_failures, exact_duplicates
 
-MONTH = re.compile(r"^\d{4}-\d{2}$")
 EXTRAS_TABLE = "extra_columns"
 UNLINKED_TABLE = "unlinked"
 HOUSEHOLDS_TABLE = "households"
 HUKOU_TABLES = ("hukou_base", "hukou_changes")
 
 
+def _source_roots(raw_dir: Path, source: str | None) -> list[Path]:
+    return [raw_dir / source] if source else sorted(p for p in raw_dir.glob("*") if p.is_dir())
+
+
 def delivered_months(raw_dir: Path, source: str | None = None) -> list[str]:
-    """Delivery months present under the raw root (of one source, or of any)."""
-    roots = [raw_dir / source] if source else [p for p in raw_dir.glob("*") if p.is_dir()]
-    return sorted({p.name for r in roots if r.exists() for p in r.iterdir() if MONTH.match(p.name)})
+    """Delivery months present under the raw root (of one source, or of any): folders named
+    by a real month only; the others are listed by :func:`ignored_folders`."""
+    roots = _source_roots(raw_dir, source)
+    return sorted(
+        {p.name for r in roots if r.exists() for p in r.iterdir() if p.is_dir() and is_month(p.name)}
+    )
+
+
+def ignored_folders(raw_dir: Path, sources: Iterable[str]) -> list[IgnoredFolder]:
+    """Folders under ``raw/<source>/`` of the given sources that are not delivery months
+    (``2022-13``, ``2022-8``, ``backup``), with the reason: nothing in them is read, and a
+    month report says so rather than skip them without a word."""
+    out = []
+    for source in sorted(sources):
+        root = raw_dir / source
+        for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+            if (problem := month_problem(folder.name)) is not None:
+                out.append(IgnoredFolder(source, folder.name, problem))
+    return out
 
 
 def _delivery_order(p: Path) -> tuple[int, str]:
@@ -96,7 +115,7 @@ def refused_files(month_dir: Path, spec: FileSpec) -> list[tuple[str, str]]:
 def ingested_months(paths: store.IngestPaths) -> list[str]:
     """Months with an ingest report."""
     found = paths.reports.glob("*.json") if paths.reports.exists() else []
-    return sorted(p.stem for p in found if MONTH.match(p.stem))
+    return sorted(p.stem for p in found if is_month(p.stem))
 
 
 def months_to_ingest(requested: list[str], paths: store.IngestPaths) -> list[str]:
@@ -105,6 +124,8 @@ def months_to_ingest(requested: list[str], paths: store.IngestPaths) -> list[str
     months out of order ends in the same state as ingesting them in order."""
     if not requested:
         return []
+    for month in requested:  # a month is a folder, a partition and a report name: never a path
+        check_month(month)
     first = min(requested)
     return sorted(set(requested) | {m for m in ingested_months(paths) if m > first})
 
@@ -430,6 +451,7 @@ def start_month(month: str, paths: store.IngestPaths) -> None:
     """Forget that a month was ingested before its partitions are replaced: its report is
     written last, so a run killed half way leaves the month without one, and the next run
     (which ingests the months without a report) does it again."""
+    check_month(month)
     for suffix in (".json", ".md"):
         (paths.reports / f"{month}{suffix}").unlink(missing_ok=True)
 
@@ -456,7 +478,7 @@ def finish_month(
 ) -> MonthReport:
     """Link, check the accounting and write the month's report."""
     link_month(sources, month, paths, reports, key)
-    report = MonthReport(month, reports)
+    report = MonthReport(month, reports, ignored_folders(paths.raw, sources))
     report.check()
     write_report(report, paths)
     return report

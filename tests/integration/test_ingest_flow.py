@@ -121,3 +121,32 @@ def test_a_failed_flow_notifies_the_data_team(harness, tmp_path, monkeypatch):
         (message,) = inbox.messages()
     text = message.read_text(encoding="utf-8")
     assert "doomed" in text and "Failed" in text and "unreadable" in text
+
+
+def test_the_ingest_flow_tells_the_data_team_what_to_fix_once(harness, tmp_path, monkeypatch):
+    from pipelines.ingest.flow import ingest_flow
+    from tests.outreach.receivers import HttpReceiver
+    from tests.outreach.test_ingest_notice import assert_is_the_notice, data_team_on, deliver_demo_defects
+
+    webhook = HttpReceiver().start()
+    try:
+        data_team_on(monkeypatch, webhook, tmp_path)
+        deliver_demo_defects(tmp_path)
+        ingest_flow(month=MONTH)
+        (notice,) = webhook.received
+        assert notice.path == "/team"
+        assert_is_the_notice(notice.body["message"])
+        ingest_flow(month=MONTH)  # re-run: the same notice is not sent twice
+        assert len(webhook.received) == 1
+    finally:
+        webhook.stop()
+
+
+def test_the_ingest_flow_refuses_a_month_that_is_not_one(harness, tmp_path, monkeypatch):
+    from lowinc.errors import UserError
+    from pipelines.ingest.flow import ingest_flow
+
+    monkeypatch.setenv("LOWINC_HOME", str(tmp_path))
+    with pytest.raises(UserError, match="month 13"):
+        ingest_flow(month="2022-13")
+    assert not (tmp_path / "reports").exists() and not (tmp_path / "canonical").exists()

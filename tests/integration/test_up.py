@@ -38,6 +38,11 @@ def up_twice(tmp_path_factory):
     home = tmp_path_factory.mktemp("up")
     first, log = _lowinc(home, "up")
     inbox = sorted(p.name for p in (home / "outreach" / "inbox").glob("*.json"))
+    notices = [
+        json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted((home / "outreach" / "inbox").glob("*.json"))
+        if json.loads(p.read_text(encoding="utf-8"))["title"].startswith("lowinc: ingest")
+    ]
     # the loop again (nothing new was delivered), with every user's webhook pointing at a port
     # where nothing listens: a message queued again would fail to send
     configured = OutreachConfig.model_validate(
@@ -47,11 +52,11 @@ def up_twice(tmp_path_factory):
         u.model_dump(mode="json") | {"addresses": {"webhook": "http://127.0.0.1:9/x"}} for u in configured
     ]
     second, log2 = _lowinc(home, "monthly", LOWINC_OUTREACH__USERS=json.dumps(users, ensure_ascii=False))
-    return home, first, second, inbox, log + log2
+    return home, first, second, inbox, log + log2, notices
 
 
 def test_up_runs_every_stage_of_the_loop(up_twice):
-    home, first, _, inbox, _ = up_twice
+    home, first, _, inbox, _, notices = up_twice
     ingest = first["ingest"]
     assert ingest["months"] == 16
     assert ingest["rows_in"] == ingest["accepted"] + ingest["quarantined"] + ingest["duplicates"] > 1000
@@ -61,13 +66,22 @@ def test_up_runs_every_stage_of_the_loop(up_twice):
     assert score["as_of"] == "2023-05-01" and score["households_scored"] > 1000
     assert sum(score["tiers"].values()) == score["households_scored"]
     assert first["queue"]["alerts"] == score["listed"] > 0
-    assert first["deliver"]["sent"] == len(inbox) > 0  # every message reached the local inbox once
+    # every message reached the local inbox once: the alerts, and the data team's ingest notice
+    assert first["deliver"]["sent"] + len(notices) == len(inbox) > 0
     assert first["exports"] and all(p.endswith(".xlsx") and os.path.exists(p) for p in first["exports"])
     assert (home / "prefect").is_dir() and (home / "mlflow" / "mlflow.db").exists()
 
 
+def test_the_data_team_hears_of_the_demo_defects_once(up_twice):
+    *_, notices = up_twice
+    (notice,) = notices  # one ingest, one data-team user, one channel
+    text = notice["message"]
+    assert "rejected files" in notice["title"] or "missing files" in notice["title"]
+    assert not re.search(r"\d{15,18}", text)
+
+
 def test_running_the_loop_again_queues_and_sends_nothing_new(up_twice):
-    home, first, second, inbox, _ = up_twice
+    home, first, second, inbox, _, _ = up_twice
     assert second["ingest"]["months"] == 0 and "train" not in second
     assert second["score"]["tiers"] == first["score"]["tiers"]
     assert second["queue"]["already_queued"] == first["queue"]["alerts"]
@@ -77,6 +91,6 @@ def test_running_the_loop_again_queues_and_sends_nothing_new(up_twice):
 
 
 def test_up_logs_no_plaintext_id(up_twice):
-    *_, log = up_twice
+    *_, log, _ = up_twice
     assert "lowinc-monthly" in log
     assert not re.search(r"(?<!\d)\d{17}[\dXx](?!\d)", log)
