@@ -46,7 +46,7 @@ def data_team_on(monkeypatch, webhook: HttpReceiver, home) -> None:
             "name": "王芳",
             "role": "village_worker",
             "level": "village",
-            "code": "330502001001",
+            "code": "330502001005",
             "addresses": {"webhook": f"{webhook.url}/worker"},
         },
     ]
