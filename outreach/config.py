@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from lowinc.section import Section
 
@@ -40,7 +40,7 @@ class EmailChannel(Section):
     mode: Literal["insecure", "starttls", "ssl"] = "starttls"
     from_addr: str = "lowinc@localhost"
     user: str | None = None
-    password: str | None = None
+    password: SecretStr | None = None  # LOWINC_OUTREACH__CHANNELS__EMAIL__PASSWORD
 
 
 class WebhookChannel(Section):
@@ -70,7 +70,8 @@ class UserConfig(Section):
 class OutreachConfig(Section):
     """The outreach database, alert policy, delivery and the users of the embedded default."""
 
-    database_url: str | None = None  # None: sqlite file <home>/outreach/outreach.db
+    # None: sqlite file <home>/outreach/outreach.db; a secret (it may carry a password)
+    database_url: SecretStr | None = None
     cooldown_days: int = Field(90, ge=0)  # not re-alerted within this unless the tier rises
     notify_tiers: list[str] = Field(default_factory=lambda: ["red", "orange", "yellow"])
     digest_max_items: int = Field(50, ge=1)  # households listed in a digest; the rest counted
@@ -82,5 +83,5 @@ class OutreachConfig(Section):
     def url_for(self, home: Path) -> str:
         """The database URL: the configured one, else the embedded SQLite file under home."""
         if self.database_url:
-            return self.database_url
+            return self.database_url.get_secret_value()
         return f"sqlite:///{(Path(home) / 'outreach' / 'outreach.db').resolve()}"

@@ -13,14 +13,17 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
+import pydantic
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer._click.exceptions import ClickException  # typer vendors click: its own exception classes
 
 from lowinc.errors import UserError
+from lowinc.private import private_process
 from lowinc.runtime import prepare_environment
-from lowinc.settings import Settings, load_settings
+from lowinc.settings import Settings, config_error, load_settings, provenance, shown_settings
 from pipelines.alerts.cli import register as register_outreach
 from pipelines.featurize.cli import register as register_features
 from pipelines.ingest.cli import register as register_ingest
@@ -47,8 +50,7 @@ def _settings_with(**simulation: Any) -> Settings:
     """Configured settings with command-line simulation options layered on top."""
     base = load_settings()
     given = {k: v for k, v in simulation.items() if v is not None}
-    merged = base.simulation.model_copy(update=given)
-    return load_settings(simulation=type(base.simulation).model_validate(merged.model_dump()))
+    return load_settings(simulation=base.simulation.model_dump() | given)
 
 
 def run_simulation(settings: Settings, quiet: bool) -> dict[str, Any]:
@@ -291,10 +293,22 @@ def deploy(as_json: JsonFlag = False) -> None:
 
 @app.command()
 def config(as_json: JsonFlag = False) -> None:
-    """Show the effective configuration (configs/*.yaml plus LOWINC_* environment overrides)."""
+    """Show the effective configuration (configs/*.yaml plus LOWINC_* environment overrides),
+    secrets masked, and which folder and file each part came from."""
     settings = load_settings()
-    data = settings.model_dump(mode="json")
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=None if as_json else 2))
+    data = {"from": provenance(settings), "settings": shown_settings(settings)}
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False))
+        return
+    origin = data["from"]
+    lines = [
+        f"configuration folder: {origin['config_dir']} (from {origin['config_dir_from']})",
+        *[f"  {path}: {', '.join(sections)}" for path, sections in origin["yaml_files"].items()],
+        f"department source definitions: {origin['sources_dir']} ({len(origin['source_files'])} files)",
+        "environment overrides: " + (", ".join(origin["environment_overrides"]) or "none"),
+    ]
+    typer.echo("\n".join(lines))
+    typer.echo(json.dumps(data["settings"], ensure_ascii=False, indent=2))
 
 
 @app.callback()
@@ -316,15 +330,31 @@ def main(argv: list[str] | None = None) -> None:
     args = [a for a in args if a != "--debug"]  # accepted anywhere on the line
     if debug:
         os.environ["LOWINC_DEBUG"] = "1"
+    private_process()  # whatever this run writes under the home is its owner's only
     try:
-        app(args, prog_name="lowinc")
+        # not standalone: click's own usage errors come here too, to be printed as one line
+        code = app(args, prog_name="lowinc", standalone_mode=False)
     except SystemExit:
         raise
+    except ClickException as error:  # a bad option or argument: what is wrong, what to run
+        if debug:
+            raise
+        if message := error.format_message():  # empty: a group's help was already printed
+            _print_error(UserError(message, hint=f"{_command_line(error)} --help").line())
+        raise SystemExit(error.exit_code) from None
+    except typer.Abort:
+        err.print("interrupted")
+        raise SystemExit(130) from None
     except UserError as error:
         if debug:
             raise
-        err.print(f"[red]error:[/red] {error.line()}", markup=True, highlight=False, soft_wrap=True)
+        _print_error(error.line())
         raise SystemExit(error.exit_code) from None
+    except pydantic.ValidationError as error:  # a configuration value (YAML or LOWINC_*) is wrong
+        if debug or (user_error := config_error(error)) is None:
+            raise
+        _print_error(user_error.line())
+        raise SystemExit(user_error.exit_code) from None
     except KeyboardInterrupt:
         err.print("interrupted")
         raise SystemExit(130) from None
@@ -339,6 +369,18 @@ def main(argv: list[str] | None = None) -> None:
             soft_wrap=True,
         )
         raise SystemExit(1) from None
+    if isinstance(code, int) and code:  # typer.Exit(n) returns n when not standalone
+        raise SystemExit(code)
+
+
+def _print_error(line: str) -> None:
+    err.print(f"[red]error:[/red] {line}", markup=True, highlight=False, soft_wrap=True)
+
+
+def _command_line(error: ClickException) -> str:
+    """``lowinc <command> <sub-command>`` of the command an option error belongs to."""
+    ctx = getattr(error, "ctx", None)
+    return ctx.command_path if ctx is not None and ctx.command_path else "lowinc"
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import pandas as pd
 from prefect import flow
 
 from features.store import available_as_ofs
+from lowinc.runtime import private_run
 from lowinc.settings import Settings, load_settings
 from pipelines.featurize.flow import features_flow
 from pipelines.ingest import run as ingest_run
@@ -74,6 +75,7 @@ def has_champion(settings: Settings) -> bool:
 def monthly_flow(month: str | None = None, all_months: bool = False, retrain: bool = False) -> dict[str, Any]:
     """One pass of the loop. ``month``: ingest that delivery month only."""
     settings = load_settings()
+    private_run(settings)  # a worker's flow run: personal data owner-only whatever its umask
     paths = store.IngestPaths(settings.home)
     months = [month] if month else months_due(paths, all_months)
     reports = ingest_flow(months=months) if months else []

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from lowinc.settings import Settings
+from lowinc.settings import Settings, mask_url
 from models.registry import PromotionDecision, register_challenger
 from models.schema import FeatureSpec, complete_as_ofs, design_matrix, labelled_cohort, registered_features
 from models.splits import TemporalSplit, make_split
@@ -170,7 +170,7 @@ def summarise(
         "model": settings.model.name,
         "version": logged.version,
         "run_id": logged.run_id,
-        "tracking_uri": settings.model.resolved_tracking_uri(settings.home),
+        "tracking_uri": mask_url(settings.model.resolved_tracking_uri(settings.home)),  # no password
         "promoted": decision.promote,
         "decision": decision.reason,
         "champion_precision_at_k": decision.champion_metric,
