@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import json
 import os
@@ -11,6 +10,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from lowinc.inputs import existing_file, parse_as_of, parse_date
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="print a machine-readable summary on stdout")]
 UserOption = Annotated[
@@ -55,10 +56,9 @@ def queue_command(
     from outreach.queue import queue_alerts
     from pipelines.alerts.run import read_frame, utcnow
 
+    frame = read_frame(existing_file(visit_list, "--visit-list"))
     engine, config, _home = _open()
-    summary = queue_alerts(
-        engine, read_frame(visit_list), run_id or uuid.uuid4().hex[:12], utcnow(), config=config
-    ).to_dict()
+    summary = queue_alerts(engine, frame, run_id or uuid.uuid4().hex[:12], utcnow(), config=config).to_dict()
     _emit(
         summary,
         as_json,
@@ -155,16 +155,20 @@ def export_command(
     from pipelines.alerts.heads import household_heads
     from pipelines.alerts.run import read_frame, utcnow
 
+    day = parse_as_of(as_of).date()
     engine, _config, home = _open()
+    identity = (
+        read_frame(existing_file(heads, "--heads")) if heads else household_heads(home, pd.Timestamp(day))
+    )
     try:
         result = export_town_list(
             engine,
             home,
             town_code=town,
-            as_of=dt.date.fromisoformat(as_of),
+            as_of=day,
             user_name=_user(user),
             now=utcnow(),
-            heads=read_frame(heads) if heads else household_heads(home, pd.Timestamp(as_of)),
+            heads=identity,
             write_csv=csv,
         )
     except PermissionError as error:
@@ -194,6 +198,7 @@ def record_command(
     from outreach.outcomes import record_visit
     from pipelines.alerts.run import utcnow
 
+    visited = parse_date(visited_on, "--visited-on")
     engine, _config, _home = _open()
     try:
         task = record_visit(
@@ -202,7 +207,7 @@ def record_command(
             user_name=_user(user),
             now=utcnow(),
             note=note,
-            visited_on=dt.date.fromisoformat(visited_on),
+            visited_on=visited,
             hardship_confirmed=hardship,
         )
     except (PermissionError, LookupError) as error:

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from lowinc.errors import BadValue, NotFound
+from lowinc.inputs import parse_month
 from lowinc.pseudonym import load_key
 from lowinc.settings import load_settings
 from pipelines.ingest import run, store
@@ -25,9 +27,14 @@ def ingest_command(
     settings = load_settings()
     paths = store.IngestPaths(settings.home)
     sources = run.sources_from(settings.ingest.sources_dir)
-    requested = run.delivered_months(paths.raw) if all_months else [month] if month else []
+    if not (all_months or month):
+        raise BadValue("give a delivery month or --all", hint="lowinc ingest --month YYYY-MM (or --all)")
+    requested = run.delivered_months(paths.raw) if all_months else [parse_month(month or "")]
     if not requested:
-        raise typer.BadParameter("give --month YYYY-MM or --all (and deliveries under raw/)")
+        raise NotFound(
+            f"no deliveries under {paths.raw}",
+            hint=f"lowinc simulate, or put the departments' files in {paths.raw}/YYYY-MM/",
+        )
     months = run.months_to_ingest(requested, paths)
     key = load_key(paths.secure)
     err = Console(stderr=True)
