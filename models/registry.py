@@ -140,7 +140,10 @@ def rollback(settings: Any) -> dict[str, str | None]:
     """Give the champion alias back to the previous champion."""
     cfg, home = _settings_parts(settings)
     client = configure(cfg, home)
-    history = _history(client, cfg.name)
+    try:
+        history = _history(client, cfg.name)
+    except MlflowException:
+        raise NotFound(f"no model {cfg.name} registered yet", hint="lowinc train") from None
     current = champion_version(client, cfg.name)
     if current is not None and history and history[-1] == current:
         history = history[:-1]
