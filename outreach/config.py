@@ -64,7 +64,9 @@ class UserConfig(Section):
     role: Literal["village_worker", "town_officer", "county_officer", "data_team"]
     level: Level | None = None  # None: no access to personal data (data team)
     code: str | None = None  # 12-digit village, 9-digit town or 6-digit county code
-    addresses: dict[ChannelName, str] = Field(default_factory=dict)
+    # robot tokens, keyed webhook URLs, e-mail addresses: secret or personal, so never in a repr
+    # (a log line, a traceback); `lowinc config` masks them
+    addresses: dict[ChannelName, str] = Field(default_factory=dict, repr=False)
 
 
 class OutreachConfig(Section):
