@@ -59,9 +59,11 @@ def private_file(path: Path) -> Path:
 
 
 def secure_home(home: Path) -> None:
-    """The home owner-only, and each personal-data folder that exists fixed up to 0700 (folders
-    made earlier under a looser umask); new ones are made private where they are written."""
-    private_dir(Path(home))
+    """Fix up a home made earlier under a looser umask: the home and each personal-data folder
+    in it to 0700 (nothing is created; new folders are private where they are written)."""
+    if not Path(home).is_dir():
+        return
+    os.chmod(home, DIR_MODE)
     for name in PERSONAL_DATA_FOLDERS:
         if (folder := Path(home) / name).is_dir():
             os.chmod(folder, DIR_MODE)

@@ -21,7 +21,7 @@ from rich.table import Table
 from typer._click.exceptions import ClickException  # typer vendors click: its own exception classes
 
 from lowinc.errors import UserError
-from lowinc.private import private_process
+from lowinc.private import private_process, secure_home
 from lowinc.runtime import prepare_environment
 from lowinc.settings import Settings, config_error, load_settings, provenance, shown_settings
 from pipelines.alerts.cli import register as register_outreach
@@ -320,6 +320,7 @@ def _options(
     """lowinc: low-income population dynamic monitoring and early warning."""
     if debug:
         os.environ["LOWINC_DEBUG"] = "1"
+    secure_home(load_settings().home)  # a home made under a looser umask: personal data owner-only
 
 
 def main(argv: list[str] | None = None) -> None:
