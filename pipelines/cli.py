@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import pydantic
 import typer
 from rich.console import Console
@@ -279,10 +280,20 @@ def monthly(
 def deploy(as_json: JsonFlag = False) -> None:
     """Register the flows' deployments (schedules in configs/deployments.yaml) with the Prefect
     server of PREFECT_API_URL; run them with `prefect worker start --pool lowinc`."""
+    from prefect.settings import get_current_settings
+
     from pipelines.deploy import deploy_all
 
     settings = load_settings()
-    names = deploy_all(settings)
+    start = "prefect server start --host 127.0.0.1 --port 4200, then export PREFECT_API_URL=http://127.0.0.1:4200/api"
+    if not (url := get_current_settings().api.url):  # without one Prefect would start a throwaway server
+        raise UserError(
+            "PREFECT_API_URL is not set: deployments live in a running Prefect server", hint=start
+        )
+    try:
+        names = deploy_all(settings)
+    except httpx.ConnectError:
+        raise UserError(f"no Prefect server answers at {url}", hint=start) from None
     if as_json:
         typer.echo(json.dumps({"deployments": names, "work_pool": settings.deployments.work_pool}))
         return

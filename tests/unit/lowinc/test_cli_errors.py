@@ -108,3 +108,17 @@ def test_each_user_error_is_one_line_with_what_to_run(tmp_path, args, says, run)
 def test_a_bad_configuration_value_is_one_line_naming_the_setting(tmp_path):
     line = one_line_error(lowinc(tmp_path / "home", "config", LOWINC_OUTREACH__COOLDOWN_DAYS="-3"))
     assert "invalid configuration: outreach.cooldown_days" in line and "lowinc config" in line
+
+
+def test_a_configuration_folder_without_source_definitions_is_refused(tmp_path):
+    """Sources follow LOWINC_CONFIG_DIR: an empty one is not read as 'no deliveries'."""
+    (tmp_path / "etc").mkdir()
+    line = one_line_error(
+        lowinc(tmp_path / "home", "ingest", "--month", "2024-01", LOWINC_CONFIG_DIR=str(tmp_path / "etc"))
+    )
+    assert f"no department source definitions (*.yaml) in {tmp_path / 'etc' / 'sources'}" in line
+
+
+def test_deploy_without_a_prefect_server_says_how_to_start_one(tmp_path):
+    line = one_line_error(lowinc(tmp_path / "home", "deploy"))
+    assert "PREFECT_API_URL" in line and "prefect server start" in line
