@@ -363,8 +363,11 @@ def main(argv: list[str] | None = None) -> None:
         _print_error(error.line())
         raise SystemExit(error.exit_code) from None
     except pydantic.ValidationError as error:  # a configuration value (YAML or LOWINC_*) is wrong
-        if debug or (user_error := config_error(error)) is None:
+        if debug:
             raise
+        if (user_error := config_error(error)) is None:
+            _print_internal(error)
+            raise SystemExit(1) from None
         _print_error(user_error.line())
         raise SystemExit(user_error.exit_code) from None
     except KeyboardInterrupt:
@@ -373,13 +376,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:
         if debug:
             raise
-        err.print(
-            f"[red]error:[/red] {type(error).__name__} (an internal error; "
-            "run the same command with --debug for the traceback)",
-            markup=True,
-            highlight=False,
-            soft_wrap=True,
-        )
+        _print_internal(error)
         raise SystemExit(1) from None
     if isinstance(code, int) and code:  # typer.Exit(n) returns n when not standalone
         raise SystemExit(code)
@@ -387,6 +384,13 @@ def main(argv: list[str] | None = None) -> None:
 
 def _print_error(line: str) -> None:
     err.print(f"[red]error:[/red] {line}", markup=True, highlight=False, soft_wrap=True)
+
+
+def _print_internal(error: BaseException) -> None:
+    """Not the user's doing: its kind only (its message may quote data), and how to see more."""
+    _print_error(
+        f"{type(error).__name__} (an internal error; run the same command with --debug for the traceback)"
+    )
 
 
 def _command_line(error: ClickException) -> str:
