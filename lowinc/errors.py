@@ -30,3 +30,7 @@ class AccessDenied(UserError, PermissionError):
 
 class NotFound(UserError, LookupError):
     """The thing asked for does not exist, or is outside the user's area (the same answer)."""
+
+
+class BadValue(UserError, ValueError):
+    """A value the user gave (an option, a configuration entry) that is not valid."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from lowinc.errors import UserError
+from lowinc.errors import BadValue
 
 FIRST_YEAR = 1990  # the earliest dates a source definition accepts (min: 1990)
 LAST_YEAR = 2099
@@ -39,9 +39,9 @@ def is_month(text: str) -> bool:
 
 
 def check_month(text: str, option: str = "--month", hint: str = MONTH_HINT) -> str:
-    """``text`` when it is a delivery month; else a one-line :class:`UserError` (exit 2)."""
+    """``text`` when it is a delivery month; else a one-line :class:`BadValue` (exit 2)."""
     problem = month_problem(text)
     if problem is not None:
         shown = text if text.isprintable() and len(text) <= 40 else repr(text[:40])
-        raise UserError(f"{option} {shown}: {problem.replace(' folder', '')}", hint=hint)
+        raise BadValue(f"{option} {shown}: {problem.replace(' folder', '')}", hint=hint)
     return text

@@ -1,8 +1,10 @@
 """Keyed pseudonyms (HMAC-SHA256) for ID numbers and other identifying codes.
 
-The key comes from ``LOWINC_PSEUDONYM_KEY`` (production: a secret manager fills it) or,
-for the embedded default, from a random secret file generated once under
-``<home>/secure/`` (outside git, readable by its owner only). Without the key a
+The key comes from ``LOWINC_PSEUDONYM_KEY`` (production: a secret manager fills the worker's
+environment), else from the file named by ``LOWINC_PSEUDONYM_KEY_FILE`` (a mounted secret),
+else, for the embedded default, from a random secret file generated once under
+``<home>/secure/`` (outside git, readable by its owner only). It is never handed to Prefect:
+each worker reads it from its own environment or file. Without the key a
 pseudonym cannot be reversed or recomputed from an ID number.
 """
 
@@ -21,6 +23,7 @@ import pandas as pd
 from lowinc.fixedwidth import GrowingKeyIndex, arrow_strings, as_fixed, from_fixed, is_width
 
 KEY_ENV = "LOWINC_PSEUDONYM_KEY"
+KEY_FILE_ENV = "LOWINC_PSEUDONYM_KEY_FILE"
 KEY_FILE = "pseudonym.key"
 DIGEST_HEX_CHARS = 32  # 128 bits of the HMAC-SHA256 digest: no collisions at any real scale
 _BLOCK = 64  # SHA-256 block size
@@ -29,10 +32,13 @@ _OPAD = bytes(x ^ 0x5C for x in range(256))
 
 
 def load_key(secure_dir: Path, environ: Mapping[str, str] | None = None) -> bytes:
-    """The pseudonym key: from the environment, else the local secret file (made if absent)."""
+    """The pseudonym key: from the environment, else the secret file it names, else the
+    home's own secret file (made if absent)."""
     env = os.environ if environ is None else environ
     if value := env.get(KEY_ENV, "").strip():
         return value.encode("utf-8")
+    if named := env.get(KEY_FILE_ENV, "").strip():
+        return _read_key_file(Path(named))
     path = secure_dir / KEY_FILE
     if not path.exists():
         secure_dir.mkdir(parents=True, exist_ok=True)
@@ -41,6 +47,22 @@ def load_key(secure_dir: Path, environ: Mapping[str, str] | None = None) -> byte
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
     return path.read_text().strip().encode("utf-8")
+
+
+def _read_key_file(path: Path) -> bytes:
+    """A mounted secret file's key; a missing or empty one is the operator's to fix."""
+    from lowinc.errors import UserError
+
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise UserError(
+            f"{KEY_FILE_ENV} names {path}, which cannot be read ({error.strerror})",
+            hint=f"point {KEY_FILE_ENV} at the pseudonym key file, or set {KEY_ENV}",
+        ) from None
+    if not value:
+        raise UserError(f"the pseudonym key file {path} is empty", hint=f"write the key into {path}")
+    return value.encode("utf-8")
 
 
 def pseudonym(value: str, key: bytes, namespace: str = "") -> str:

@@ -1,15 +1,18 @@
 """Process environment for the embedded default: Prefect, Great Expectations and MLflow keep
-their state under the project home and send no telemetry. Call before importing them."""
+their state under the project home and send no telemetry; whatever the process writes is
+readable by its owner only (:mod:`lowinc.private`). Call before importing them."""
 
 from __future__ import annotations
 
 import os
 
+from lowinc.private import private_process, secure_home
 from lowinc.settings import Settings
 
 
 def prepare_environment(settings: Settings) -> None:
-    """Set what the libraries read from the environment (a value already set wins)."""
+    """Set what the libraries read from the environment (a value already set wins), and make
+    the process and the home private."""
     defaults = {
         "PREFECT_HOME": str(settings.home / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -20,3 +23,12 @@ def prepare_environment(settings: Settings) -> None:
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
+    private_run(settings)
+
+
+def private_run(settings: Settings) -> None:
+    """What every entry point (the command line, each deployed flow a worker starts) does
+    first: an owner-only umask for the process and the home's personal-data folders fixed up.
+    A Prefect worker's flow run is a fresh process with the worker's umask, hence the flows."""
+    private_process()
+    secure_home(settings.home)

@@ -4,15 +4,24 @@ Order of precedence (highest first): keyword arguments, environment variables
 (``LOWINC_HOME``, ``LOWINC_SIMULATION__HOUSEHOLDS=5000`` ...), the YAML files in the
 configuration folder (``LOWINC_CONFIG_DIR``, default ``<checkout>/configs``), defaults.
 Nothing is read until :func:`load_settings` is called.
+
+The department source definitions follow the configuration folder too: ``ingest.sources_dir``
+defaults to ``<config dir>/sources`` and a relative one is taken from the configuration
+folder, so a bureau that keeps its own folder (``LOWINC_CONFIG_DIR=/etc/lowinc``) is never
+read with the checkout's stock sources. Secrets (passwords, database URLs) are ``SecretStr``:
+:func:`shown_settings` is what may be printed or logged.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from pydantic import Field, field_validator
+import yaml
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +30,7 @@ from pydantic_settings import (
 )
 
 from features.config import FeaturesConfig
+from lowinc.errors import BadValue
 from lowinc.schedules import DeploymentsConfig
 from lowinc.section import Section
 from models.config import ModelConfig
@@ -29,6 +39,14 @@ from scoring.config import ScoringConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG_DIR = REPO_ROOT / "configs"
+CONFIG_DIR_ENV = "LOWINC_CONFIG_DIR"
+SOURCES_FOLDER = "sources"
+
+
+def config_dir_from(environ: Mapping[str, str] | None = None) -> Path:
+    """The configuration folder: ``LOWINC_CONFIG_DIR``, else the checkout's ``configs/``."""
+    env = os.environ if environ is None else environ
+    return Path(env.get(CONFIG_DIR_ENV) or DEFAULT_CONFIG_DIR)
 
 
 class DefectRates(Section):
@@ -154,7 +172,7 @@ class SimulationConfig(Section):
     @field_validator("start")
     @classmethod
     def _month(cls, v: str) -> str:
-        if len(v) != 7 or v[4] != "-" or not (v[:4] + v[5:]).isdigit():
+        if len(v) != 7 or v[4] != "-" or not (v[:4] + v[5:]).isdigit() or not 1 <= int(v[5:]) <= 12:
             raise ValueError(f"month must be YYYY-MM, got {v!r}")
         return v
 
@@ -177,9 +195,10 @@ class ThresholdsConfig(Section):
 
 
 class IngestConfig(Section):
-    """Reading department deliveries (the source definitions live in configs/sources/)."""
+    """Reading department deliveries (the source definitions live in <config dir>/sources/)."""
 
-    sources_dir: Path = DEFAULT_CONFIG_DIR / "sources"
+    # None: ``sources`` in the configuration folder; a relative path is taken from that folder
+    sources_dir: Path | None = None
     # parse a date written in another of the contract's formats (counted as repaired)
     # rather than quarantining it
     fallback_dates: bool = True
@@ -202,6 +221,8 @@ class Settings(BaseSettings):
     )
 
     home: Path = REPO_ROOT / ".home"
+    # where the YAML files were read (LOWINC_CONFIG_DIR); the source definitions follow it
+    config_dir: Path = DEFAULT_CONFIG_DIR
     simulation: SimulationConfig = SimulationConfig()
     thresholds: ThresholdsConfig = ThresholdsConfig()
     ingest: IngestConfig = IngestConfig()
@@ -220,10 +241,19 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        config_dir = Path(os.environ.get("LOWINC_CONFIG_DIR", DEFAULT_CONFIG_DIR))
-        files = sorted(config_dir.glob("*.yaml"))
+        given = getattr(init_settings, "init_kwargs", {}).get("config_dir")
+        files = yaml_files(Path(given) if given else config_dir_from())
         yaml_source = YamlConfigSettingsSource(settings_cls, yaml_file=files, deep_merge=True)
         return (init_settings, env_settings, yaml_source)
+
+    @model_validator(mode="after")
+    def _sources_follow_config_dir(self) -> Settings:
+        """``ingest.sources_dir``: absent → ``<config dir>/sources``; relative → from the config dir."""
+        chosen = self.ingest.sources_dir
+        resolved = self.config_dir / SOURCES_FOLDER if chosen is None else self.config_dir / chosen
+        if resolved != chosen:  # frozen: replace the section once, while validating
+            object.__setattr__(self, "ingest", self.ingest.model_copy(update={"sources_dir": resolved}))
+        return self
 
     @property
     def raw_dir(self) -> Path:
@@ -235,5 +265,96 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read configs/*.yaml and the environment; keyword overrides win."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Read configs/*.yaml and the environment; keyword overrides win. A file that is not
+    YAML is the user's to fix (:class:`BadValue`); a wrong value stays a pydantic
+    ``ValidationError``, which :func:`config_error` turns into one line for the command line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{mark.name} line {mark.line + 1}" if mark is not None else "a configuration file"
+        raise BadValue(
+            f"{where} is not valid YAML", hint=f"fix it (the folder: {config_dir_from()})"
+        ) from error
+
+
+def _config_models() -> set[str]:
+    """Names of the configuration models: the settings and every section."""
+    names, todo = {Settings.__name__}, [Section]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return names
+
+
+def config_error(error: ValidationError) -> BadValue | None:
+    """A configuration validation error as one line (the first problem and how many more), or
+    None when the error is not about configuration. Input values are not quoted: a bad value
+    may be a secret."""
+    if error.title not in _config_models():
+        return None
+    problems = error.errors(include_input=False, include_url=False)
+    first = problems[0]
+    where = ".".join(str(part) for part in first["loc"]) or "settings"
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return BadValue(
+        f"invalid configuration: {where}: {first['msg'].removeprefix('Value error, ')}{more}",
+        hint=f"fix {where} in {config_dir_from()}/*.yaml or its LOWINC_ variable; `lowinc config` shows both",
+    )
+
+
+def yaml_files(config_dir: Path) -> list[Path]:
+    """The YAML files of a configuration folder, in the order they are merged."""
+    return sorted(Path(config_dir).glob("*.yaml"))
+
+
+def mask_url(url: str | SecretStr | None) -> str | None:
+    """A URL with its password (and any query values) hidden, host and database kept, so the
+    printed configuration still says where things go: ``postgresql+psycopg://lowinc:***@db/x``."""
+    if url is None:
+        return None
+    text = url.get_secret_value() if isinstance(url, SecretStr) else url
+    parts = urlsplit(text)
+    if not parts.scheme:
+        return "**********"  # not a URL: nothing in it is safe to show
+    if "@" not in parts.netloc and not parts.query:
+        return text  # no credentials in it (sqlite:////path, http://host:5000)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
+    query = "&".join(f"{k}=***" for k, _ in parse_qsl(parts.query, keep_blank_values=True))
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def shown_settings(settings: Settings) -> dict[str, Any]:
+    """The configuration as it may be printed or logged: every secret masked (passwords and
+    channel addresses entirely; database and tracking URLs keep scheme, user, host and
+    database), no personal data beyond user names and area codes."""
+    data = settings.model_dump(mode="json")  # SecretStr dumps as "**********"
+    data["outreach"]["database_url"] = mask_url(settings.outreach.database_url)
+    data["model"]["tracking_uri"] = mask_url(settings.model.tracking_uri)
+    for user in data["outreach"]["users"]:
+        user["addresses"] = {channel: "**********" for channel in user["addresses"]}
+    return data
+
+
+def provenance(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Where each part of the configuration came from: the configuration folder, each YAML
+    file read with the sections it sets, the source definitions' folder, and the names (never
+    the values) of the LOWINC_* environment variables that override them."""
+    env = os.environ if environ is None else environ
+    files = {}
+    for path in yaml_files(settings.config_dir):
+        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        files[str(path)] = sorted(content) if isinstance(content, dict) else []
+    return {
+        "config_dir": str(settings.config_dir),
+        "config_dir_from": CONFIG_DIR_ENV if env.get(CONFIG_DIR_ENV) else "the checkout (default)",
+        "yaml_files": files,
+        "sources_dir": str(settings.ingest.sources_dir),
+        "source_files": sorted(p.name for p in Path(settings.ingest.sources_dir or ".").glob("*.yaml")),
+        "environment_overrides": sorted(k for k in env if k.startswith("LOWINC_")),
+    }

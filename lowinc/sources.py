@@ -233,5 +233,14 @@ def load_source(path: Path) -> SourceSpec:
 
 
 def load_sources(directory: Path) -> dict[str, SourceSpec]:
-    """Every source definition in a folder, keyed by source name."""
-    return {p.stem: load_source(p) for p in sorted(directory.glob("*.yaml"))}
+    """Every source definition in a folder, keyed by source name. A folder without any is
+    refused: ingesting nothing silently would look like a month without deliveries."""
+    files = sorted(Path(directory).glob("*.yaml"))
+    if not files:
+        from lowinc.errors import NotFound
+
+        raise NotFound(
+            f"no department source definitions (*.yaml) in {directory}",
+            hint=f"cp -r configs/sources {directory} (then adapt it), or set ingest.sources_dir",
+        )
+    return {p.stem: load_source(p) for p in files}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from lowinc.section import Section
 
@@ -49,7 +49,8 @@ class ModelConfig(Section):
     experiment: str = "lowinc-risk"
     # MLflow tracking store; None: sqlite:///<home>/mlflow/mlflow.db with artifacts in
     # <home>/mlflow/artifacts. A URL (http://mlflow.internal:5000, postgresql://...) overrides it.
-    tracking_uri: str | None = None
+    # A secret: a database URL carries its password (printed masked, logged as **********).
+    tracking_uri: SecretStr | None = None
     artifact_location: Path | None = None  # None: <home>/mlflow/artifacts (database stores)
     # evaluation at capacity
     visit_capacity: int = Field(200, ge=1)  # k: home checks the region's workers make a month
@@ -71,7 +72,7 @@ class ModelConfig(Section):
     def resolved_tracking_uri(self, home: Path) -> str:
         """The configured URL, or the embedded SQLite store under the project home."""
         if self.tracking_uri:
-            return self.tracking_uri
+            return self.tracking_uri.get_secret_value()
         return f"sqlite:///{(home / 'mlflow' / 'mlflow.db').resolve()}"
 
     def resolved_artifact_location(self, home: Path) -> Path:

@@ -19,6 +19,7 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from lowinc.errors import NotFound
 from models.config import ModelConfig
 from models.risk_model import RiskModel
 from models.tracking import configure
@@ -101,7 +102,9 @@ def load_champion(settings: Any) -> RiskModel:
     client = configure(cfg, home)
     version = champion_version(client, cfg.name)
     if version is None:
-        raise LookupError(f"no champion for {cfg.name}: run `lowinc train` (or `lowinc model promote`)")
+        raise NotFound(
+            f"no champion model {cfg.name} yet", hint="lowinc train (or lowinc model promote VERSION)"
+        )
     return load_version(client, cfg.name, version)
 
 
@@ -124,7 +127,10 @@ def promote(settings: Any, version: str) -> dict[str, str | None]:
     """Make ``version`` the champion by hand (the previous one stays in the history)."""
     cfg, home = _settings_parts(settings)
     client = configure(cfg, home)
-    client.get_model_version(cfg.name, str(version))  # raises if unknown
+    try:
+        client.get_model_version(cfg.name, str(version))
+    except MlflowException:
+        raise NotFound(f"no version {version} of {cfg.name}", hint="lowinc model list") from None
     previous = champion_version(client, cfg.name)
     set_champion(client, cfg.name, str(version))
     return {"champion": str(version), "previous": previous}
@@ -134,12 +140,15 @@ def rollback(settings: Any) -> dict[str, str | None]:
     """Give the champion alias back to the previous champion."""
     cfg, home = _settings_parts(settings)
     client = configure(cfg, home)
-    history = _history(client, cfg.name)
+    try:
+        history = _history(client, cfg.name)
+    except MlflowException:
+        raise NotFound(f"no model {cfg.name} registered yet", hint="lowinc train") from None
     current = champion_version(client, cfg.name)
     if current is not None and history and history[-1] == current:
         history = history[:-1]
     if not history:
-        raise LookupError(f"no earlier champion of {cfg.name} to roll back to")
+        raise NotFound(f"no earlier champion of {cfg.name} to roll back to", hint="lowinc model list")
     target = history[-1]
     client.set_registered_model_alias(cfg.name, CHAMPION, target)
     client.set_registered_model_tag(cfg.name, HISTORY_TAG, json.dumps(history))

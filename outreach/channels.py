@@ -67,7 +67,8 @@ def apprise_url(channel: str, address: str, key: str, config: OutreachConfig) ->
             raise InvalidAddress(f"not an e-mail address: {address!r}")
         auth = ""
         if email.user:
-            auth = f"{quote(email.user, safe='')}:{quote(email.password or '', safe='')}@"
+            password = email.password.get_secret_value() if email.password else ""
+            auth = f"{quote(email.user, safe='')}:{quote(password, safe='')}@"
         query = {
             **timeouts,
             "to": address,

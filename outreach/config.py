@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from lowinc.section import Section
 
@@ -40,7 +40,7 @@ class EmailChannel(Section):
     mode: Literal["insecure", "starttls", "ssl"] = "starttls"
     from_addr: str = "lowinc@localhost"
     user: str | None = None
-    password: str | None = None
+    password: SecretStr | None = None  # LOWINC_OUTREACH__CHANNELS__EMAIL__PASSWORD
 
 
 class WebhookChannel(Section):
@@ -64,7 +64,9 @@ class UserConfig(Section):
     role: Literal["village_worker", "town_officer", "county_officer", "data_team", "model_owner"]
     level: Level | None = None  # None: no access to personal data (data team, model owner)
     code: str | None = None  # 12-digit village, 9-digit town or 6-digit county code
-    addresses: dict[ChannelName, str] = Field(default_factory=dict)
+    # robot tokens, keyed webhook URLs, e-mail addresses: secret or personal, so never in a repr
+    # (a log line, a traceback); `lowinc config` masks them
+    addresses: dict[ChannelName, str] = Field(default_factory=dict, repr=False)
     active: bool = True  # false: disabled, acts on nothing (kept for the audit log's names)
 
 
@@ -79,9 +81,10 @@ class DatabaseRoles(Section):
 class OutreachConfig(Section):
     """The outreach database, alert policy, delivery and the users of the embedded default."""
 
-    database_url: str | None = None  # None: sqlite file <home>/outreach/outreach.db
-    # who runs the migrations (PostgreSQL: the owner role); None: database_url itself
-    migration_url: str | None = None
+    # None: sqlite file <home>/outreach/outreach.db; a secret (it may carry a password)
+    database_url: SecretStr | None = None
+    # who runs the migrations (PostgreSQL: the owner role); None: database_url itself (a secret too)
+    migration_url: SecretStr | None = None
     database_roles: DatabaseRoles = DatabaseRoles()
     cooldown_days: int = Field(90, ge=0)  # not re-alerted within this unless the tier rises
     notify_tiers: list[str] = Field(default_factory=lambda: ["red", "orange", "yellow"])
@@ -94,9 +97,11 @@ class OutreachConfig(Section):
     def url_for(self, home: Path) -> str:
         """The database URL: the configured one, else the embedded SQLite file under home."""
         if self.database_url:
-            return self.database_url
+            return self.database_url.get_secret_value()
         return f"sqlite:///{(Path(home) / 'outreach' / 'outreach.db').resolve()}"
 
     def migration_url_for(self, home: Path) -> str:
         """The URL the migrations run on: migration_url, else the application's own."""
-        return self.migration_url or self.url_for(home)
+        if self.migration_url:
+            return self.migration_url.get_secret_value()
+        return self.url_for(home)

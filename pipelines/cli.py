@@ -13,15 +13,19 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
+import pydantic
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer._click.exceptions import ClickException  # typer vendors click: its own exception classes
 
 from lowinc.errors import UserError
 from lowinc.months import check_month
+from lowinc.private import private_process, secure_home
 from lowinc.runtime import prepare_environment
-from lowinc.settings import Settings, load_settings
+from lowinc.settings import Settings, config_error, load_settings, provenance, shown_settings
 from pipelines.alerts.cli import register as register_outreach
 from pipelines.featurize.cli import register as register_features
 from pipelines.ingest.cli import register as register_ingest
@@ -48,8 +52,7 @@ def _settings_with(**simulation: Any) -> Settings:
     """Configured settings with command-line simulation options layered on top."""
     base = load_settings()
     given = {k: v for k, v in simulation.items() if v is not None}
-    merged = base.simulation.model_copy(update=given)
-    return load_settings(simulation=type(base.simulation).model_validate(merged.model_dump()))
+    return load_settings(simulation=base.simulation.model_dump() | given)
 
 
 def run_simulation(settings: Settings, quiet: bool) -> dict[str, Any]:
@@ -280,10 +283,20 @@ def monthly(
 def deploy(as_json: JsonFlag = False) -> None:
     """Register the flows' deployments (schedules in configs/deployments.yaml) with the Prefect
     server of PREFECT_API_URL; run them with `prefect worker start --pool lowinc`."""
+    from prefect.settings import get_current_settings
+
     from pipelines.deploy import deploy_all
 
     settings = load_settings()
-    names = deploy_all(settings)
+    start = "prefect server start --host 127.0.0.1 --port 4200, then export PREFECT_API_URL=http://127.0.0.1:4200/api"
+    if not (url := get_current_settings().api.url):  # without one Prefect would start a throwaway server
+        raise UserError(
+            "PREFECT_API_URL is not set: deployments live in a running Prefect server", hint=start
+        )
+    try:
+        names = deploy_all(settings)
+    except httpx.ConnectError:
+        raise UserError(f"no Prefect server answers at {url}", hint=start) from None
     if as_json:
         typer.echo(json.dumps({"deployments": names, "work_pool": settings.deployments.work_pool}))
         return
@@ -294,10 +307,22 @@ def deploy(as_json: JsonFlag = False) -> None:
 
 @app.command()
 def config(as_json: JsonFlag = False) -> None:
-    """Show the effective configuration (configs/*.yaml plus LOWINC_* environment overrides)."""
+    """Show the effective configuration (configs/*.yaml plus LOWINC_* environment overrides),
+    secrets masked, and which folder and file each part came from."""
     settings = load_settings()
-    data = settings.model_dump(mode="json")
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=None if as_json else 2))
+    data = {"from": provenance(settings), "settings": shown_settings(settings)}
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False))
+        return
+    origin = data["from"]
+    lines = [
+        f"configuration folder: {origin['config_dir']} (from {origin['config_dir_from']})",
+        *[f"  {path}: {', '.join(sections)}" for path, sections in origin["yaml_files"].items()],
+        f"department source definitions: {origin['sources_dir']} ({len(origin['source_files'])} files)",
+        "environment overrides: " + (", ".join(origin["environment_overrides"]) or "none"),
+    ]
+    typer.echo("\n".join(lines))
+    typer.echo(json.dumps(data["settings"], ensure_ascii=False, indent=2))
 
 
 @app.callback()
@@ -309,6 +334,7 @@ def _options(
     """lowinc: low-income population dynamic monitoring and early warning."""
     if debug:
         os.environ["LOWINC_DEBUG"] = "1"
+    secure_home(load_settings().home)  # a home made under a looser umask: personal data owner-only
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -319,29 +345,61 @@ def main(argv: list[str] | None = None) -> None:
     args = [a for a in args if a != "--debug"]  # accepted anywhere on the line
     if debug:
         os.environ["LOWINC_DEBUG"] = "1"
+    private_process()  # whatever this run writes under the home is its owner's only
     try:
-        app(args, prog_name="lowinc")
+        # not standalone: click's own usage errors come here too, to be printed as one line
+        code = app(args, prog_name="lowinc", standalone_mode=False)
     except SystemExit:
         raise
+    except ClickException as error:  # a bad option or argument: what is wrong, what to run
+        if debug:
+            raise
+        if message := error.format_message():  # empty: a group's help was already printed
+            _print_error(UserError(message, hint=f"{_command_line(error)} --help").line())
+        raise SystemExit(error.exit_code) from None
+    except typer.Abort:
+        err.print("interrupted")
+        raise SystemExit(130) from None
     except UserError as error:
         if debug:
             raise
-        err.print(f"[red]error:[/red] {error.line()}", markup=True, highlight=False, soft_wrap=True)
+        _print_error(error.line())
         raise SystemExit(error.exit_code) from None
+    except pydantic.ValidationError as error:  # a configuration value (YAML or LOWINC_*) is wrong
+        if debug:
+            raise
+        if (user_error := config_error(error)) is None:
+            _print_internal(error)
+            raise SystemExit(1) from None
+        _print_error(user_error.line())
+        raise SystemExit(user_error.exit_code) from None
     except KeyboardInterrupt:
         err.print("interrupted")
         raise SystemExit(130) from None
     except Exception as error:
         if debug:
             raise
-        err.print(
-            f"[red]error:[/red] {type(error).__name__} (an internal error; "
-            "run the same command with --debug for the traceback)",
-            markup=True,
-            highlight=False,
-            soft_wrap=True,
-        )
+        _print_internal(error)
         raise SystemExit(1) from None
+    if isinstance(code, int) and code:  # typer.Exit(n) returns n when not standalone
+        raise SystemExit(code)
+
+
+def _print_error(line: str) -> None:
+    err.print(f"[red]error:[/red] {line}", markup=True, highlight=False, soft_wrap=True)
+
+
+def _print_internal(error: BaseException) -> None:
+    """Not the user's doing: its kind only (its message may quote data), and how to see more."""
+    _print_error(
+        f"{type(error).__name__} (an internal error; run the same command with --debug for the traceback)"
+    )
+
+
+def _command_line(error: ClickException) -> str:
+    """``lowinc <command> <sub-command>`` of the command an option error belongs to."""
+    ctx = getattr(error, "ctx", None)
+    return ctx.command_path if ctx is not None and ctx.command_path else "lowinc"
 
 
 if __name__ == "__main__":

@@ -1,19 +1,29 @@
 """Prefect deployments declared in the repository: which flow, on which schedule, in which
 work pool. ``lowinc deploy`` registers them with the Prefect server of PREFECT_API_URL; a
 process worker (``prefect worker start --pool lowinc``) runs them from this checkout.
+
+A deployment's job variables are stored in Prefect's database and shown in its UI, so they
+carry only where things are (``LOWINC_HOME``, ``LOWINC_CONFIG_DIR``), never a secret: each
+worker reads the pseudonym key (``LOWINC_PSEUDONYM_KEY``, ``LOWINC_PSEUDONYM_KEY_FILE`` or
+``<home>/secure/pseudonym.key``), passwords and database URLs from its own environment.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from lowinc.errors import UserError
 from lowinc.settings import REPO_ROOT, Settings
 
-# Settings a flow run needs from the environment of the process that deploys
-FORWARDED_ENV = ("LOWINC_HOME", "LOWINC_CONFIG_DIR", "LOWINC_PSEUDONYM_KEY")
+# Settings a flow run needs from the environment of the process that deploys: locations only
+FORWARDED_ENV = ("LOWINC_HOME", "LOWINC_CONFIG_DIR")
+# Names of variables that hold secrets: never put into a deployment
+SECRET_MARKERS = ("KEY", "PASSWORD", "SECRET", "TOKEN", "DATABASE_URL", "TRACKING_URI", "ADDRESSES", "USERS")
 
 
 @dataclass(frozen=True)
@@ -63,17 +73,32 @@ def ensure_work_pool(name: str) -> None:
             client.create_work_pool(WorkPoolCreate(name=name, type="process"))
 
 
+def is_secret_name(name: str) -> bool:
+    """Whether an environment variable's name says it holds a secret (or personal data)."""
+    return any(marker in name.upper() for marker in SECRET_MARKERS)
+
+
+def job_environment(
+    settings: Settings, environ: Mapping[str, str] | None = None, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment a deployment's flow runs get: locations only. A secret among ``extra``
+    is refused rather than stored in Prefect."""
+    env = os.environ if environ is None else environ
+    job_env = {k: env[k] for k in FORWARDED_ENV if k in env} | {"LOWINC_HOME": str(settings.home)}
+    if secret := sorted(k for k in (extra or {}) if is_secret_name(k)):
+        raise UserError(
+            f"refusing to store {', '.join(secret)} in Prefect's deployments (its database and UI show them)",
+            hint="set secrets in each worker's own environment, or LOWINC_PSEUDONYM_KEY_FILE",
+        )
+    return job_env | dict(extra or {})
+
+
 def deploy_all(settings: Settings, source: Path = REPO_ROOT, env: dict[str, str] | None = None) -> list[str]:
     """Create or update every declared deployment; returns their names (flow/deployment)."""
-    import os
-
     from prefect import Flow
     from prefect.schedules import Cron
 
-    job_env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ} | {
-        "LOWINC_HOME": str(settings.home)
-    }
-    job_env |= env or {}
+    job_env = job_environment(settings, extra=env)
     ensure_work_pool(settings.deployments.work_pool)
     names = []
     for dep in declared(settings):

@@ -22,6 +22,7 @@ from prefect import flow
 
 from features.store import available_as_ofs
 from lowinc.months import check_month
+from lowinc.runtime import private_run
 from lowinc.settings import Settings, load_settings
 from pipelines.featurize.flow import features_flow
 from pipelines.ingest import run as ingest_run
@@ -77,6 +78,7 @@ def monthly_flow(month: str | None = None, all_months: bool = False, retrain: bo
     if month is not None:
         check_month(month)  # before anything is read or written
     settings = load_settings()
+    private_run(settings)  # a worker's flow run: personal data owner-only whatever its umask
     paths = store.IngestPaths(settings.home)
     months = [month] if month else months_due(paths, all_months)
     reports = ingest_flow(months=months) if months else []

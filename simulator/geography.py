@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from lowinc import divisions
+from lowinc.errors import UserError
 
 URBAN_MARKERS = ("社区", "居委会", "居民委员会", "生活区")
 
@@ -22,6 +23,10 @@ def load_divisions() -> pd.DataFrame:
     frame = divisions.load_divisions()
     frame["urban"] = frame["village_name"].str.contains("|".join(URBAN_MARKERS))
     return frame
+
+
+class UnknownRegion(UserError, ValueError):
+    """The configured city or county is not in the division table."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,9 @@ def select_region(city: str | None, county: str | None = None, province: bool = 
         chosen, name = div[div["city_name"] == city], str(city)
     if chosen.empty:
         known = ", ".join(sorted(div["city_name"].unique()))
-        raise ValueError(f"no villages for city={city!r} county={county!r}; cities: {known}")
+        raise UnknownRegion(
+            f"no villages for city={city!r} county={county!r}",
+            hint=f"lowinc simulate --city NAME (one of {known}) or --county NAME_OR_CODE",
+        )
     chosen = chosen.sort_values("village_code").reset_index(drop=True)
     return Region(name=name, city_name=str(chosen["city_name"].iloc[0]), villages=chosen)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import json
 import os
@@ -11,6 +10,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from lowinc.inputs import existing_file, parse_as_of, parse_date
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="print a machine-readable summary on stdout")]
 UserOption = Annotated[
@@ -39,15 +40,6 @@ def resolve_user(name: str | None) -> str:
     return name or os.environ.get("LOWINC_USER") or getpass.getuser()
 
 
-def _date(text: str, option: str) -> dt.date:
-    from lowinc.errors import UserError
-
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as error:
-        raise UserError(f"{option} must be a date YYYY-MM-DD", hint=f"{option} 2024-06-01") from error
-
-
 def _open() -> tuple[Any, Any, Path]:
     from outreach.startup import open_outreach_db
     from pipelines.alerts.run import load_outreach
@@ -66,10 +58,9 @@ def queue_command(
     from outreach.queue import queue_alerts
     from pipelines.alerts.run import read_frame, utcnow
 
+    frame = read_frame(existing_file(visit_list, "--visit-list"))
     engine, config, _home = _open()
-    summary = queue_alerts(
-        engine, read_frame(visit_list), run_id or uuid.uuid4().hex[:12], utcnow(), config=config
-    ).to_dict()
+    summary = queue_alerts(engine, frame, run_id or uuid.uuid4().hex[:12], utcnow(), config=config).to_dict()
     _emit(
         summary,
         as_json,
@@ -166,16 +157,19 @@ def export_command(
     from pipelines.alerts.heads import household_heads
     from pipelines.alerts.run import read_frame, utcnow
 
+    day = parse_as_of(as_of).date()
     engine, _config, home = _open()
-    month = _date(as_of, "--as-of")
+    identity = (
+        read_frame(existing_file(heads, "--heads")) if heads else household_heads(home, pd.Timestamp(day))
+    )
     result = export_town_list(
         engine,
         home,
         town_code=town,
-        as_of=month,
+        as_of=day,
         user_name=resolve_user(user),
         now=utcnow(),
-        heads=read_frame(heads) if heads else household_heads(home, pd.Timestamp(month)),
+        heads=identity,
         write_csv=csv,
     )
     data = result.to_dict()
@@ -206,6 +200,7 @@ def record_command(
     from outreach.outcomes import record_visit
     from pipelines.alerts.run import utcnow
 
+    visited = parse_date(visited_on, "--visited-on")
     engine, _config, _home = _open()
     recorded = record_visit(
         engine,
@@ -213,7 +208,7 @@ def record_command(
         user_name=resolve_user(user),
         now=utcnow(),
         note=note,
-        visited_on=_date(visited_on, "--visited-on"),
+        visited_on=visited,
         hardship_confirmed=hardship,
         correction=correction,
     )

@@ -14,6 +14,8 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from lowinc.runtime import private_run
+from lowinc.settings import load_settings
 from pipelines.alerts.run import deliver_due, load_outreach, queue_visit_list, read_frame
 from pipelines.notify import FAILURE_HOOKS
 
@@ -39,6 +41,7 @@ def deliver_flow(
 ) -> dict[str, Any]:
     """Queue a visit list (a path, or the scoring step's list of ``as_of``), then deliver every due
     message. Without either it only delivers: the scheduled retry of what is still pending."""
+    private_run(load_settings())  # a worker's flow run: personal data owner-only whatever its umask
     _config, home = load_outreach()
     result: dict[str, Any] = {}
     if as_of and not visit_list_path:

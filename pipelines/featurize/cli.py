@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from lowinc.errors import BadValue
+from lowinc.inputs import parse_as_of
 from lowinc.settings import load_settings
 from pipelines.featurize import run
 
@@ -25,17 +27,16 @@ def features_command(
     from rich.table import Table
 
     settings = load_settings()
-    try:
-        if as_of and not (start or end):
-            as_ofs = run.as_of_range(as_of, as_of)
-        elif start and end and not as_of:
-            as_ofs = run.as_of_range(start, end)
-        else:
-            raise ValueError("give --as-of YYYY-MM-01, or --from and --to")
-        for t in as_ofs:  # refuse before any work, not halfway through a range
-            run.require_delivered(settings.home / "canonical", t)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
+    if as_of and not (start or end):
+        as_ofs = run.as_of_range(parse_as_of(as_of), parse_as_of(as_of))
+    elif start and end and not as_of:
+        as_ofs = run.as_of_range(parse_as_of(start, "--from"), parse_as_of(end, "--to"))
+    else:
+        raise BadValue(
+            "give one as-of date or a range", hint="lowinc features --as-of YYYY-MM-01, or --from and --to"
+        )
+    for t in as_ofs:  # refuse before any work, not halfway through a range
+        run.require_delivered(settings.home / "canonical", t)
     err = Console(stderr=True)
     started = time.perf_counter()
     divisions = run.load_divisions()

@@ -16,6 +16,7 @@ from features import store
 from features.snapshot import build_snapshot, check_snapshot
 from features.timeline import add_months, as_of_date, month_label
 from features.truth import latent_truth
+from lowinc.errors import BadValue, UserError
 from lowinc.pseudonym import load_key, pseudonymise
 from lowinc.settings import Settings
 from pipelines.featurize.inputs import load_canonical
@@ -121,7 +122,7 @@ def build_one(
     )
 
 
-class NotDelivered(ValueError):
+class NotDelivered(UserError, ValueError):
     """The month before an as-of date has not been ingested: a snapshot would be stale."""
 
 
@@ -131,7 +132,8 @@ def require_delivered(canonical: Path, as_of: pd.Timestamp) -> None:
     if needed not in have:
         last = have[-1] if have else "nothing"
         raise NotDelivered(
-            f"a snapshot at {as_of:%Y-%m-%d} needs the deliveries of {needed} ingested (have up to {last})"
+            f"a snapshot at {as_of:%Y-%m-%d} needs the deliveries of {needed} ingested (have up to {last})",
+            hint=f"lowinc ingest --month {needed}",
         )
 
 
@@ -139,5 +141,7 @@ def as_of_range(start: str | pd.Timestamp, end: str | pd.Timestamp) -> list[pd.T
     """Monthly as-of dates from ``start`` to ``end``, both included."""
     first, last = as_of_date(start), as_of_date(end)
     if last < first:
-        raise ValueError(f"--to {last:%Y-%m-%d} is before --from {first:%Y-%m-%d}")
+        raise BadValue(
+            f"--to {last:%Y-%m-%d} is before --from {first:%Y-%m-%d}", hint="give --from before --to"
+        )
     return list(pd.date_range(first, last, freq="MS"))

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from lowinc.errors import UserError
-from lowinc.months import MONTH_HINT, check_month
+from lowinc.errors import BadValue, NotFound
+from lowinc.months import check_month
 from lowinc.pseudonym import load_key
 from lowinc.settings import load_settings
 from pipelines.ingest import run, store
@@ -25,16 +25,19 @@ def ingest_command(
     from rich.console import Console
     from rich.progress import Progress
 
+    if not (all_months or month):
+        raise BadValue("give a delivery month or --all", hint="lowinc ingest --month YYYY-MM (or --all)")
     if month is not None:
         check_month(month)  # before anything is read or written
     settings = load_settings()
     paths = store.IngestPaths(settings.home)
     sources = run.sources_from(settings.ingest.sources_dir)
-    requested = run.delivered_months(paths.raw) if all_months else [month] if month else []
+    requested = run.delivered_months(paths.raw) if all_months else [month or ""]
     if not requested:
-        if all_months:
-            raise UserError(f"no delivery month folder (YYYY-MM) under {paths.raw}", hint="lowinc simulate")
-        raise UserError("give a delivery month or --all", hint=MONTH_HINT + ", or lowinc ingest --all")
+        raise NotFound(
+            f"no delivery month folder (YYYY-MM) under {paths.raw}",
+            hint=f"lowinc simulate, or put the departments' files in {paths.raw}/<source>/YYYY-MM/",
+        )
     months = run.months_to_ingest(requested, paths)
     key = load_key(paths.secure)
     err = Console(stderr=True)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lowinc.months import check_month, is_month, month_problem
+from lowinc.private import private_dir, private_file
 from lowinc.sources import FileSpec, SourceSpec, load_sources
 from monitoring.suites import SuiteRunner, default_runner
 from pipelines.ingest import link, store
@@ -457,11 +458,14 @@ def start_month(month: str, paths: store.IngestPaths) -> None:
 
 
 def write_report(report: MonthReport, paths: store.IngestPaths) -> Path:
-    paths.reports.mkdir(parents=True, exist_ok=True)
-    (paths.reports / f"{report.month}.md").write_text(report.to_markdown(), encoding="utf-8")
+    private_dir(paths.reports.parent)  # reports name sources and counts: owner-only
+    private_dir(paths.reports)
+    markdown = paths.reports / f"{report.month}.md"
+    markdown.write_text(report.to_markdown(), encoding="utf-8")
     path = paths.reports / f"{report.month}.json"
     path.write_text(report.to_json() + "\n", encoding="utf-8")
-    return path
+    private_file(markdown)
+    return private_file(path)
 
 
 def read_report(paths: store.IngestPaths, month: str) -> MonthReport:

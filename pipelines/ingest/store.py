@@ -14,6 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lowinc.private import private_dir, private_file
+
 PART = "part-0.parquet"
 
 
@@ -57,14 +59,17 @@ def clear_partition(base: Path, table: str, month: str) -> None:
 
 
 def write_partition(frame: pd.DataFrame, base: Path, table: str, month: str) -> Path:
-    """Replace one month's partition of a table (the month lives in the folder name)."""
+    """Replace one month's partition of a table (the month lives in the folder name). Every
+    table ingest writes holds personal data (quarantine: whole original rows), so the folders
+    are 0700 and the file 0600 whatever the process umask (:mod:`lowinc.private`)."""
     folder = partition_dir(base, table, month)
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    private_dir(base)  # also fixes up a root made earlier under a looser umask
+    private_dir(folder)
     data = frame.drop(columns=["known_month"], errors="ignore")
     path = folder / PART
     pq.write_table(pa.Table.from_pandas(data, preserve_index=False), path, compression="zstd")
-    return path
+    return private_file(path)
 
 
 def read_partitions(

@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from features.store import available_as_ofs, read_snapshots
+from lowinc.errors import NotFound
+from lowinc.inputs import parse_as_of
 from lowinc.settings import Settings
 from scoring.run import Scored, Scorer, score_snapshot
 from scoring.tiers import TRIGGER_FEATURES
@@ -46,14 +48,12 @@ def resolve_as_of(home: Path, as_of: str | None) -> pd.Timestamp:
     available = available_as_ofs(home)
     if as_of is None:
         if not available:
-            raise LookupError("no feature snapshot yet: run `lowinc features` first")
+            raise NotFound("no feature snapshot yet", hint="lowinc features --from ... --to ... first")
         return available[-1]
-    ts = pd.Timestamp(as_of)
-    if ts.day != 1:
-        raise ValueError(f"as-of dates are the 1st of a month, got {as_of}")
+    ts = parse_as_of(str(as_of))
     if ts not in available:
-        raise LookupError(
-            f"no feature snapshot for {ts:%Y-%m-%d}: run `lowinc features --as-of {ts:%Y-%m-%d}`"
+        raise NotFound(
+            f"no feature snapshot for {ts:%Y-%m-%d}", hint=f"lowinc features --as-of {ts:%Y-%m-%d}"
         )
     return ts
 

@@ -96,11 +96,7 @@ def rollback_command(as_json: JsonFlag = False) -> None:
     from lowinc.settings import load_settings
     from models.registry import rollback
 
-    try:
-        result = rollback(load_settings())
-    except LookupError as exc:
-        raise typer.BadParameter(str(exc)) from exc
-    _print(result, as_json)
+    _print(rollback(load_settings()), as_json)  # NotFound without an earlier champion
 
 
 def register(app: typer.Typer) -> None:

@@ -11,6 +11,7 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from lowinc.runtime import private_run
 from lowinc.settings import Settings, load_settings
 from pipelines.notify import FAILURE_HOOKS
 from pipelines.train import run
@@ -42,5 +43,6 @@ def register_task(settings: Settings, result) -> dict[str, Any]:
 def train_flow() -> dict[str, Any]:
     """Train on the snapshots under the project home, evaluate, register, apply the promotion rule."""
     settings = load_settings()
+    private_run(settings)  # a worker's flow run: personal data owner-only whatever its umask
     result = train_task(settings)
     return register_task(settings, result)

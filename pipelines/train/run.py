@@ -11,7 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from lowinc.settings import Settings
+from lowinc.errors import NotFound, UserError
+from lowinc.settings import Settings, mask_url
 from models.registry import PromotionDecision, register_challenger
 from models.schema import FeatureSpec, complete_as_ofs, design_matrix, labelled_cohort, registered_features
 from models.splits import TemporalSplit, make_split
@@ -62,6 +63,42 @@ def compact(rows: pd.DataFrame, context: Sequence[str], names: Sequence[str]) ->
     )
 
 
+class NoSnapshots(NotFound, FileNotFoundError):
+    """No feature snapshot has been built yet."""
+
+
+class NotEnoughHistory(UserError, ValueError):
+    """Too few snapshots with complete labels for the test, validation and training windows."""
+
+
+class StaleSnapshot(UserError, KeyError):
+    """A snapshot built before a feature was registered."""
+
+    def __str__(self) -> str:  # a KeyError would quote its message
+        return self.message
+
+
+def features_hint(settings: Settings) -> str:
+    """What to run for more snapshots: the features of every ingested month when some are
+    missing, else ingest more months first."""
+    from features import store
+    from pipelines.ingest import run as ingest_run
+    from pipelines.ingest.store import IngestPaths
+
+    months = ingest_run.ingested_months(IngestPaths(settings.home))
+    if not months:
+        return "lowinc ingest --all (then lowinc features --from ... --to ...)"
+    first = pd.Timestamp(f"{months[0]}-01") + pd.DateOffset(months=1)
+    last = pd.Timestamp(f"{months[-1]}-01") + pd.DateOffset(months=1)
+    have = set(store.available_as_ofs(settings.home))
+    if any(t not in have for t in pd.date_range(first, last, freq="MS")):
+        return f"lowinc features --from {first:%Y-%m-%d} --to {last:%Y-%m-%d}"
+    return (
+        "lowinc ingest --month YYYY-MM as more months are delivered (or lowinc simulate --months N "
+        "for a longer synthetic history), then lowinc features"
+    )
+
+
 def read_windows(settings: Settings, features: Sequence[FeatureSpec]) -> Windows:
     """Read snapshot by snapshot: a city's training window never sits in memory unsampled.
 
@@ -72,8 +109,15 @@ def read_windows(settings: Settings, features: Sequence[FeatureSpec]) -> Windows
 
     cfg, home = settings.model, settings.home
     if not store.available_as_ofs(home):
-        raise FileNotFoundError(f"no feature snapshots under {home}: run `lowinc features` first")
-    split = make_split(complete_snapshots(home), cfg.splits, settings.features.label_horizon)
+        raise NoSnapshots(f"no feature snapshots under {home}", hint=features_hint(settings))
+    try:
+        split = make_split(complete_snapshots(home), cfg.splits, settings.features.label_horizon)
+    except ValueError as error:  # too short a history: the user builds or delivers more
+        horizon = settings.features.label_horizon
+        raise NotEnoughHistory(
+            f"{error} (a snapshot's labels are complete {horizon} months after its as-of date)",
+            hint=features_hint(settings),
+        ) from None
     names = [f.name for f in features]
     test_context = list(dict.fromkeys([*NEEDED, *cfg.group_columns]))
 
@@ -83,7 +127,10 @@ def read_windows(settings: Settings, features: Sequence[FeatureSpec]) -> Windows
             rows = labelled_cohort(store.read_snapshots(home, as_ofs=[as_of]))
             missing = [c for c in [*context, *names] if c not in rows.columns and c != "weight"]
             if missing:
-                raise KeyError(f"snapshot {as_of:%Y-%m-%d} lacks {missing}: rebuild it (`lowinc features`)")
+                raise StaleSnapshot(
+                    f"snapshot {as_of:%Y-%m-%d} lacks {missing}",
+                    hint=f"lowinc features --as-of {as_of:%Y-%m-%d} (rebuild it)",
+                )
             if sample:
                 rows = sample_training_rows(rows, cfg)
             parts.append(compact(rows, context, names))
@@ -170,7 +217,7 @@ def summarise(
         "model": settings.model.name,
         "version": logged.version,
         "run_id": logged.run_id,
-        "tracking_uri": settings.model.resolved_tracking_uri(settings.home),
+        "tracking_uri": mask_url(settings.model.resolved_tracking_uri(settings.home)),  # no password
         "promoted": decision.promote,
         "decision": decision.reason,
         "champion_precision_at_k": decision.champion_metric,

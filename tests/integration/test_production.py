@@ -131,6 +131,9 @@ def test_deployments_are_declared_with_schedules_in_shanghai_time(production):
     assert set(deployed["deployments"]) == {"lowinc-monthly/monthly", "deliver/deliver", "train/retrain"}
     shown = _run([str(BIN / "prefect"), "deployment", "inspect", "lowinc-monthly/monthly"], env).stdout
     assert "Asia/Shanghai" in shown and "0 2 8 * *" in shown
+    # the worker reads the key and the database URLs from its own environment: none is in Prefect
+    assert "job_variables" in shown and "production-test-key" not in shown and "PSEUDONYM" not in shown
+    assert env["LOWINC_OUTREACH__DATABASE_URL"] not in shown
 
 
 def test_monthly_loop_runs_through_the_worker_on_postgresql(production):

@@ -72,6 +72,11 @@ class HttpReceiver:
         self.status = 200
         self.down_after: int | None = None  # go down after answering this many requests
         self.drop_response_at: set[int] = set()  # 1-based requests taken but never answered
+        # 1-based requests held unanswered until ``release`` is set (``held`` says one arrived):
+        # a sender can be killed while the receiver has the message but before it is answered
+        self.hold_at: set[int] = set()
+        self.held = threading.Event()
+        self.release = threading.Event()
         self.tls_context = _self_signed_context() if tls else None
         self._server: ThreadingHTTPServer | None = None
         self._lock = threading.Lock()
@@ -117,17 +122,23 @@ class HttpReceiver:
                 )
             )
             n = len(self.received)
+        if n in self.hold_at:
+            self.held.set()
+            self.release.wait(60)
         if n in self.drop_response_at:
             request.close_connection = True
             request.connection.shutdown(socket.SHUT_RDWR)
             return
         payload = b'{"errcode": 0, "errmsg": "ok"}'
-        request.send_response(self.status)
-        request.send_header("Content-Type", "application/json")
-        request.send_header("Content-Length", str(len(payload)))
-        request.end_headers()
-        request.wfile.write(payload)
-        request.wfile.flush()
+        try:
+            request.send_response(self.status)
+            request.send_header("Content-Type", "application/json")
+            request.send_header("Content-Length", str(len(payload)))
+            request.end_headers()
+            request.wfile.write(payload)
+            request.wfile.flush()
+        except OSError:  # the sender is gone (killed while held)
+            return
         if self.down_after is not None and n >= self.down_after:
             self.down_after = None
             self.stop()  # down in the middle of the sender's run: the next request is refused
