@@ -53,7 +53,7 @@ def database(postgres_server: str) -> Iterator[tuple[str, str]]:
 
 def _app_engine(owner_url: str, app_url: str) -> Engine:
     """Start-up as configured for production: migrations on migration_url, the app on its role."""
-    config = make_config().model_copy(update={"migration_url": owner_url, "database_url": app_url})
+    config = make_config(migration_url=owner_url, database_url=app_url)
     return open_outreach_db(config, home=None)  # type: ignore[arg-type]
 
 
@@ -98,7 +98,7 @@ def test_the_app_role_appends_to_the_audit_log_but_cannot_change_drop_or_unguard
 def test_a_second_start_up_as_the_app_alone_needs_no_rights_it_lacks(database):
     owner_url, app_url = database
     _app_engine(owner_url, app_url).dispose()
-    config = make_config().model_copy(update={"database_url": app_url})  # migrations at head already
+    config = make_config(database_url=app_url)  # migrations at head already
     engine = open_outreach_db(config, home=None)  # type: ignore[arg-type]
     assert len(read_audit(engine)) == 0
     engine.dispose()

@@ -353,7 +353,7 @@ def test_a_very_wide_excel_header_is_rejected(tmp_path, sources):
 
 
 ZIP_BOMB_MONTH = """
-import json, resource, sys
+import json, sys
 from pathlib import Path
 from lowinc.sources import load_sources
 from lowinc.settings import DEFAULT_CONFIG_DIR
@@ -361,7 +361,9 @@ from pipelines.ingest import run, store
 paths = store.IngestPaths(Path(sys.argv[1]))
 sources = {"disability": load_sources(DEFAULT_CONFIG_DIR / "sources")["disability"]}
 report = run.ingest_month("2023-03", paths, sources, b"k")
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM: this process's own peak (ru_maxrss would carry the forking parent's across exec)
+status = Path("/proc/self/status").read_text().splitlines()
+peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) * 1024
 print(json.dumps({"peak": peak, "files": [[f.file, f.status, f.message] for f in report.files]}))
 """
 
