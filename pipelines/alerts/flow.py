@@ -18,6 +18,7 @@ from lowinc.runtime import private_run
 from lowinc.settings import load_settings
 from pipelines.alerts.run import deliver_due, load_outreach, queue_visit_list, read_frame
 from pipelines.notify import FAILURE_HOOKS
+from pipelines.retries import unless_user_error
 
 
 @task(name="outreach-queue", cache_policy=NO_CACHE, timeout_seconds=3600)
@@ -25,7 +26,14 @@ def queue_task(visit_list_path: str, run_id: str) -> dict[str, Any]:
     return queue_visit_list(read_frame(Path(visit_list_path)), run_id)
 
 
-@task(name="outreach-deliver", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=60, timeout_seconds=1800)
+@task(
+    name="outreach-deliver",
+    cache_policy=NO_CACHE,
+    retries=3,
+    retry_condition_fn=unless_user_error,
+    retry_delay_seconds=60,
+    timeout_seconds=1800,
+)
 def deliver_task() -> dict[str, Any]:
     return deliver_due()
 

@@ -6,12 +6,14 @@ from prefect import flow, task
 
 from lowinc.settings import load_settings
 from pipelines.featurize import run
+from pipelines.retries import unless_user_error
 
 
 @task(
     name="features-snapshot",
     task_run_name="features-{as_of}",
     retries=1,
+    retry_condition_fn=unless_user_error,
     retry_delay_seconds=30,
     timeout_seconds=3600,
 )

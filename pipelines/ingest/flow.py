@@ -20,12 +20,14 @@ from pipelines.ingest import run, store
 from pipelines.ingest.report import FileReport, MonthReport
 from pipelines.ingest.workers import SourceWorkers, by_handle, worker_count
 from pipelines.notify import notify_ingest
+from pipelines.retries import unless_user_error
 
 
 @task(
     name="ingest-source",
     task_run_name="ingest-{source.source}-{month}",
     retries=2,  # a file share that hiccups; the task is idempotent
+    retry_condition_fn=unless_user_error,
     retry_delay_seconds=30,
     timeout_seconds=3600,
 )
@@ -52,7 +54,13 @@ def finish_month_task(
     return report
 
 
-@task(name="ingest-notice", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
+@task(
+    name="ingest-notice",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_condition_fn=unless_user_error,
+    retry_delay_seconds=30,
+)
 def notice_task(reports: list[MonthReport]) -> dict:
     """The data team's notice of what to fix (queued once per content, then delivered)."""
     return notify_ingest(reports)

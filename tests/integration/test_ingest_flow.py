@@ -150,3 +150,29 @@ def test_the_ingest_flow_refuses_a_month_that_is_not_one(harness, tmp_path, monk
     with pytest.raises(UserError, match="month 13"):
         ingest_flow(month="2022-13")
     assert not (tmp_path / "reports").exists() and not (tmp_path / "canonical").exists()
+
+
+def test_a_users_mistake_fails_a_task_at_once_other_errors_are_retried(harness):
+    from prefect import flow, task
+
+    from lowinc.errors import UserError
+    from pipelines.retries import unless_user_error
+
+    attempts: list[str] = []
+
+    @task(retries=2, retry_delay_seconds=0, retry_condition_fn=unless_user_error)
+    def flaky(error: Exception) -> None:
+        attempts.append(type(error).__name__)
+        raise error
+
+    @flow
+    def run_once(error: Exception) -> None:
+        flaky(error)
+
+    with pytest.raises(UserError):
+        run_once(UserError("user 王芳: unknown division code", hint="fix outreach.users"))
+    assert attempts == ["UserError"]  # the same mistake three times would only delay the one line
+    attempts.clear()
+    with pytest.raises(OSError):
+        run_once(OSError("the file share hiccupped"))
+    assert attempts == ["OSError"] * 3
