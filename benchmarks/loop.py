@@ -35,19 +35,25 @@ def run_stage(args: list[str], env: dict[str, str], log: Path) -> tuple[float, f
     return seconds, max(memory.peak_gib, usage.ru_maxrss / 1024**2)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--households", type=int, default=20_000)
-    parser.add_argument("--months", type=int, default=36)
-    parser.add_argument("--start", default="2022-01")
-    parser.add_argument("--home", required=True)
-    args = parser.parse_args()
+def lowinc_env(home: str | Path, **extra: str) -> dict[str, str]:
+    """This process's environment without any ``LOWINC_*`` variable, with ``LOWINC_HOME=home``
+    and the given extra ``LOWINC_*`` variables: the stages see the embedded configuration only."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOWINC_")}
+    return env | {"LOWINC_HOME": str(home)} | extra
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOWINC_")} | {"LOWINC_HOME": args.home}
-    first = pd.Timestamp(f"{args.start}-01")
-    last_as_of = first + pd.DateOffset(months=args.months)
-    stages = [
-        ("simulate", ["simulate", "--households", str(args.households), "--months", str(args.months)]),
+
+def last_as_of(start: str, months: int) -> pd.Timestamp:
+    """The latest as-of date the data of ``months`` months from ``start`` (YYYY-MM) allows."""
+    return pd.Timestamp(f"{start}-01") + pd.DateOffset(months=months)
+
+
+def loop_stages(households: int, months: int, start: str) -> list[tuple[str, list[str]]]:
+    """The loop's stages as (name, ``lowinc`` arguments): simulate, ingest every month, every
+    monthly feature snapshot the data allows, train, score the latest as-of."""
+    first = pd.Timestamp(f"{start}-01")
+    latest = last_as_of(start, months)
+    return [
+        ("simulate", ["simulate", "--households", str(households), "--months", str(months)]),
         ("ingest", ["ingest", "--all"]),
         (
             "features",
@@ -56,12 +62,24 @@ def main() -> None:
                 "--from",
                 f"{first + pd.DateOffset(months=1):%Y-%m-%d}",
                 "--to",
-                f"{last_as_of:%Y-%m-%d}",
+                f"{latest:%Y-%m-%d}",
             ],
         ),
         ("train", ["train"]),
-        ("score, queue, deliver", ["score", "--as-of", f"{last_as_of:%Y-%m-%d}"]),
+        ("score, queue, deliver", ["score", "--as-of", f"{latest:%Y-%m-%d}"]),
     ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--households", type=int, default=20_000)
+    parser.add_argument("--months", type=int, default=36)
+    parser.add_argument("--start", default="2022-01")
+    parser.add_argument("--home", required=True)
+    args = parser.parse_args()
+
+    env = lowinc_env(args.home)
+    stages = loop_stages(args.households, args.months, args.start)
     Path(args.home).mkdir(parents=True, exist_ok=True)
     rows = []
     for name, stage in stages:
