@@ -5,7 +5,7 @@
     .venv/bin/python -m benchmarks.features --home DIR --as-of 2023-06-01
     .venv/bin/python -m benchmarks.features --home DIR --from 2022-07-01 --to 2024-06-01
 
-Makes the same calls as ``lowinc features`` (pipelines.featurize.run.build_one per as-of
+Makes the same calls as ``lowinc features`` (pipelines.features.snapshots.build_one per as-of
 date) and prints the wall time per snapshot and in all (read / build / truth / write),
 and the peak resident memory of the process (getrusage).
 """
@@ -18,7 +18,7 @@ import time
 
 from benchmarks import command_line, peak_rss_gib
 from lowinc.settings import load_settings
-from pipelines.featurize import run
+from pipelines.features import snapshots
 
 
 def main() -> None:
@@ -29,17 +29,17 @@ def main() -> None:
     parser.add_argument("--to", dest="end", help="last as-of date of a monthly range")
     args = parser.parse_args()
     if args.as_of:
-        as_ofs = run.as_of_range(args.as_of, args.as_of)
+        as_ofs = snapshots.as_of_range(args.as_of, args.as_of)
     elif args.start and args.end:
-        as_ofs = run.as_of_range(args.start, args.end)
+        as_ofs = snapshots.as_of_range(args.start, args.end)
     else:
         sys.exit("give --as-of, or --from and --to")
     settings = load_settings(home=args.home)
     started = time.perf_counter()
-    divisions = run.load_divisions()
+    divisions = snapshots.load_divisions()
     summaries = []
     for t in as_ofs:
-        s = run.build_one(settings, t, divisions=divisions)
+        s = snapshots.build_one(settings, t, divisions=divisions)
         summaries.append(s)
         print(
             f"  {s.as_of}: {s.rows:,} households, cohort {s.cohort:,}, positives {s.positives:,}, "

@@ -21,7 +21,7 @@ from benchmarks import command_line, peak_rss_gib
 from features.store import read_snapshots
 from lowinc.settings import load_settings
 from models.registry import load_champion
-from scoring.run import score_snapshot
+from scoring.scorer import score_snapshot
 
 
 def shap_ms_per_row(booster: lgb.Booster, x: pd.DataFrame, rows: int) -> float:

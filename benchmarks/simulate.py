@@ -15,7 +15,7 @@ import time
 
 from benchmarks import command_line, peak_rss_gib
 from lowinc.settings import load_settings
-from simulator.run import simulate
+from simulator.simulation import simulate
 
 
 def main() -> None:

@@ -96,14 +96,14 @@ def main() -> None:
     home = Path(args.home or tempfile.mkdtemp(prefix="lowinc-bench-train-"))
     if not (args.reuse and store.available_as_ofs(home)):
         write_region(home, args.households)
-    from pipelines.train import run
+    from pipelines.train import training
 
     settings = load_settings(home=home)
     started = time.perf_counter()
-    result = run.train(settings)
+    result = training.train(settings)
     trained = time.perf_counter() - started
     peak_train = peak_rss_gib()
-    logged, decision = run.log_and_register(settings, result)
+    logged, decision = training.log_and_register(settings, result)
     wall = time.perf_counter() - started
     m = result.metrics
     print(f"command: {command_line('benchmarks.train')}")

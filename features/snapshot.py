@@ -1,7 +1,7 @@
 """One row per household at T: the spine, every registered feature and the labels.
 
 Pure: takes canonical frames (each with ``known_month`` and ``event_date``) and returns a
-frame; reading and writing live in pipelines/featurize. Each feature module filters to rows
+frame; reading and writing live in pipelines/features. Each feature module filters to rows
 known before T itself, so the result is the same whatever extra rows the caller passes.
 """
 

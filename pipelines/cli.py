@@ -26,9 +26,9 @@ from lowinc.months import check_month
 from lowinc.private import private_process, secure_home
 from lowinc.runtime import prepare_environment
 from lowinc.settings import Settings, config_error, load_settings, provenance, shown_settings
-from pipelines.alerts.cli import register as register_outreach
-from pipelines.featurize.cli import register as register_features
+from pipelines.features.cli import register as register_features
 from pipelines.ingest.cli import register as register_ingest
+from pipelines.outreach.cli import register as register_outreach
 from pipelines.score.cli import register as register_score
 from pipelines.train.cli import register as register_train
 
@@ -56,7 +56,7 @@ def _settings_with(**simulation: Any) -> Settings:
 
 
 def run_simulation(settings: Settings, quiet: bool) -> dict[str, Any]:
-    from simulator.run import simulate
+    from simulator.simulation import simulate
 
     started = time.perf_counter()
     with Progress(
@@ -189,9 +189,9 @@ def export_lists(settings: Settings, as_of: str) -> list[str]:
 
     from outreach.export import export_town_list
     from outreach.startup import open_outreach_db
-    from pipelines.alerts.heads import household_heads
-    from pipelines.alerts.run import utcnow
-    from pipelines.score.run import read_visit_list
+    from pipelines.outreach.dispatch import utcnow
+    from pipelines.outreach.heads import household_heads
+    from pipelines.score.scores import read_visit_list
 
     ts = pd.Timestamp(as_of)
     towns = sorted(read_visit_list(settings.home, ts)["town_code"].unique())

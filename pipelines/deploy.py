@@ -28,7 +28,11 @@ SECRET_MARKERS = ("KEY", "PASSWORD", "SECRET", "TOKEN", "DATABASE_URL", "TRACKIN
 
 @dataclass(frozen=True)
 class Deployment:
-    """One deployment: a flow entrypoint in this repository and its cron schedule (or none)."""
+    """One deployment: a flow entrypoint in this repository and its cron schedule (or none).
+
+    The entrypoint is a module path (``pipelines.loop.monthly_flow``), never a file path: Prefect
+    loads a file path by putting the file's folder first on ``sys.path``, where ``pipelines/`` would
+    shadow the packages its stages are named after (``features``, ``outreach``)."""
 
     name: str
     entrypoint: str
@@ -41,19 +45,19 @@ def declared(settings: Settings) -> list[Deployment]:
     return [
         Deployment(
             "monthly",
-            "pipelines/loop.py:monthly_flow",
+            "pipelines.loop.monthly_flow",
             d.monthly_cron,
             "Ingest new deliveries, build snapshots, score, queue and deliver alerts",
         ),
         Deployment(
             "deliver",
-            "pipelines/alerts/flow.py:deliver_flow",
+            "pipelines.outreach.flow.deliver_flow",
             d.delivery_cron,
             "Retry alerts not delivered yet (backoff, dead letters)",
         ),
         Deployment(
             "retrain",
-            "pipelines/train/flow.py:train_flow",
+            "pipelines.train.flow.train_flow",
             d.retrain_cron,
             "Train a challenger; promoted only if it beats the champion by the margin",
         ),

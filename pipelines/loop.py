@@ -24,7 +24,7 @@ from features.store import available_as_ofs
 from lowinc.months import check_month
 from lowinc.runtime import private_run
 from lowinc.settings import Settings, load_settings
-from pipelines.featurize.flow import features_flow
+from pipelines.features.flow import features_flow
 from pipelines.ingest import run as ingest_run
 from pipelines.ingest import store
 from pipelines.ingest.flow import ingest_flow

@@ -46,7 +46,7 @@ def _authorize(settings: Settings, user: str, household: str, village: str | Non
     """The export's rules for one household: an active worker or officer of its area, audited."""
     from outreach.jurisdiction import authorize_household
     from outreach.startup import open_outreach_db
-    from pipelines.alerts.run import utcnow
+    from pipelines.outreach.dispatch import utcnow
 
     engine = open_outreach_db(settings.outreach, settings.home)
     try:
@@ -76,9 +76,9 @@ def explain_command(
     from lowinc.errors import UserError
     from lowinc.settings import load_settings
     from models.registry import load_champion
-    from pipelines.alerts.cli import resolve_user
-    from pipelines.score.run import resolve_as_of
-    from scoring.run import explain_household
+    from pipelines.outreach.cli import resolve_user
+    from pipelines.score.scores import resolve_as_of
+    from scoring.scorer import explain_household
 
     settings = load_settings()
     try:

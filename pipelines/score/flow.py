@@ -11,9 +11,9 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from lowinc.settings import Settings, load_settings
-from pipelines.alerts.flow import deliver_flow
-from pipelines.alerts.run import deliver_due, queue_visit_list
-from pipelines.score.run import score_as_of
+from pipelines.outreach.dispatch import deliver_due, queue_visit_list
+from pipelines.outreach.flow import deliver_flow
+from pipelines.score.scores import score_as_of
 
 
 def run_id(as_of: str, model_version: str) -> str:

@@ -28,7 +28,7 @@ def train_command(as_json: JsonFlag = False) -> None:
     from rich.console import Console
 
     from lowinc.settings import load_settings
-    from pipelines.train.run import train_and_register
+    from pipelines.train.training import train_and_register
 
     settings = load_settings()
     with Console(stderr=True).status("training", spinner="dots") if not as_json else nullcontext():

@@ -1,4 +1,4 @@
-"""The Prefect flow: train → log and register. Thin tasks around pipelines.train.run.
+"""The Prefect flow: train → log and register. Thin tasks around pipelines.train.training.
 
 MLflow is written from the flow's process only (SQLite does not take concurrent writers).
 """
@@ -14,19 +14,19 @@ from prefect.cache_policies import NO_CACHE
 from lowinc.runtime import private_run
 from lowinc.settings import Settings, load_settings
 from pipelines.notify import FAILURE_HOOKS
-from pipelines.train import run
+from pipelines.train import training
 
 
 @task(name="train-fit", cache_policy=NO_CACHE)
 def train_task(settings: Settings):
     """Read the windows snapshot by snapshot, train, calibrate, evaluate (no MLflow yet)."""
-    return run.train(settings)
+    return training.train(settings)
 
 
 @task(name="train-register", cache_policy=NO_CACHE)
 def register_task(settings: Settings, result) -> dict[str, Any]:
-    logged, decision = run.log_and_register(settings, result)
-    summary = run.summarise(settings, result, logged, decision)
+    logged, decision = training.log_and_register(settings, result)
+    summary = training.summarise(settings, result, logged, decision)
     create_markdown_artifact(
         key="train-summary",
         markdown=(

@@ -21,7 +21,7 @@ from lowinc.pseudonym import load_key
 from lowinc.settings import DEFAULT_CONFIG_DIR, Settings, load_settings
 from pipelines.ingest import run, store
 from pipelines.ingest.report import FileReport
-from simulator.run import simulate
+from simulator.simulation import simulate
 
 WORKERS = min(2, os.cpu_count() or 1)
 

@@ -15,8 +15,8 @@ from features import store
 from features.registry import FEATURE_NAMES
 from features.snapshot import SNAPSHOT_COLUMNS, Canonical, build_snapshot, check_snapshot
 from lowinc.settings import load_settings
-from pipelines.featurize import run
-from pipelines.featurize.inputs import delivered_through, load_canonical, read_table
+from pipelines.features import snapshots
+from pipelines.features.inputs import delivered_through, load_canonical, read_table
 from pipelines.ingest.store import months_of
 
 pytestmark = pytest.mark.integration
@@ -40,12 +40,12 @@ def settings(home):
 
 @pytest.fixture(scope="module")
 def divisions():
-    return run.load_divisions()
+    return snapshots.load_divisions()
 
 
 @pytest.fixture(scope="module")
 def built(settings, divisions):
-    return run.build_one(settings, T, divisions=divisions)
+    return snapshots.build_one(settings, T, divisions=divisions)
 
 
 def full_tables(canonical: Path) -> Canonical:
@@ -132,7 +132,7 @@ def test_cli_prints_a_json_summary(home, monkeypatch):
     import typer
     from typer.testing import CliRunner
 
-    from pipelines.featurize.cli import register
+    from pipelines.features.cli import register
 
     app = typer.Typer()
     register(app)
@@ -152,7 +152,7 @@ def test_the_flow_runs_a_task_per_as_of_date(home, monkeypatch):
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from prefect.testing.utilities import prefect_test_harness
 
-    from pipelines.featurize.flow import features_flow
+    from pipelines.features.flow import features_flow
 
     monkeypatch.setenv("LOWINC_HOME", str(home))
     with prefect_test_harness(server_startup_timeout=120):

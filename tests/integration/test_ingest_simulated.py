@@ -16,7 +16,7 @@ import pytest
 
 from lowinc.settings import load_settings
 from pipelines.ingest import run, store
-from simulator.run import simulate
+from simulator.simulation import simulate
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from lowinc import idno
 from lowinc.settings import load_settings
 from simulator.contract import FILES, SPECS
 from simulator.population import OTHER_PROVINCE_AREAS
-from simulator.run import simulate
+from simulator.simulation import simulate
 from tests.unit.simulator.test_defects import detect, read_rows
 
 pytestmark = pytest.mark.integration

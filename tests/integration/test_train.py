@@ -36,15 +36,15 @@ def home(ingested_region, tmp_path_factory) -> Path:
     """A home of this module's own sharing the region's canonical tables, truth and key,
     with feature snapshots built by the real feature stage."""
     from lowinc.settings import load_settings
-    from pipelines.featurize import run
+    from pipelines.features import snapshots
 
     own = tmp_path_factory.mktemp("train_home")
     for name in ("canonical", "truth", "secure"):
         (own / name).symlink_to(ingested_region.home / name)
     settings = load_settings(home=own, simulation=ingested_region.settings.simulation)
-    divisions = run.load_divisions()
-    for as_of in run.as_of_range(*AS_OFS):
-        run.build_one(settings, as_of, divisions=divisions)
+    divisions = snapshots.load_divisions()
+    for as_of in snapshots.as_of_range(*AS_OFS):
+        snapshots.build_one(settings, as_of, divisions=divisions)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LOWINC_HOME", str(own))
         for k, v in ENV.items():

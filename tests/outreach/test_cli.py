@@ -9,8 +9,8 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-from pipelines.alerts.cli import register
 from pipelines.cli import main
+from pipelines.outreach.cli import register
 from tests.outreach.factory import TOWN_A, heads, make_config, visit_list
 
 pytestmark = pytest.mark.integration

@@ -24,7 +24,7 @@ def harness():
 
 
 def test_deliver_flow_queues_a_visit_list_and_delivers_it(harness, tmp_path, monkeypatch, webhook, smtp):
-    from pipelines.alerts.flow import deliver_flow
+    from pipelines.outreach.flow import deliver_flow
 
     config = make_config(webhook_url=f"{webhook.url}/hook", smtp_port=smtp.port)
     (tmp_path / "outreach.yaml").write_text(

@@ -24,7 +24,7 @@ from outreach.config import RetryPolicy
 from outreach.queue import queue_alerts
 from outreach.schema import Delivery, Outbox
 from outreach.startup import open_outreach_db
-from pipelines.alerts.run import utcnow
+from pipelines.outreach.dispatch import utcnow
 from tests.outreach.factory import make_config, visit_list
 
 pytestmark = pytest.mark.integration

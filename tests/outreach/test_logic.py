@@ -154,7 +154,7 @@ def test_the_default_database_is_a_sqlite_file_under_the_home(tmp_path):
 
 
 def test_the_outreach_section_reads_the_file_then_the_environment(tmp_path, monkeypatch):
-    from pipelines.alerts.run import load_outreach
+    from pipelines.outreach.dispatch import load_outreach
 
     (tmp_path / "outreach.yaml").write_text("outreach:\n  cooldown_days: 30\n", encoding="utf-8")
     monkeypatch.setenv("LOWINC_CONFIG_DIR", str(tmp_path))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.snapshot import Canonical, build_snapshot
-from pipelines.featurize.inputs import load_canonical
+from pipelines.features.inputs import load_canonical
 from pipelines.ingest.store import write_partition
 from tests.unit.features.factory import CONFIG, DIVISIONS, THRESHOLDS, hukou, tables
 

@@ -46,7 +46,7 @@ def test_the_committed_catalogue_is_the_generated_one():
 
 
 def test_every_source_is_a_canonical_table_or_derived():
-    from pipelines.featurize.inputs import COLUMNS
+    from pipelines.features.inputs import COLUMNS
 
     allowed = set(COLUMNS) | {"hukou", "derived"}
     assert {f.source for f in FEATURES} <= allowed

@@ -10,7 +10,7 @@ import pytest
 from features.registry import FEATURE_NAMES, FEATURES
 from scoring.config import ScoringConfig
 from scoring.lists import due_dates
-from scoring.run import explain_household, score_snapshot
+from scoring.scorer import explain_household, score_snapshot
 from scoring.tiers import assign_tiers
 
 AS_OF = pd.Timestamp("2024-06-01")  # a Saturday

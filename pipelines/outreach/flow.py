@@ -16,8 +16,8 @@ from prefect.cache_policies import NO_CACHE
 
 from lowinc.runtime import private_run
 from lowinc.settings import load_settings
-from pipelines.alerts.run import deliver_due, load_outreach, queue_visit_list, read_frame
 from pipelines.notify import FAILURE_HOOKS
+from pipelines.outreach.dispatch import deliver_due, load_outreach, queue_visit_list, read_frame
 from pipelines.retries import unless_user_error
 
 

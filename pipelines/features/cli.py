@@ -12,7 +12,7 @@ import typer
 from lowinc.errors import BadValue
 from lowinc.inputs import parse_as_of
 from lowinc.settings import load_settings
-from pipelines.featurize import run
+from pipelines.features import snapshots
 
 
 def features_command(
@@ -28,24 +28,24 @@ def features_command(
 
     settings = load_settings()
     if as_of and not (start or end):
-        as_ofs = run.as_of_range(parse_as_of(as_of), parse_as_of(as_of))
+        as_ofs = snapshots.as_of_range(parse_as_of(as_of), parse_as_of(as_of))
     elif start and end and not as_of:
-        as_ofs = run.as_of_range(parse_as_of(start, "--from"), parse_as_of(end, "--to"))
+        as_ofs = snapshots.as_of_range(parse_as_of(start, "--from"), parse_as_of(end, "--to"))
     else:
         raise BadValue(
             "give one as-of date or a range", hint="lowinc features --as-of YYYY-MM-01, or --from and --to"
         )
     for t in as_ofs:  # refuse before any work, not halfway through a range
-        run.require_delivered(settings.home / "canonical", t)
+        snapshots.require_delivered(settings.home / "canonical", t)
     err = Console(stderr=True)
     started = time.perf_counter()
-    divisions = run.load_divisions()
+    divisions = snapshots.load_divisions()
     summaries = []
     with Progress(console=err, transient=True, disable=as_json) as progress:
         bar = progress.add_task("features", total=len(as_ofs))
         for t in as_ofs:
             progress.update(bar, description=f"features {t:%Y-%m-%d}")
-            summaries.append(run.build_one(settings, t, divisions=divisions))
+            summaries.append(snapshots.build_one(settings, t, divisions=divisions))
             progress.advance(bar)
     wall = round(time.perf_counter() - started, 2)
     if as_json:

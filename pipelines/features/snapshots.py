@@ -19,7 +19,7 @@ from features.truth import latent_truth
 from lowinc.errors import BadValue, UserError
 from lowinc.pseudonym import load_key, pseudonymise
 from lowinc.settings import Settings
-from pipelines.featurize.inputs import load_canonical
+from pipelines.features.inputs import load_canonical
 from pipelines.ingest.store import months_of
 
 

@@ -42,7 +42,7 @@ def resolve_user(name: str | None) -> str:
 
 def _open() -> tuple[Any, Any, Path]:
     from outreach.startup import open_outreach_db
-    from pipelines.alerts.run import load_outreach
+    from pipelines.outreach.dispatch import load_outreach
 
     config, home = load_outreach()
     return open_outreach_db(config, home), config, home
@@ -56,7 +56,7 @@ def queue_command(
 ) -> None:
     """Queue a visit list: alerts, visit tasks and outbox messages in one transaction."""
     from outreach.queue import queue_alerts
-    from pipelines.alerts.run import read_frame, utcnow
+    from pipelines.outreach.dispatch import read_frame, utcnow
 
     frame = read_frame(existing_file(visit_list, "--visit-list"))
     engine, config, _home = _open()
@@ -81,7 +81,7 @@ def send_command(
 ) -> None:
     """Deliver the queued messages that are due (red alerts first), with retries and dead letters."""
     from outreach.deliver import deliver_pending
-    from pipelines.alerts.run import utcnow
+    from pipelines.outreach.dispatch import utcnow
 
     engine, config, _home = _open()
     summary = deliver_pending(engine, config, utcnow(), limit=limit).to_dict()
@@ -128,7 +128,7 @@ def requeue_command(
 ) -> None:
     """Give dead letters a fresh set of attempts once their cause is fixed."""
     from outreach.status import requeue_dead
-    from pipelines.alerts.run import utcnow
+    from pipelines.outreach.dispatch import utcnow
 
     engine, _config, _home = _open()
     n = requeue_dead(engine, ids, utcnow(), actor=resolve_user(user))
@@ -154,8 +154,8 @@ def export_command(
     import pandas as pd
 
     from outreach.export import export_town_list
-    from pipelines.alerts.heads import household_heads
-    from pipelines.alerts.run import read_frame, utcnow
+    from pipelines.outreach.dispatch import read_frame, utcnow
+    from pipelines.outreach.heads import household_heads
 
     day = parse_as_of(as_of).date()
     engine, _config, home = _open()
@@ -198,7 +198,7 @@ def record_command(
     """Record what a home check found (结果反馈); it becomes a label for the model. A second record
     for the same alert must be a --correction: a new record that supersedes the old one."""
     from outreach.outcomes import record_visit
-    from pipelines.alerts.run import utcnow
+    from pipelines.outreach.dispatch import utcnow
 
     visited = parse_date(visited_on, "--visited-on")
     engine, _config, _home = _open()

@@ -17,7 +17,7 @@ from features.store import available_as_ofs, read_snapshots
 from lowinc.errors import NotFound
 from lowinc.inputs import parse_as_of
 from lowinc.settings import Settings
-from scoring.run import Scored, Scorer, score_snapshot
+from scoring.scorer import Scored, Scorer, score_snapshot
 from scoring.tiers import TRIGGER_FEATURES
 from simulator.geography import load_divisions
 

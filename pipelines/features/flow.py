@@ -1,11 +1,11 @@
-"""The Prefect flow: one task per as-of date; the work is in pipelines.featurize.run."""
+"""The Prefect flow: one task per as-of date; the work is in pipelines.features.snapshots."""
 
 from __future__ import annotations
 
 from prefect import flow, task
 
 from lowinc.settings import load_settings
-from pipelines.featurize import run
+from pipelines.features import snapshots
 from pipelines.retries import unless_user_error
 
 
@@ -19,16 +19,16 @@ from pipelines.retries import unless_user_error
 )
 def snapshot_task(as_of: str) -> dict:
     """Build and write one snapshot; its summary (counts, path, timings: no personal data)."""
-    return run.build_one(load_settings(), as_of).to_dict()
+    return snapshots.build_one(load_settings(), as_of).to_dict()
 
 
 @flow(name="features")
 def features_flow(as_of: str | None = None, start: str | None = None, end: str | None = None) -> list[dict]:
     """Snapshots at one as-of date, or monthly from ``start`` to ``end`` (the 1st of a month)."""
     if as_of:
-        as_ofs = run.as_of_range(as_of, as_of)
+        as_ofs = snapshots.as_of_range(as_of, as_of)
     elif start and end:
-        as_ofs = run.as_of_range(start, end)
+        as_ofs = snapshots.as_of_range(start, end)
     else:
         raise ValueError("give as_of, or start and end (YYYY-MM-01)")
     return [snapshot_task(f"{t:%Y-%m-%d}") for t in as_ofs]
