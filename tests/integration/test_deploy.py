@@ -1,17 +1,61 @@
 """`lowinc deploy` against a real (temporary) Prefect server: the deployments' job variables and
 parameters, which Prefect keeps in its database and shows in its UI, hold no secret; a worker
-reads the pseudonym key from its own environment or a secret file."""
+reads the pseudonym key from its own environment or a secret file; a worker loads each flow
+with the repository's packages, not the stage folders named like them."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from lowinc.errors import UserError
 from lowinc.pseudonym import load_key
-from lowinc.settings import load_settings
-from pipelines.deploy import deploy_all, job_environment
+from lowinc.settings import REPO_ROOT, load_settings
+from pipelines.deploy import declared, deploy_all, job_environment
+
+# A fresh interpreter loads the entrypoint as a worker does once it is in the deployment's
+# working directory, then says where the packages the stages are named after came from.
+LOAD_AS_WORKER = """
+import importlib, json, sys
+from prefect.flows import load_flow_from_entrypoint
+flow = load_flow_from_entrypoint(sys.argv[1], use_placeholder_flow=False)
+names = ["features", "features.snapshot", "outreach", "scoring", "models"]
+print(json.dumps({"flow": flow.name, **{n: importlib.import_module(n).__file__ for n in names}}))
+"""
+
+# every flow a worker can start: the deployments' and the stages the monthly flow runs
+STAGE_FLOWS = [
+    "pipelines.features.flow.features_flow",
+    "pipelines.score.flow.score_flow",
+    "pipelines.ingest.flow.ingest_flow",
+]
+
+
+def load_as_worker(entrypoint: str, working_dir: Path) -> dict[str, str]:
+    """{flow: its name, package: the file it was imported from} in a fresh process."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD_AS_WORKER, entrypoint],
+        cwd=working_dir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def assert_real_packages(loaded: dict[str, str]) -> None:
+    """Each package came from the repository's own folder, not pipelines/<stage>/."""
+    for name in ("features", "features.snapshot", "outreach", "scoring", "models"):
+        real = REPO_ROOT.joinpath(*name.split(".")) / "__init__.py"
+        if not real.exists():
+            real = REPO_ROOT.joinpath(*name.split(".")).with_suffix(".py")
+        assert Path(loaded[name]) == real, (name, loaded[name])
+
 
 pytestmark = pytest.mark.integration
 
@@ -40,6 +84,32 @@ def test_deployments_store_no_secret_in_prefect(tmp_path, monkeypatch):
         assert deployment.job_variables["env"] == {"LOWINC_HOME": str(tmp_path / "home")}
         shown = json.dumps([deployment.job_variables, deployment.parameters, deployment.description])
         assert "s3cret" not in shown and "PSEUDONYM" not in shown
+        # what a worker runs: the pull step's directory, then the stored entrypoint
+        (step,) = deployment.pull_steps
+        working_dir = Path(step["prefect.deployments.steps.set_working_directory"]["directory"])
+        assert working_dir == REPO_ROOT
+        loaded = load_as_worker(deployment.entrypoint, working_dir)
+        assert f"{loaded['flow']}/{deployment.name}" in names
+        assert_real_packages(loaded)
+
+
+@pytest.mark.parametrize("entrypoint", STAGE_FLOWS)
+def test_a_stage_flow_loaded_as_a_worker_does_keeps_the_real_packages(entrypoint):
+    assert_real_packages(load_as_worker(entrypoint, REPO_ROOT))
+
+
+def test_a_flow_file_loaded_by_path_would_shadow_the_packages():
+    """Why the entrypoints are module paths: by path, pipelines/ goes first on sys.path and
+    ``features`` is pipelines/features, which has no ``store`` (what this test guards against)."""
+    assert all(":" not in d.entrypoint for d in declared(load_settings()))
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD_AS_WORKER, "pipelines/loop.py:monthly_flow"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode != 0 and "No module named 'features.store'" in done.stderr
 
 
 def test_a_secret_passed_for_the_job_environment_is_refused(tmp_path):
