@@ -23,14 +23,18 @@ demo: setup  ## the main job on the embedded default region
 system-packages:  ## PostgreSQL, Chromium and a CJK font from Debian, when missing
 	scripts/system-packages.sh
 
-test: setup system-packages  ## lint and the test suite (benchmarks excluded)
+test: setup system-packages  ## lint, layers, types and the test suite (benchmarks excluded)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q
 
-lint: setup
+lint: setup  ## fix what ruff can; check the layers (import-linter) and the types (mypy)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 bench: setup  ## large-scale benchmarks: wall time and peak memory
 	$(PY) -m benchmarks.simulate --households 1000000 --months 36 --home .home/bench
