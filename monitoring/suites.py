@@ -235,7 +235,7 @@ class SuiteRunner:
             # and nothing here reads the label.
             pandas_execution_engine.HASH_THRESHOLD = 0
             ctx = gx.get_context(mode="ephemeral")
-            ctx.variables.progress_bars = {"globally": False}
+            ctx.variables.progress_bars = {"globally": False}  # type: ignore[assignment]  # GX takes the dict form
             self._source = ctx.data_sources.add_pandas("lowinc")
             self._context = ctx
         return self._context

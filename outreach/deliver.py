@@ -12,8 +12,9 @@ import datetime as dt
 import time
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
+from typing import Any, cast
 
-from sqlalchemy import Engine, case, select, update
+from sqlalchemy import CursorResult, Engine, case, select, update
 
 from outreach.channels import send_message
 from outreach.config import OutreachConfig, RetryPolicy
@@ -60,10 +61,13 @@ def _claim(engine: Engine, outbox_id: int, now: dt.datetime, policy: RetryPolicy
     """Take one attempt at a due message, or None when another sender took it first."""
     lease_end = now + dt.timedelta(seconds=policy.lease_seconds)
     with transaction(engine) as session:
-        claimed = session.execute(
-            update(Outbox)
-            .where(Outbox.id == outbox_id, Outbox.status == "pending", Outbox.next_attempt_at <= now)
-            .values(attempts=Outbox.attempts + 1, next_attempt_at=lease_end)
+        claimed = cast(
+            CursorResult[Any],
+            session.execute(
+                update(Outbox)
+                .where(Outbox.id == outbox_id, Outbox.status == "pending", Outbox.next_attempt_at <= now)
+                .values(attempts=Outbox.attempts + 1, next_attempt_at=lease_end),
+            ),
         ).rowcount
         if claimed != 1:
             return None

@@ -17,6 +17,7 @@ import datetime as dt
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
@@ -235,7 +236,12 @@ def export_town_list(
     entitled user; a malformed or unknown town code, an unknown or inactive user and a user
     without the area are refused (UserError/AccessDenied) and audited as export_denied."""
     now = utc_naive(now)
-    refusal = {"actor": user_name, "action": "export_denied", "target": f"town:{town_code}", "now": now}
+    refusal: dict[str, Any] = {
+        "actor": user_name,
+        "action": "export_denied",
+        "target": f"town:{town_code}",
+        "now": now,
+    }
     with audited_refusals(engine, **refusal, detail={"as_of": as_of.isoformat()}):
         town_code = validate_code(town_code, "town")
         with transaction(engine) as session:

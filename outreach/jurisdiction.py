@@ -182,7 +182,7 @@ def authorize_household(
     returns the user's name. A household that is not there (village_code None) and one outside
     the user's area get the same NotFound, so the answer cannot be used to probe for keys."""
     target = f"household:{household_key}"
-    refusal = {"actor": user_name, "action": f"{action}_denied", "target": target, "now": now}
+    refusal: dict[str, Any] = {"actor": user_name, "action": f"{action}_denied", "target": target, "now": now}
     with audited_refusals(engine, **refusal, detail=detail), transaction(engine) as session:
         user = acting_user(session, user_name, action)
         if village_code is None or not covers(user.level, user.code, village_code):

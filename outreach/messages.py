@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -60,6 +60,7 @@ def digest_text(
     )
     title = f"【走访名单】{as_of:%Y年%m月} {user_name}：{summary}"
     lines = [title]
+    row: Any  # a row of the alerts frame: its columns as attributes
     ordered = alerts.sort_values(["tier_rank", "due_date", "rank_in_village"], ascending=[False, True, True])
     for i, row in enumerate(ordered.head(max_items).itertuples(index=False), start=1):
         reason = str(row.reasons_zh).split("；")[0] if row.reasons_zh else ""
@@ -119,13 +120,16 @@ def build_messages(
             }
         )
 
-    for alert in to_send[to_send["tier"] == "red"].to_dict("records"):
+    user: Any  # a row of the users frame
+    red = cast(list[dict[str, Any]], to_send[to_send["tier"] == "red"].to_dict("records"))
+    for alert in red:
         user = by_id.loc[int(alert["assignee_id"])]
         for channel, address in enabled_addresses(user["addresses"], config):
             key = idempotency_key(RED_ALERT, alert["household_key"], as_of.isoformat(), user["name"], channel)
             title, body = red_alert_text(alert, link, key)
             add(RED_ALERT, alert["assignee_id"], channel, address, key, title, body, [int(alert["alert_id"])])
 
+    user_id: Any  # the assignee_id of the group
     for user_id, group in to_send[to_send["tier"] != "red"].groupby("assignee_id", sort=True):
         user = by_id.loc[int(user_id)]
         content = idempotency_key(*sorted(group["household_key"]))

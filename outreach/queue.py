@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import asdict, dataclass
+from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import Engine, insert, select
@@ -199,7 +200,7 @@ def queue_alerts(
         records = decided.drop(columns=["assignee_id"]).assign(run_id=run_id, created_at=now)
         records = records.astype(object).where(records.notna(), None)
         if len(records):
-            session.execute(insert(Alert), records.to_dict("records"))
+            session.execute(insert(Alert), cast(list[dict[str, Any]], records.to_dict("records")))
         ids = pd.DataFrame(
             session.execute(
                 select(Alert.id, Alert.household_key).where(Alert.as_of == as_of, Alert.run_id == run_id)
@@ -218,7 +219,7 @@ def queue_alerts(
             }
         )
         if len(task_rows):
-            session.execute(insert(VisitTask), task_rows.to_dict("records"))
+            session.execute(insert(VisitTask), cast(list[dict[str, Any]], task_rows.to_dict("records")))
 
         messages = build_messages(decided, users, config, as_of=as_of, run_id=run_id, now=now)
         insert_ignoring_duplicates(session, Outbox.__table__, messages)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import CursorResult, Engine, func, select, update
 
 from outreach.audit import record_audit
 from outreach.db import transaction, utc_naive
@@ -70,10 +70,13 @@ def requeue_dead(engine: Engine, ids: list[int] | None, now: dt.datetime, *, act
     query = update(Outbox).where(Outbox.status == "dead")
     if ids:
         query = query.where(Outbox.id.in_(ids))
-    refusal = {"actor": actor, "action": "requeue_denied", "target": "outbox", "now": now}
+    refusal: dict[str, Any] = {"actor": actor, "action": "requeue_denied", "target": "outbox", "now": now}
     with audited_refusals(engine, **refusal, detail={"ids": ids or "all"}), transaction(engine) as session:
         actor = acting_user(session, actor, "requeue_dead").name
-        n = session.execute(query.values(status="pending", attempts=0, next_attempt_at=now)).rowcount
+        n = cast(
+            CursorResult[Any],
+            session.execute(query.values(status="pending", attempts=0, next_attempt_at=now)),
+        ).rowcount
         record_audit(
             session,
             actor=actor,

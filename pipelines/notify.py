@@ -6,7 +6,7 @@ not months, sources with a high quarantine share), through the outreach outbox."
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from lowinc.settings import Settings, load_settings
 
@@ -33,7 +33,14 @@ def notify_data_team(flow: Any, flow_run: Any, state: Any) -> None:
             send_message(channel, address, f"flow-{flow_run.id}-{state.name}", title, body, config)
 
 
-FAILURE_HOOKS: dict[str, list[Any]] = {"on_failure": [notify_data_team], "on_crashed": [notify_data_team]}
+class FailureHooks(TypedDict):
+    """The keyword arguments of ``@flow`` that tell the data team of a failed or crashed run."""
+
+    on_failure: list[Any]
+    on_crashed: list[Any]
+
+
+FAILURE_HOOKS: FailureHooks = {"on_failure": [notify_data_team], "on_crashed": [notify_data_team]}
 
 
 INGEST_NOTICE = "ingest"  # the outbox kind of the data team's notice after an ingest

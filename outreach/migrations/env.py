@@ -31,6 +31,8 @@ if given is not None:
     run_with(given)
 else:
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise SystemExit("no database: pass -x url=... or set sqlalchemy.url")
     engine = make_engine(url)
     with engine.begin() as connection:
         run_with(connection)
