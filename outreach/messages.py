@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any, cast
 
 import pandas as pd
 
-from outreach.config import OutreachConfig
+from outreach.config import ChannelName, OutreachConfig
 
 TIER_ZH = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"}
 TIER_RANK = {"blue": 0, "yellow": 1, "orange": 2, "red": 3}
@@ -26,13 +27,12 @@ def idempotency_key(*parts: str) -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def enabled_addresses(addresses: dict[str, str], config: OutreachConfig) -> list[tuple[str, str]]:
+def enabled_addresses(addresses: Mapping[ChannelName, str], config: OutreachConfig) -> list[tuple[str, str]]:
     """(channel, address) pairs of a user on the channels switched on, in a fixed order."""
     channels = config.channels
+    order: tuple[ChannelName, ...] = ("dingtalk", "wecom", "email", "webhook")
     return [
-        (name, addresses[name])
-        for name in ("dingtalk", "wecom", "email", "webhook")
-        if addresses.get(name) and getattr(channels, name).enabled
+        (name, addresses[name]) for name in order if addresses.get(name) and getattr(channels, name).enabled
     ]
 
 

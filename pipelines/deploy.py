@@ -16,6 +16,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from lowinc.errors import UserError
 from lowinc.settings import REPO_ROOT, Settings
@@ -106,7 +107,8 @@ def deploy_all(settings: Settings, source: Path = REPO_ROOT, env: dict[str, str]
     ensure_work_pool(settings.deployments.work_pool)
     names = []
     for dep in declared(settings):
-        flow = Flow.from_source(source=str(source), entrypoint=dep.entrypoint)
+        # called from sync code, Prefect's sync_compatible from_source returns the flow itself
+        flow = cast(Flow[..., Any], Flow.from_source(source=str(source), entrypoint=dep.entrypoint))
         schedules = [Cron(dep.cron, timezone=settings.deployments.timezone)] if dep.cron else []
         with contextlib.redirect_stdout(sys.stderr):  # Prefect prints its tables on stdout
             flow.deploy(
