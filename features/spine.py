@@ -13,8 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.timeline import known_before
-
 PERSON_CODE = "_person"  # column a table gains from with_person_codes
 
 
@@ -87,20 +85,20 @@ def key_index(keys: pd.Series | pd.Index | np.ndarray) -> pd.Index:
     return pd.Index(key_array(keys), dtype=object)
 
 
-def latest_membership(households: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Membership as ingest linked it at the end of the last month delivered before T."""
-    known = known_before(households, as_of)
+def latest_membership(households: pd.DataFrame) -> pd.DataFrame:
+    """Membership as ingest linked it at the end of the last month delivered (before T)."""
+    known = households
     if known.empty:
         return known
     last = known["known_month"].max()
     return known[known["known_month"].to_numpy() == last]
 
 
-def birth_dates(persons: pd.DataFrame, as_of: pd.Timestamp, person_index: pd.Index) -> np.ndarray:
-    """Birth date of each member from hukou rows known before T (NaT when none); a later
-    row (a change after the base) overrides an earlier one."""
+def birth_dates(persons: pd.DataFrame, person_index: pd.Index) -> np.ndarray:
+    """Birth date of each member from the hukou rows (known before T; NaT when none); a
+    later row (a change after the base) overrides an earlier one."""
     out = np.full(len(person_index), np.datetime64("NaT"), dtype="datetime64[us]")
-    known = known_before(persons, as_of)
+    known = persons
     if known.empty:
         return out
     base = (
@@ -144,13 +142,14 @@ def geography(village_codes: pd.Series, divisions: pd.DataFrame) -> pd.DataFrame
 def build_spine(
     households: pd.DataFrame, persons: pd.DataFrame, divisions: pd.DataFrame, as_of: pd.Timestamp
 ) -> Spine:
-    """Households at T with members, ages and geography, from rows known before T.
+    """Households at T with members, ages and geography, from rows known before T (the
+    snapshot builder filters them).
 
     ``households`` is ingest's membership table (every known month, with ``known_month``);
     ``persons`` the hukou base and change rows (person_key, birth_date, change_type,
     known_month, event_date).
     """
-    m = latest_membership(households, as_of)
+    m = latest_membership(households)
     m = m[["person_key", "household_key", "division_code", "relation"]].astype("str")
     # households in key order; within one, the head's row first, so a household's place is
     # its head's (any member's when it has none)
@@ -163,7 +162,7 @@ def build_spine(
     geo = geography(first["division_code"], divisions)
     table = pd.concat([pd.DataFrame({"household_key": hh_keys.to_numpy()}), geo], axis=1)
     person_keys = key_index(m["person_key"])
-    birth = birth_dates(persons, as_of, person_keys)
+    birth = birth_dates(persons, person_keys)
     members = pd.DataFrame(
         {
             "person_key": m["person_key"],

@@ -38,7 +38,7 @@ class FeatureSpec(Protocol):
 
 def registered_features() -> tuple[FeatureSpec, ...]:
     """The project's feature registry (lazy import: features/ is a separate stage)."""
-    from features.registry import FEATURES
+    from features.catalogue import FEATURES
 
     return tuple(FEATURES)
 
