@@ -98,12 +98,13 @@ def income_components(spine: Spine, src: IncomeSources, month: int) -> dict[str,
 
 
 def visible_total(parts: dict[str, np.ndarray]) -> np.ndarray:
-    return (
+    total: np.ndarray = (
         parts["wage_income"]
         + parts["pension_income"]
         + parts["unemployment_benefit_income"]
         + parts["assistance_income"]
     )
+    return total
 
 
 def relative_change(now: np.ndarray, then: np.ndarray) -> np.ndarray:

@@ -72,7 +72,7 @@ class Canonical:
 
     def replace(self, frames: dict[str, pd.DataFrame]) -> Canonical:
         """The same tables with some frames replaced."""
-        return dataclasses.replace(self, **frames)  # type: ignore[arg-type]
+        return dataclasses.replace(self, **frames)
 
 
 def hukou_rows(base: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:

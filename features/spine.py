@@ -35,23 +35,26 @@ class Spine:
         precomputed codes when it has them."""
         if isinstance(rows, pd.DataFrame):
             if PERSON_CODE in rows.columns:
-                return rows[PERSON_CODE].to_numpy()
+                codes: np.ndarray = rows[PERSON_CODE].to_numpy()
+                return codes
             rows = rows["person_key"]
         if len(rows) == 0:
             return np.empty(0, dtype="int64")
-        return self.person_index.get_indexer(key_array(rows))
+        found: np.ndarray = self.person_index.get_indexer(key_array(rows))
+        return found
 
     def household_of(self, rows: pd.DataFrame | pd.Series) -> np.ndarray:
         """Household position of each row's person at T; -1 for someone not a member."""
         pos = self.person_codes(rows)
-        hh = self.members["hh"].to_numpy()
+        hh: np.ndarray = self.members["hh"].to_numpy()
         return np.where(pos >= 0, hh[np.maximum(pos, 0)], -1) if len(pos) else pos
 
     def position_of(self, household_keys: pd.Series) -> np.ndarray:
         """Position of each household key; -1 for a household that does not exist at T."""
         if len(household_keys) == 0:
             return np.empty(0, dtype="int64")
-        return self.household_index.get_indexer(key_array(household_keys))
+        found: np.ndarray = self.household_index.get_indexer(key_array(household_keys))
+        return found
 
     def total(self, hh: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Sum of ``weights`` (or a count) per household, over rows with a household (>= 0)."""
@@ -117,11 +120,12 @@ def birth_dates(persons: pd.DataFrame, person_index: pd.Index) -> np.ndarray:
 def age_at(birth: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
     """Completed years of age on T (NaN where the birth date is unknown)."""
     b = pd.DatetimeIndex(birth)
-    years = as_of.year - b.year.to_numpy(dtype="float64")
-    before_birthday = (b.month.to_numpy() > as_of.month) | (
+    years: np.ndarray = as_of.year - b.year.to_numpy(dtype="float64")
+    before_birthday: np.ndarray = (b.month.to_numpy() > as_of.month) | (
         (b.month.to_numpy() == as_of.month) & (b.day.to_numpy() > as_of.day)
     )
-    return years - before_birthday
+    age: np.ndarray = years - before_birthday
+    return age
 
 
 def geography(village_codes: pd.Series, divisions: pd.DataFrame) -> pd.DataFrame:
