@@ -165,8 +165,8 @@ def build_snapshot(
     visits: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The snapshot at T: spine columns, features (known before T), labels (after T)."""
-    hukou = known_before(hukou_rows(tables.hukou_base, tables.hukou_changes), as_of)
     known = known_at(tables, as_of)
+    hukou = hukou_rows(known.hukou_base, known.hukou_changes)
     spine = build_spine(known.households, hukou, divisions, as_of)
     feats, state = feature_frame(spine, with_person_codes(spine, known), hukou, config, thresholds, divisions)
     in_cohort = ~np.isin(state.state, assistance.ASSISTED)
