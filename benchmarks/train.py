@@ -28,7 +28,7 @@ import pandas as pd
 
 from benchmarks import command_line, peak_rss_gib
 from features import store
-from features.registry import FEATURES
+from features.catalogue import FEATURES
 from features.snapshot import SNAPSHOT_COLUMNS
 from lowinc.settings import load_settings
 

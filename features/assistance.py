@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.registry import ASSISTANCE_CODES
+from features.catalogue import ASSISTANCE_CODES
 from features.spine import Spine
-from features.timeline import date_month_number, in_window, known_before, month_number, ts_month_number
+from features.timeline import date_month_number, in_window, month_number, ts_month_number
 
 # roster category -> assistance_state; the highest code wins when a household has several
 STATE_OF_CATEGORY = {
@@ -23,6 +23,7 @@ STATE_OF_CATEGORY = {
 }
 STATE_CODE = {s: i for i, s in enumerate(ASSISTANCE_CODES)}
 ASSISTED = ("dibao", "tekun")  # the states that take a household out of the cohort
+HISTORY_MONTHS = 24  # the roster history the *_24m features count (their declared window)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def roster_codes(spine: Spine, roster: pd.DataFrame) -> pd.DataFrame:
     return out[out["hh"].to_numpy() >= 0]
 
 
-def state_at(spine: Spine, roster: pd.DataFrame) -> AssistanceState:
+def state_at(spine: Spine, assistance_roster: pd.DataFrame) -> AssistanceState:
     """State from the latest roster delivered before T (the month before, or earlier when
     that month's roster is missing)."""
     n = spine.n
@@ -65,7 +66,7 @@ def state_at(spine: Spine, roster: pd.DataFrame) -> AssistanceState:
     phase = np.zeros(n, bool)
     since = np.full(n, np.nan)
     assessed = np.full(n, np.nan)
-    known = known_before(roster, spine.as_of)
+    known = assistance_roster
     if len(known):
         last = known["known_month"].max()
         rows = roster_codes(spine, known[known["known_month"].to_numpy() == last])
@@ -80,13 +81,15 @@ def state_at(spine: Spine, roster: pd.DataFrame) -> AssistanceState:
     return AssistanceState(names, code, phase, since, assessed)
 
 
-def history_features(spine: Spine, roster: pd.DataFrame, months: int = 24) -> pd.DataFrame:
+def history_features(
+    spine: Spine, assistance_roster: pd.DataFrame, months: int = HISTORY_MONTHS
+) -> pd.DataFrame:
     """Months in phase-out and on 低保/特困, exits (absent from the next delivered roster)
     in 12/24 months and months since the last exit; a month with no roster delivered is
     skipped, not taken for an exit."""
     n = spine.n
     t = ts_month_number(spine.as_of)
-    known = known_before(roster, spine.as_of)
+    known = assistance_roster
     rows = (
         roster_codes(spine, known)
         if len(known)
@@ -122,9 +125,9 @@ def history_features(spine: Spine, roster: pd.DataFrame, months: int = 24) -> pd
     )
 
 
-def temporary_aid_features(spine: Spine, aid: pd.DataFrame) -> pd.DataFrame:
+def temporary_aid_features(spine: Spine, temporary_assistance: pd.DataFrame) -> pd.DataFrame:
     """Temporary aid paid to members in 12 months: payments, amount, 支出型 payments."""
-    a = known_before(aid, spine.as_of)
+    a = temporary_assistance
     if len(a):
         a = a[in_window(a, spine.as_of, 12)]
     hh = spine.household_of(a) if len(a) else np.empty(0, "int64")

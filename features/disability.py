@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from features.spine import Spine
-from features.timeline import in_window, known_before
+from features.timeline import in_window
 
 SEVERE = ("1", "2")
 
@@ -23,7 +23,7 @@ def certificate_history(certificates: pd.DataFrame) -> pd.DataFrame:
     return c.assign(grade=grade, valid=valid, prev_grade=prev_grade)
 
 
-def disability_features(spine: Spine, certificates: pd.DataFrame) -> pd.DataFrame:
+def disability_features(spine: Spine, disability_certificates: pd.DataFrame) -> pd.DataFrame:
     """Current holders, severe holders, new severe cases (3 months), new certificates and
     worsened grades (12 months), members receiving either subsidy."""
     zeros = np.zeros(spine.n, "int64")
@@ -35,7 +35,7 @@ def disability_features(spine: Spine, certificates: pd.DataFrame) -> pd.DataFram
         "disability_worsened_12m",
         "disability_subsidy_members",
     )
-    c = known_before(certificates, spine.as_of)
+    c = disability_certificates
     if c.empty:
         return pd.DataFrame({n: zeros for n in names})
     h = certificate_history(c)

@@ -8,7 +8,7 @@ import pandas as pd
 
 from features.income import WAGE_SCHEMES
 from features.spine import Spine
-from features.timeline import date_month_number, in_window, known_before
+from features.timeline import date_month_number, in_window
 
 EARNER_LOOKBACK = 3  # months before a death in which wages or a pension make the person an earner
 
@@ -69,12 +69,12 @@ def previous_household(hukou: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
 def event_features(
     spine: Spine,
     hukou: pd.DataFrame,
-    contributions: pd.DataFrame,
-    pensions: pd.DataFrame,
+    pension_contributions: pd.DataFrame,
+    pension_payments: pd.DataFrame,
 ) -> pd.DataFrame:
     """Events in 6 and 12 months, counted on the household named in the change row (a
     deceased member is no longer in the spine's membership, the row still names the 户)."""
-    known = known_before(hukou, spine.as_of)
+    known = hukou
     changes = known[known["change_type"].notna().to_numpy()] if len(known) else known
     zeros = np.zeros(spine.n, "int64")
     if changes.empty:
@@ -97,8 +97,8 @@ def event_features(
     earner = had_income(
         dead["person_key"],
         date_month_number(dead["event_date"]),
-        known_before(contributions, spine.as_of),
-        known_before(pensions, spine.as_of),
+        pension_contributions,
+        pension_payments,
     )
     split = ch[kind == "split"]
     split_hh = [spine.position_of(split["household_key"])]

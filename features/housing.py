@@ -6,19 +6,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.registry import HOUSE_GRADES
+from features.catalogue import HOUSE_GRADES
 from features.spine import Spine
-from features.timeline import in_window, known_before
+from features.timeline import in_window
 
 GRADE_CODE = {g: i for i, g in enumerate(HOUSE_GRADES)}
 
 
-def housing_features(spine: Spine, appraisals: pd.DataFrame, properties: pd.DataFrame) -> pd.DataFrame:
+def housing_features(
+    spine: Spine, house_safety: pd.DataFrame, property_registrations: pd.DataFrame
+) -> pd.DataFrame:
     """Worst latest grade over the members' houses (0 when none is known), C/D flags, an
     unrenovated dangerous house, and property registrations in 12 months."""
     grade = np.zeros(spine.n, "int64")
     unrenovated = np.zeros(spine.n, bool)
-    a = known_before(appraisals, spine.as_of)
+    a = house_safety
     if len(a):
         a = a[a["event_date"].to_numpy() < np.datetime64(spine.as_of)]
         a = a.sort_values(["house_key", "event_date", "known_month"], kind="stable").drop_duplicates(
@@ -30,7 +32,7 @@ def housing_features(spine: Spine, appraisals: pd.DataFrame, properties: pd.Data
         np.maximum.at(grade, hh[keep], code[keep])
         open_work = (code >= GRADE_CODE["C"]) & (a["renovation_status"].to_numpy() != "done")
         unrenovated = spine.any(hh[open_work])
-    p = known_before(properties, spine.as_of)
+    p = property_registrations
     sold = acquired = np.zeros(spine.n, "int64")
     if len(p):
         p = p[in_window(p, spine.as_of, 12)]

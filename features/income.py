@@ -10,7 +10,7 @@ import pandas as pd
 
 from features.config import FeaturesConfig
 from features.spine import Spine
-from features.timeline import date_month_number, in_window, known_before, month_number, ts_month_number
+from features.timeline import date_month_number, in_window, month_number, ts_month_number
 
 WAGE_SCHEMES = ("enterprise", "public_sector")  # a resident-scheme base is not a wage
 STALE_MONTHS = 2  # a source's latest month may lag this much behind and still count
@@ -18,27 +18,12 @@ STALE_MONTHS = 2  # a source's latest month may lag this much behind and still c
 
 @dataclass(frozen=True)
 class IncomeSources:
-    """The canonical rows income reads, all already known before T."""
+    """The canonical rows income reads (features.catalogue.INCOME_TABLES), known before T."""
 
-    contributions: pd.DataFrame
-    pensions: pd.DataFrame
-    registrations: pd.DataFrame
-    roster: pd.DataFrame
-
-
-def known_income_sources(
-    contributions: pd.DataFrame,
-    pensions: pd.DataFrame,
-    registrations: pd.DataFrame,
-    roster: pd.DataFrame,
-    as_of: pd.Timestamp,
-) -> IncomeSources:
-    return IncomeSources(
-        known_before(contributions, as_of),
-        known_before(pensions, as_of),
-        known_before(registrations, as_of),
-        known_before(roster, as_of),
-    )
+    pension_contributions: pd.DataFrame
+    pension_payments: pd.DataFrame
+    employment_registrations: pd.DataFrame
+    assistance_roster: pd.DataFrame
 
 
 def latest_rows(frame: pd.DataFrame, month: int, by: str = "event") -> pd.DataFrame:
@@ -64,17 +49,18 @@ def covered(frame: pd.DataFrame, month: int) -> bool:
 def latest_income_month(src: IncomeSources, as_of: pd.Timestamp) -> int:
     """The month whose income the snapshot reports: the latest contribution month known."""
     last = ts_month_number(as_of) - 1
-    c = src.contributions
+    c = src.pension_contributions
     if c.empty:
         return last
     return int(min(date_month_number(c["event_date"]).max(), last))
 
 
-def unemployed_at(registrations: pd.DataFrame, month: int) -> pd.DataFrame:
+def unemployed_at(employment_registrations: pd.DataFrame, month: int) -> pd.DataFrame:
     """Each person's latest registration by the end of ``month`` where it is 'unemployed'."""
-    if registrations.empty:
-        return registrations
-    r = registrations[date_month_number(registrations["event_date"]) <= month]
+    r = employment_registrations
+    if r.empty:
+        return r
+    r = r[date_month_number(r["event_date"]) <= month]
     r = r.sort_values(["event_date", "known_month"], kind="stable").drop_duplicates("person_key", keep="last")
     return r[r["registration_type"].to_numpy() == "unemployed"]
 
@@ -92,13 +78,13 @@ def assistance_benefit(spine: Spine, roster: pd.DataFrame) -> np.ndarray:
 def income_components(spine: Spine, src: IncomeSources, month: int) -> dict[str, np.ndarray]:
     """Wages, pensions, unemployment benefit, assistance and earners of each household for
     one month (its members at T)."""
-    c = latest_rows(src.contributions, month)
+    c = latest_rows(src.pension_contributions, month)
     wage_rows = c[c["scheme"].isin(WAGE_SCHEMES).to_numpy() & (c["payment_status"].to_numpy() == "due")]
     wage_rows = wage_rows[wage_rows["contribution_base"].to_numpy() > 0]
     hh_w = spine.household_of(wage_rows)
-    p = latest_rows(src.pensions, month)
-    u = unemployed_at(src.registrations, month)
-    r = latest_rows(src.roster, month, by="known")
+    p = latest_rows(src.pension_payments, month)
+    u = unemployed_at(src.employment_registrations, month)
+    r = latest_rows(src.assistance_roster, month, by="known")
     return {
         "wage_income": spine.total(hh_w, wage_rows["contribution_base"].to_numpy()),
         "earners": spine.members_among(wage_rows),
@@ -112,12 +98,13 @@ def income_components(spine: Spine, src: IncomeSources, month: int) -> dict[str,
 
 
 def visible_total(parts: dict[str, np.ndarray]) -> np.ndarray:
-    return (
+    total: np.ndarray = (
         parts["wage_income"]
         + parts["pension_income"]
         + parts["unemployment_benefit_income"]
         + parts["assistance_income"]
     )
+    return total
 
 
 def relative_change(now: np.ndarray, then: np.ndarray) -> np.ndarray:
@@ -148,23 +135,25 @@ def income_features(
     out["below_edge_line"] = out["income_ratio_to_edge"] < 1.0
     for months in (3, 12):
         past = m0 - months
-        if covered(src.contributions, past):
+        if covered(src.pension_contributions, past):
             then = visible_total(income_components(spine, src, past)) / heads
             out[f"income_change_{months}m"] = relative_change(per_capita, then)
         else:
             out[f"income_change_{months}m"] = np.full(spine.n, np.nan)
-    out |= contribution_features(spine, src.contributions, m0)
+    out |= contribution_features(spine, src.pension_contributions, m0)
     out["unemployed_members"] = parts["unemployed_members"]
-    out["newly_unemployed_3m"] = newly_unemployed(spine, src.registrations, 3)
+    out["newly_unemployed_3m"] = newly_unemployed(spine, src.employment_registrations, 3)
     frame = pd.DataFrame(out)
     for name in ("earners", "unemployed_members", "newly_unemployed_3m"):
         frame[name] = frame[name].astype("int64")
     return frame
 
 
-def contribution_features(spine: Spine, contributions: pd.DataFrame, latest: int) -> dict[str, np.ndarray]:
+def contribution_features(
+    spine: Spine, pension_contributions: pd.DataFrame, latest: int
+) -> dict[str, np.ndarray]:
     """Member-months of interrupted contributions in 12 months; members interrupted now."""
-    c = contributions
+    c = pension_contributions
     if c.empty:
         return {
             "contribution_gap_months_12m": np.zeros(spine.n, "int64"),
@@ -180,9 +169,9 @@ def contribution_features(spine: Spine, contributions: pd.DataFrame, latest: int
     }
 
 
-def newly_unemployed(spine: Spine, registrations: pd.DataFrame, months: int) -> np.ndarray:
+def newly_unemployed(spine: Spine, employment_registrations: pd.DataFrame, months: int) -> np.ndarray:
     """Members with an unemployment registration dated in the last ``months`` months."""
-    r = registrations
+    r = employment_registrations
     if r.empty:
         return np.zeros(spine.n, "int64")
     r = r[(r["registration_type"].to_numpy() == "unemployed") & in_window(r, spine.as_of, months)]

@@ -2,7 +2,8 @@
 
 Observable (what training uses, shared/domain.md): within H months after T a household not
 in 低保/特困 at T enters 低保 or 特困, receives 支出型 temporary aid, or a visit confirms
-hardship. Only deliveries of months T .. T+H-1 count, and only events dated from T on.
+hardship. Only deliveries of months T .. T+H-1 count (the snapshot builder passes no other),
+and only events dated from T on.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from features.spine import Spine
-from features.timeline import add_months, known_between, month_label
+from features.timeline import add_months, month_label
 
 VISIT_COLUMNS = ("household_key", "visit_date", "hardship_confirmed")
 
@@ -34,23 +35,23 @@ def horizon_complete(as_of: pd.Timestamp, horizon: int, delivered_through: str |
 def observable_label(
     spine: Spine,
     in_cohort: np.ndarray,
-    roster: pd.DataFrame,
-    aid: pd.DataFrame,
+    assistance_roster: pd.DataFrame,
+    temporary_assistance: pd.DataFrame,
     horizon: int,
     delivered_through: str | None,
     visits: pd.DataFrame | None = None,
 ) -> tuple[pd.Series, np.ndarray]:
-    """(label, label_complete) per household: the label is NA outside the cohort (the
-    household is already helped) and while the horizon is not fully delivered."""
+    """(label, label_complete) per household from the deliveries of months T .. T+H-1:
+    the label is NA outside the cohort (the household is already helped) and while the
+    horizon is not fully delivered."""
     t = spine.as_of
     end = add_months(t, horizon)
-    last = add_months(t, horizon - 1)
     hit = np.zeros(spine.n, bool)
-    r = known_between(roster, t, last)
+    r = assistance_roster
     if len(r):
         r = r[r["category"].isin(("dibao", "tekun")).to_numpy()]
         hit |= spine.any(spine.household_of(r))
-    a = known_between(aid, t, last)
+    a = temporary_assistance
     if len(a):
         when = a["event_date"].to_numpy()
         a = a[

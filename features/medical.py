@@ -1,4 +1,4 @@
-"""Medical spending from settlements known before T, in windows by admission date."""
+"""Medical spending from the settlements known before T, in windows by admission date."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 
 from features.config import FeaturesConfig
 from features.spine import Spine
-from features.timeline import in_window, known_before
+from features.timeline import in_window
 
 
 def capped_share(numerator: np.ndarray, denominator: np.ndarray, cap: float) -> np.ndarray:
@@ -20,13 +20,13 @@ def capped_share(numerator: np.ndarray, denominator: np.ndarray, cap: float) -> 
 
 def medical_features(
     spine: Spine,
-    settlements: pd.DataFrame,
+    medical_settlements: pd.DataFrame,
     visible_income: np.ndarray,
     local_income: np.ndarray,
     config: FeaturesConfig,
 ) -> pd.DataFrame:
     """Out-of-pocket cost over 3/6/12 months and its weight, stays, chronic care, payments."""
-    s = known_before(settlements, spine.as_of)
+    s = medical_settlements
     s = s[in_window(s, spine.as_of, 12)] if len(s) else s
     hh = spine.household_of(s) if len(s) else np.empty(0, "int64")
     oop = (s["copay"].to_numpy() + s["self_pay"].to_numpy()) if len(s) else np.empty(0)

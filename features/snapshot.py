@@ -1,8 +1,10 @@
-"""One row per household at T: the spine, every registered feature and the labels.
+"""One row per household at T: the spine, every catalogued feature and the labels.
 
-Pure: takes canonical frames (each with ``known_month`` and ``event_date``) and returns a
-frame; reading and writing live in pipelines/features. Each feature module filters to rows
-known before T itself, so the result is the same whatever extra rows the caller passes.
+Pure: takes canonical frames (each with ``known_month`` and, but for the membership,
+``event_date``) and returns a frame; reading and writing live in pipelines/features. The
+point-in-time filter is applied here, once: the spine and every feature function get only
+the rows known before T, the labels only the deliveries of months T .. T+H-1. So the result
+is the same whatever extra rows the caller passes.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import numpy as np
 import pandas as pd
 
 from features import assistance, composition, disability, events, housing, income, labels, medical
+from features.catalogue import FEATURE_NAMES, FEATURES
 from features.config import FeaturesConfig
 from features.policy import policy_lines
-from features.registry import FEATURE_NAMES, FEATURES
 from features.spine import Spine, build_spine
+from features.timeline import add_months, known_before, known_between
+from ingest.tables import PERSON_TABLES, TABLES
 from lowinc.settings import ThresholdsConfig
 
 SPINE_COLUMNS = (
@@ -35,6 +39,8 @@ SPINE_COLUMNS = (
 LABEL_COLUMNS = ("label", "label_complete")
 SNAPSHOT_COLUMNS = (*SPINE_COLUMNS, *FEATURE_NAMES, *LABEL_COLUMNS)
 NUMPY_DTYPE = {"float": "float64", "int": "int64", "bool": "bool", "category": "int64"}
+TABLE_NAMES = tuple(t.name for t in TABLES)
+LABEL_TABLES = tuple(t.name for t in TABLES if t.labels)
 
 
 def _empty() -> pd.DataFrame:
@@ -43,40 +49,47 @@ def _empty() -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Canonical:
-    """The canonical tables a snapshot reads (empty frames where a source has nothing)."""
+    """The canonical tables a snapshot reads, named as ingest/tables.py declares them (one
+    field per table, in its order); empty frames where a source has nothing."""
 
     households: pd.DataFrame  # ingest's membership per known month
-    hukou: pd.DataFrame  # hukou_base and hukou_changes rows together
-    contributions: pd.DataFrame = field(default_factory=_empty)
-    pensions: pd.DataFrame = field(default_factory=_empty)
-    registrations: pd.DataFrame = field(default_factory=_empty)
-    roster: pd.DataFrame = field(default_factory=_empty)
-    temporary_aid: pd.DataFrame = field(default_factory=_empty)
-    settlements: pd.DataFrame = field(default_factory=_empty)
-    certificates: pd.DataFrame = field(default_factory=_empty)
-    appraisals: pd.DataFrame = field(default_factory=_empty)
-    properties: pd.DataFrame = field(default_factory=_empty)
+    hukou_base: pd.DataFrame = field(default_factory=_empty)
+    hukou_changes: pd.DataFrame = field(default_factory=_empty)
+    pension_contributions: pd.DataFrame = field(default_factory=_empty)
+    pension_payments: pd.DataFrame = field(default_factory=_empty)
+    employment_registrations: pd.DataFrame = field(default_factory=_empty)
+    assistance_roster: pd.DataFrame = field(default_factory=_empty)
+    temporary_assistance: pd.DataFrame = field(default_factory=_empty)
+    medical_settlements: pd.DataFrame = field(default_factory=_empty)
+    disability_certificates: pd.DataFrame = field(default_factory=_empty)
+    house_safety: pd.DataFrame = field(default_factory=_empty)
+    property_registrations: pd.DataFrame = field(default_factory=_empty)
     delivered_through: str | None = None  # the last delivery month ('YYYY-MM'), for labels
 
+    def frame(self, table: str) -> pd.DataFrame:
+        frame: pd.DataFrame = getattr(self, table)
+        return frame
 
-PERSON_TABLES = (
-    "contributions",
-    "pensions",
-    "registrations",
-    "roster",
-    "temporary_aid",
-    "settlements",
-    "certificates",
-    "appraisals",
-    "properties",
-)
+    def replace(self, frames: dict[str, pd.DataFrame]) -> Canonical:
+        """The same tables with some frames replaced."""
+        return dataclasses.replace(self, **frames)
+
+
+def hukou_rows(base: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:
+    """The hukou base and change rows together (a base row has no ``change_type``)."""
+    if not len(base):
+        return changes
+    return pd.concat([base.assign(change_type=pd.NA), changes], ignore_index=True)
+
+
+def known_at(tables: Canonical, as_of: pd.Timestamp) -> Canonical:
+    """Every table cut to the rows delivered before T's month: all a feature may see."""
+    return tables.replace({t: known_before(tables.frame(t), as_of) for t in TABLE_NAMES})
 
 
 def with_person_codes(spine: Spine, tables: Canonical) -> Canonical:
-    """Every person-keyed table with its members looked up once (see features.spine)."""
-    return dataclasses.replace(
-        tables, **{t: spine.with_person_codes(getattr(tables, t)) for t in PERSON_TABLES}
-    )
+    """Every table reached through a member with its members looked up once (see features.spine)."""
+    return tables.replace({t: spine.with_person_codes(tables.frame(t)) for t in PERSON_TABLES})
 
 
 def household_type(frame: pd.DataFrame) -> np.ndarray:
@@ -95,33 +108,38 @@ def household_type(frame: pd.DataFrame) -> np.ndarray:
 
 def feature_frame(
     spine: Spine,
-    tables: Canonical,
+    known: Canonical,
+    hukou: pd.DataFrame,
     config: FeaturesConfig,
     thresholds: ThresholdsConfig,
     divisions: pd.DataFrame,
 ) -> tuple[pd.DataFrame, assistance.AssistanceState]:
-    """Every registered feature for the spine's households, in registry order."""
+    """Every catalogued feature for the spine's households, in catalogue order, from the
+    tables ``known`` before T (with person codes) and the hukou rows known before T."""
     t = spine.as_of
     dibao, local_income = policy_lines(spine.households["county_code"], divisions, thresholds, t)
     comp = composition.composition_features(spine, config)
     members = comp["members"].to_numpy()
-    src = income.known_income_sources(
-        tables.contributions, tables.pensions, tables.registrations, tables.roster, t
+    src = income.IncomeSources(
+        known.pension_contributions,
+        known.pension_payments,
+        known.employment_registrations,
+        known.assistance_roster,
     )
     inc = income.income_features(spine, src, dibao, members, config)
     med = medical.medical_features(
-        spine, tables.settlements, inc["visible_income"].to_numpy(), local_income, config
+        spine, known.medical_settlements, inc["visible_income"].to_numpy(), local_income, config
     )
-    state = assistance.state_at(spine, tables.roster)
+    state = assistance.state_at(spine, known.assistance_roster)
     parts = [
         comp,
         inc,
         med,
-        disability.disability_features(spine, tables.certificates),
-        housing.housing_features(spine, tables.appraisals, tables.properties),
-        events.event_features(spine, tables.hukou, tables.contributions, tables.pensions),
-        assistance.history_features(spine, tables.roster, config.history_months),
-        assistance.temporary_aid_features(spine, tables.temporary_aid),
+        disability.disability_features(spine, known.disability_certificates),
+        housing.housing_features(spine, known.house_safety, known.property_registrations),
+        events.event_features(spine, hukou, known.pension_contributions, known.pension_payments),
+        assistance.history_features(spine, known.assistance_roster),
+        assistance.temporary_aid_features(spine, known.temporary_assistance),
         pd.DataFrame(
             {
                 "assistance_category": state.code,
@@ -133,7 +151,7 @@ def feature_frame(
     frame = pd.concat(parts, axis=1)
     missing = [n for n in FEATURE_NAMES if n not in frame.columns]
     if missing:
-        raise KeyError(f"features registered but not built: {missing}")
+        raise KeyError(f"features catalogued but not built: {missing}")
     out = frame[FEATURE_NAMES]
     return out.astype({f.name: NUMPY_DTYPE[f.dtype] for f in FEATURES}), state
 
@@ -147,16 +165,22 @@ def build_snapshot(
     visits: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The snapshot at T: spine columns, features (known before T), labels (after T)."""
-    spine = build_spine(tables.households, tables.hukou, divisions, as_of)
-    tables = with_person_codes(spine, tables)
-    feats, state = feature_frame(spine, tables, config, thresholds, divisions)
+    known = known_at(tables, as_of)
+    hukou = hukou_rows(known.hukou_base, known.hukou_changes)
+    spine = build_spine(known.households, hukou, divisions, as_of)
+    feats, state = feature_frame(spine, with_person_codes(spine, known), hukou, config, thresholds, divisions)
     in_cohort = ~np.isin(state.state, assistance.ASSISTED)
+    horizon = config.label_horizon
+    after = {
+        t: spine.with_person_codes(known_between(tables.frame(t), as_of, add_months(as_of, horizon - 1)))
+        for t in LABEL_TABLES
+    }
     label, complete = labels.observable_label(
         spine,
         in_cohort,
-        tables.roster,
-        tables.temporary_aid,
-        config.label_horizon,
+        after["assistance_roster"],
+        after["temporary_assistance"],
+        horizon,
         tables.delivered_through,
         visits,
     )
@@ -181,10 +205,10 @@ def build_snapshot(
 
 
 def check_snapshot(frame: pd.DataFrame) -> None:
-    """Raise if a frame is not a snapshot: columns in order, feature dtypes as registered."""
+    """Raise if a frame is not a snapshot: columns in order, feature dtypes as catalogued."""
     if tuple(frame.columns) != SNAPSHOT_COLUMNS:
         raise ValueError("snapshot columns differ from SNAPSHOT_COLUMNS")
     for f in FEATURES:
         want = NUMPY_DTYPE[f.dtype]
         if str(frame[f.name].dtype) != want:
-            raise TypeError(f"{f.name}: {frame[f.name].dtype}, registered {want}")
+            raise TypeError(f"{f.name}: {frame[f.name].dtype}, catalogued {want}")

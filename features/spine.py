@@ -13,8 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.timeline import known_before
-
 PERSON_CODE = "_person"  # column a table gains from with_person_codes
 
 
@@ -37,23 +35,26 @@ class Spine:
         precomputed codes when it has them."""
         if isinstance(rows, pd.DataFrame):
             if PERSON_CODE in rows.columns:
-                return rows[PERSON_CODE].to_numpy()
+                codes: np.ndarray = rows[PERSON_CODE].to_numpy()
+                return codes
             rows = rows["person_key"]
         if len(rows) == 0:
             return np.empty(0, dtype="int64")
-        return self.person_index.get_indexer(key_array(rows))
+        found: np.ndarray = self.person_index.get_indexer(key_array(rows))
+        return found
 
     def household_of(self, rows: pd.DataFrame | pd.Series) -> np.ndarray:
         """Household position of each row's person at T; -1 for someone not a member."""
         pos = self.person_codes(rows)
-        hh = self.members["hh"].to_numpy()
+        hh: np.ndarray = self.members["hh"].to_numpy()
         return np.where(pos >= 0, hh[np.maximum(pos, 0)], -1) if len(pos) else pos
 
     def position_of(self, household_keys: pd.Series) -> np.ndarray:
         """Position of each household key; -1 for a household that does not exist at T."""
         if len(household_keys) == 0:
             return np.empty(0, dtype="int64")
-        return self.household_index.get_indexer(key_array(household_keys))
+        found: np.ndarray = self.household_index.get_indexer(key_array(household_keys))
+        return found
 
     def total(self, hh: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Sum of ``weights`` (or a count) per household, over rows with a household (>= 0)."""
@@ -87,20 +88,20 @@ def key_index(keys: pd.Series | pd.Index | np.ndarray) -> pd.Index:
     return pd.Index(key_array(keys), dtype=object)
 
 
-def latest_membership(households: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Membership as ingest linked it at the end of the last month delivered before T."""
-    known = known_before(households, as_of)
+def latest_membership(households: pd.DataFrame) -> pd.DataFrame:
+    """Membership as ingest linked it at the end of the last month delivered (before T)."""
+    known = households
     if known.empty:
         return known
     last = known["known_month"].max()
     return known[known["known_month"].to_numpy() == last]
 
 
-def birth_dates(persons: pd.DataFrame, as_of: pd.Timestamp, person_index: pd.Index) -> np.ndarray:
-    """Birth date of each member from hukou rows known before T (NaT when none); a later
-    row (a change after the base) overrides an earlier one."""
+def birth_dates(persons: pd.DataFrame, person_index: pd.Index) -> np.ndarray:
+    """Birth date of each member from the hukou rows (known before T; NaT when none); a
+    later row (a change after the base) overrides an earlier one."""
     out = np.full(len(person_index), np.datetime64("NaT"), dtype="datetime64[us]")
-    known = known_before(persons, as_of)
+    known = persons
     if known.empty:
         return out
     base = (
@@ -119,11 +120,12 @@ def birth_dates(persons: pd.DataFrame, as_of: pd.Timestamp, person_index: pd.Ind
 def age_at(birth: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
     """Completed years of age on T (NaN where the birth date is unknown)."""
     b = pd.DatetimeIndex(birth)
-    years = as_of.year - b.year.to_numpy(dtype="float64")
-    before_birthday = (b.month.to_numpy() > as_of.month) | (
+    years: np.ndarray = as_of.year - b.year.to_numpy(dtype="float64")
+    before_birthday: np.ndarray = (b.month.to_numpy() > as_of.month) | (
         (b.month.to_numpy() == as_of.month) & (b.day.to_numpy() > as_of.day)
     )
-    return years - before_birthday
+    age: np.ndarray = years - before_birthday
+    return age
 
 
 def geography(village_codes: pd.Series, divisions: pd.DataFrame) -> pd.DataFrame:
@@ -144,13 +146,14 @@ def geography(village_codes: pd.Series, divisions: pd.DataFrame) -> pd.DataFrame
 def build_spine(
     households: pd.DataFrame, persons: pd.DataFrame, divisions: pd.DataFrame, as_of: pd.Timestamp
 ) -> Spine:
-    """Households at T with members, ages and geography, from rows known before T.
+    """Households at T with members, ages and geography, from rows known before T (the
+    snapshot builder filters them).
 
     ``households`` is ingest's membership table (every known month, with ``known_month``);
     ``persons`` the hukou base and change rows (person_key, birth_date, change_type,
     known_month, event_date).
     """
-    m = latest_membership(households, as_of)
+    m = latest_membership(households)
     m = m[["person_key", "household_key", "division_code", "relation"]].astype("str")
     # households in key order; within one, the head's row first, so a household's place is
     # its head's (any member's when it has none)
@@ -163,7 +166,7 @@ def build_spine(
     geo = geography(first["division_code"], divisions)
     table = pd.concat([pd.DataFrame({"household_key": hh_keys.to_numpy()}), geo], axis=1)
     person_keys = key_index(m["person_key"])
-    birth = birth_dates(persons, as_of, person_keys)
+    birth = birth_dates(persons, person_keys)
     members = pd.DataFrame(
         {
             "person_key": m["person_key"],

@@ -28,22 +28,24 @@ def add_months(ts: pd.Timestamp, months: int) -> pd.Timestamp:
     return ts + pd.DateOffset(months=months)
 
 
-def month_number(values: pd.Series | str) -> np.ndarray | int:
-    """Months since year 0 of 'YYYY-MM' labels (or of one label): arithmetic on months."""
-    if isinstance(values, str):
-        return int(values[:4]) * 12 + int(values[5:7]) - 1
+def month_number(values: pd.Series) -> np.ndarray:
+    """Months since year 0 of 'YYYY-MM' labels: arithmetic on months."""
     text = values.astype("str")
-    return (text.str.slice(0, 4).astype("int64") * 12 + text.str.slice(5, 7).astype("int64") - 1).to_numpy()
+    months: np.ndarray = (
+        text.str.slice(0, 4).astype("int64") * 12 + text.str.slice(5, 7).astype("int64") - 1
+    ).to_numpy()
+    return months
 
 
 def date_month_number(dates: pd.Series) -> np.ndarray:
     """Months since year 0 of timestamps."""
     d = pd.DatetimeIndex(dates)
-    return (d.year.to_numpy(dtype="int64") * 12 + d.month.to_numpy(dtype="int64") - 1).astype("int64")
+    months: np.ndarray = d.year.to_numpy(dtype="int64") * 12 + d.month.to_numpy(dtype="int64") - 1
+    return months.astype("int64")
 
 
 def ts_month_number(ts: pd.Timestamp) -> int:
-    return ts.year * 12 + ts.month - 1
+    return int(ts.year * 12 + ts.month - 1)
 
 
 def known_before(frame: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -65,7 +67,7 @@ def in_window(
     frame: pd.DataFrame, as_of: pd.Timestamp, months: int, column: str = "event_date"
 ) -> np.ndarray:
     """Mask of rows whose event falls in the ``months`` before T: [T - months, T)."""
-    when = frame[column].to_numpy()
+    when: np.ndarray = frame[column].to_numpy()
     start = np.datetime64(add_months(as_of, -months))
     end = np.datetime64(as_of)
     return (when >= start) & (when < end)

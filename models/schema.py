@@ -1,6 +1,6 @@
 """What the model reads from a feature snapshot, and the design matrix it builds from it.
 
-The feature list comes from ``features.registry`` (imported only when asked, so the model
+The feature list comes from ``features.catalogue`` (imported only when asked, so the model
 code and its tests run with any list of specs that has a name and a categorical flag).
 """
 
@@ -27,7 +27,7 @@ RULE_FEATURES = (
 
 
 class FeatureSpec(Protocol):
-    """The two attributes of ``features.registry.Feature`` the model needs."""
+    """The two attributes of ``features.catalogue.Feature`` the model needs."""
 
     @property
     def name(self) -> str: ...
@@ -38,7 +38,7 @@ class FeatureSpec(Protocol):
 
 def registered_features() -> tuple[FeatureSpec, ...]:
     """The project's feature registry (lazy import: features/ is a separate stage)."""
-    from features.registry import FEATURES
+    from features.catalogue import FEATURES
 
     return tuple(FEATURES)
 

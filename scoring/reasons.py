@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.registry import FEATURES, Feature
+from features.catalogue import FEATURES, Feature
 
 SEPARATOR = {"zh": "；", "en": "; "}
 

@@ -1,8 +1,10 @@
 """Read the canonical rows a snapshot at T needs, and no more.
 
-The feature code filters to rows known before T itself; reading here is only narrowed
+The snapshot builder filters to rows known before T itself; reading here is only narrowed
 (months, columns, and for the large monthly contribution and pension tables, the rows a
-feature can use), so a full read gives the same snapshot. That equivalence is tested.
+feature can use), so a full read gives the same snapshot. That equivalence is tested. What
+is read follows the declarations: each table's columns (ingest/tables.py) and how far back
+its features look (features.catalogue.lookback), plus the months after T the labels read.
 """
 
 from __future__ import annotations
@@ -14,49 +16,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from features.catalogue import lookback
 from features.income import STALE_MONTHS
 from features.snapshot import Canonical
 from features.timeline import add_months, month_label
+from ingest.tables import PERSON_TABLES, TABLES
 from pipelines.ingest.store import PART, months_of
 
-COLUMNS: dict[str, list[str]] = {
-    "households": ["person_key", "household_key", "division_code", "relation"],
-    "hukou_base": ["event_date", "person_key", "household_key", "birth_date"],
-    "hukou_changes": ["event_date", "person_key", "household_key", "birth_date", "change_type"],
-    "pension_contributions": ["event_date", "person_key", "scheme", "contribution_base", "payment_status"],
-    "pension_payments": ["event_date", "person_key", "amount"],
-    "employment_registrations": ["event_date", "person_key", "registration_type", "unemployment_benefit"],
-    "assistance_roster": [
-        "event_date",
-        "case_key",
-        "person_key",
-        "category",
-        "monthly_benefit",
-        "income_per_capita",
-        "admitted_date",
-        "state",
-    ],
-    "temporary_assistance": ["event_date", "person_key", "amount", "aid_type"],
-    "medical_settlements": [
-        "event_date",
-        "person_key",
-        "visit_type",
-        "critical_illness_paid",
-        "assistance_paid",
-        "copay",
-        "self_pay",
-    ],
-    "disability_certificates": [
-        "event_date",
-        "person_key",
-        "disability_grade",
-        "change_type",
-        "living_subsidy",
-        "care_subsidy",
-    ],
-    "house_safety": ["event_date", "house_key", "person_key", "safety_grade", "renovation_status"],
-    "property_registrations": ["event_date", "person_key", "direction", "reason"],
-}
+COLUMNS: dict[str, list[str]] = {t.name: t.read_columns for t in TABLES}
+LABEL_TABLES = tuple(t.name for t in TABLES if t.labels)
+LAG = 1  # a row may be delivered the month after its event: read one known month more than a window
+# the large monthly tables, narrowed by rows (see _monthly): whether interrupted contributions are kept
+ROW_NARROWED = {"pension_contributions": True, "pension_payments": False}
 
 
 def read_table(
@@ -85,9 +56,6 @@ def months_between(first: pd.Timestamp, last: pd.Timestamp) -> list[str]:
     return [month_label(m) for m in pd.date_range(first, last, freq="MS")]
 
 
-LABEL_TABLES = ("assistance_roster", "temporary_assistance")
-
-
 def delivered_through(canonical: Path) -> str | None:
     """The last month both label sources (the roster and temporary aid) were delivered:
     labels of a horizon ending later are not complete yet."""
@@ -114,33 +82,38 @@ def income_months(canonical: Path, table: str, as_of: pd.Timestamp) -> list[str]
     return sorted({m for t in targets if (m := latest_delivered(canonical, table, t))})
 
 
-def load_canonical(canonical: Path, as_of: pd.Timestamp, horizon: int, history_months: int) -> Canonical:
+def read_months(table: str, as_of: pd.Timestamp, before: list[str]) -> list[str]:
+    """The known months of a feature table a snapshot at T reads: its features' longest
+    window plus LAG, or every month ``before`` T when a feature needs all history."""
+    months = lookback(table)
+    if months is None:
+        return before
+    return months_between(add_months(as_of, -months - LAG), add_months(as_of, -1))
+
+
+def load_canonical(canonical: Path, as_of: pd.Timestamp, horizon: int) -> Canonical:
     """Everything a snapshot at T reads: rows known before T for features, and the
-    deliveries of months T .. T+H-1 of the roster and temporary aid for the labels."""
+    deliveries of months T .. T+H-1 of the label tables (the roster and temporary aid)."""
     before = month_label(add_months(as_of, -1))
     all_before = [m for m in _all_months(canonical) if m <= before]
-    window = months_between(add_months(as_of, -13), add_months(as_of, -1))
     after = months_between(as_of, add_months(as_of, horizon - 1))
-    history = months_between(add_months(as_of, -history_months - 1), add_months(as_of, -1))
     membership = [m for m in months_of(canonical, "households") if m <= before][-1:]
-    base = read_table(canonical, "hukou_base", all_before)
     changes = read_table(canonical, "hukou_changes", all_before)
-    hukou = pd.concat([base.assign(change_type=pd.NA), changes], ignore_index=True) if len(base) else changes
     recent = changes["event_date"] >= add_months(as_of, -6)
     deceased = changes.loc[(changes["change_type"] == "death") & recent, "person_key"].unique().tolist()
+    frames: dict[str, pd.DataFrame] = {}
+    for table in PERSON_TABLES:
+        months = read_months(table, as_of, all_before)
+        if table in ROW_NARROWED:
+            frames[table] = _monthly(canonical, table, as_of, months, deceased, ROW_NARROWED[table])
+        else:
+            frames[table] = read_table(canonical, table, months + (after if table in LABEL_TABLES else []))
     return Canonical(
         households=read_table(canonical, "households", membership),
-        hukou=hukou,
-        contributions=_monthly(canonical, "pension_contributions", as_of, window, deceased, gaps=True),
-        pensions=_monthly(canonical, "pension_payments", as_of, window, deceased, gaps=False),
-        registrations=read_table(canonical, "employment_registrations", all_before),
-        roster=read_table(canonical, "assistance_roster", history + after),
-        temporary_aid=read_table(canonical, "temporary_assistance", window + after),
-        settlements=read_table(canonical, "medical_settlements", window),
-        certificates=read_table(canonical, "disability_certificates", all_before),
-        appraisals=read_table(canonical, "house_safety", all_before),
-        properties=read_table(canonical, "property_registrations", window),
+        hukou_base=read_table(canonical, "hukou_base", all_before),
+        hukou_changes=changes,
         delivered_through=delivered_through(canonical),
+        **frames,
     )
 
 

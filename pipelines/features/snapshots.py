@@ -16,6 +16,7 @@ from features import store
 from features.snapshot import build_snapshot, check_snapshot
 from features.timeline import add_months, as_of_date, month_label
 from features.truth import latent_truth
+from lowinc.divisions import load_divisions
 from lowinc.errors import BadValue, UserError
 from lowinc.pseudonym import load_key, pseudonymise
 from lowinc.settings import Settings
@@ -39,12 +40,6 @@ class SnapshotSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def load_divisions() -> pd.DataFrame:
-    from simulator.geography import load_divisions as divisions
-
-    return divisions()
 
 
 def truth_for(home: Path, frame: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame | None:
@@ -95,7 +90,7 @@ def build_one(
     visits = recorded_visits(settings) if visits is None else visits
     cfg = settings.features
     require_delivered(home / "canonical", t)
-    tables = load_canonical(home / "canonical", t, cfg.label_horizon, cfg.history_months)
+    tables = load_canonical(home / "canonical", t, cfg.label_horizon)
     timings["read"] = time.perf_counter() - started
     mark = time.perf_counter()
     frame = build_snapshot(tables, t, cfg, settings.thresholds, divisions, visits)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ingest.tables import missing_columns
+from lowinc.errors import BadValue
 from lowinc.pseudonym import Pseudonymiser
 from lowinc.sources import FileSpec
 
@@ -20,6 +22,20 @@ def event_dates(spec: FileSpec, frame: pd.DataFrame, known_month: str) -> pd.Ser
         end = start + pd.offsets.MonthEnd(0)
         return pd.Series(end, index=frame.index, dtype="datetime64[us]")
     return frame[spec.event_date].dt.floor("D").astype("datetime64[us]")
+
+
+class UndeliveredColumn(BadValue):
+    """A sources YAML no longer delivers a column the canonical table declares (ingest/tables.py)."""
+
+
+def check_declared(spec: FileSpec, canonical: pd.DataFrame) -> None:
+    """Raise when the rows lack a column their table's declaration promises its readers."""
+    missing = missing_columns(spec.table, list(canonical.columns))
+    if missing:
+        raise UndeliveredColumn(
+            f"canonical table {spec.table} lacks declared column(s) {', '.join(missing)}",
+            hint=f"deliver them in the sources YAML of {spec.table}, or change ingest/tables.py",
+        )
 
 
 def canonical_frame(
@@ -60,6 +76,7 @@ def canonical_frame(
     out["source_file"] = file
     out["row_number"] = accepted["row_id"].astype("int64")
     canonical = pd.DataFrame(out, index=accepted.index).reset_index(drop=True)
+    check_declared(spec, canonical)
     if identity:
         ident = pd.concat(identity, ignore_index=True)
     else:

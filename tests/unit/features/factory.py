@@ -2,7 +2,8 @@
 
 h1: p1 head (45), p2 spouse (43), p3 child (10); h2: p4 head (70) living alone.
 Membership is delivered every month from 2022-01 to 2023-12; every other table is empty
-unless a test gives rows (dicts with known_month, event_date and the table's columns).
+unless a test gives rows (dicts with known_month, event_date and the table's columns, by
+the table's name). Frames take their columns and types from ingest/tables.py.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import pandas as pd
 
 from features.config import FeaturesConfig
 from features.snapshot import Canonical, build_snapshot
+from ingest.tables import BY_NAME, TABLES
 from lowinc.settings import CityThresholds, ThresholdsConfig
 
 VILLAGE = "330502001001"
@@ -40,46 +42,14 @@ PEOPLE = [
     ("p3", "h1", "son", "2013-03-01"),
     ("p4", "h2", "head", "1953-03-01"),
 ]
-COLUMNS = {
-    "contributions": ["person_key", "scheme", "contribution_base", "payment_status"],
-    "pensions": ["person_key", "amount"],
-    "registrations": ["person_key", "registration_type", "unemployment_benefit"],
-    "roster": [
-        "case_key",
-        "person_key",
-        "category",
-        "monthly_benefit",
-        "income_per_capita",
-        "admitted_date",
-        "state",
-    ],
-    "temporary_aid": ["person_key", "amount", "aid_type"],
-    "settlements": [
-        "person_key",
-        "visit_type",
-        "critical_illness_paid",
-        "assistance_paid",
-        "copay",
-        "self_pay",
-    ],
-    "certificates": ["person_key", "disability_grade", "change_type", "living_subsidy", "care_subsidy"],
-    "appraisals": ["house_key", "person_key", "safety_grade", "renovation_status"],
-    "properties": ["person_key", "direction", "reason"],
-}
-DATES = ("event_date", "admitted_date", "birth_date")
 
 
-def frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
-    """A canonical frame: known_month, event_date, then the columns, dates as datetime64[us]."""
-    cols = ["known_month", "event_date", *columns]
-    data = pd.DataFrame(rows, columns=cols)
-    for c in DATES:
-        if c in data.columns:
-            data[c] = pd.to_datetime(data[c]).astype("datetime64[us]")
-    for c in data.columns:
-        if len(data) and data[c].dtype == object and data[c].map(type).eq(str).all():
-            data[c] = data[c].astype("str")
-    return data
+def frame(table: str, rows: list[dict]) -> pd.DataFrame:
+    """A frame of a canonical table as the reader returns it: ``known_month`` and the
+    columns ingest/tables.py declares, typed as declared (extra keys of a row are dropped)."""
+    declared = BY_NAME[table]
+    data = pd.DataFrame(rows, columns=[declared.known, *declared.read_columns])
+    return data.astype({declared.known: "str"} | declared.dtypes)
 
 
 def membership(people: list[tuple[str, str, str, str]] = PEOPLE, months: list[str] = MONTHS) -> pd.DataFrame:
@@ -88,34 +58,35 @@ def membership(people: list[tuple[str, str, str, str]] = PEOPLE, months: list[st
         for m in months
         for p, h, r, _ in people
     ]
-    return pd.DataFrame(rows).astype("str")
+    return frame("households", rows)
 
 
-def hukou(
-    people: list[tuple[str, str, str, str]] = PEOPLE, changes: list[dict] | None = None
-) -> pd.DataFrame:
-    base = [
+def hukou_base(people: list[tuple[str, str, str, str]] = PEOPLE) -> pd.DataFrame:
+    rows = [
         {
             "known_month": "2022-01",
             "event_date": "2022-01-01",
             "person_key": p,
             "household_key": h,
             "birth_date": b,
-            "change_type": None,
         }
         for p, h, _, b in people
     ]
-    return frame(base + (changes or []), ["person_key", "household_key", "birth_date", "change_type"])
+    return frame("hukou_base", rows)
 
 
 def tables(**rows: list[dict]) -> Canonical:
     """Canonical tables with the default households; keyword: table name -> rows."""
-    extra = {name: frame(rows.get(name, []), cols) for name, cols in COLUMNS.items()}
+    unknown = set(rows) - {t.name for t in TABLES}
+    if unknown:
+        raise KeyError(f"not canonical tables: {sorted(unknown)}")
+    given = {t.name: frame(t.name, rows.get(t.name, [])) for t in TABLES if t.grain != "household"}
     return Canonical(
         households=membership(),
-        hukou=hukou(changes=rows.get("hukou_changes")),
+        hukou_base=hukou_base(),
+        hukou_changes=frame("hukou_changes", rows.get("hukou_changes", [])),
         delivered_through=MONTHS[-1],
-        **extra,
+        **given,
     )
 
 

@@ -50,7 +50,7 @@ def test_composition_counts_ages_at_t():
 
 def test_income_ratio_to_dibao_and_edge_use_the_county_standard_of_t_year():
     rows = [contribution("p1", "2023-05", 3000.0)]
-    h1 = snapshot(tables(contributions=rows), T).loc["h1"]
+    h1 = snapshot(tables(pension_contributions=rows), T).loc["h1"]
     assert h1["visible_income_per_capita"] == pytest.approx(1000.0)
     assert h1["income_ratio_to_dibao"] == pytest.approx(1000.0 / DIBAO_2023)
     assert h1["income_ratio_to_edge"] == pytest.approx(1000.0 / (1.5 * DIBAO_2023))
@@ -59,7 +59,7 @@ def test_income_ratio_to_dibao_and_edge_use_the_county_standard_of_t_year():
 
 def test_income_change_compares_the_same_members_3_months_back_and_is_nan_without_history():
     rows = [contribution("p1", "2023-02", 6000.0), contribution("p1", "2023-05", 3000.0)]
-    h1 = snapshot(tables(contributions=rows), T).loc["h1"]
+    h1 = snapshot(tables(pension_contributions=rows), T).loc["h1"]
     assert h1["income_change_3m"] == pytest.approx(-0.5)
     assert np.isnan(h1["income_change_12m"])
 
@@ -71,7 +71,7 @@ def test_contribution_gaps_and_interruptions():
         contribution("p1", "2023-05", 4000.0, "interrupted"),
         contribution("p2", "2023-05", 4000.0),
     ]
-    h1 = snapshot(tables(contributions=rows), T).loc["h1"]
+    h1 = snapshot(tables(pension_contributions=rows), T).loc["h1"]
     assert h1["contribution_gap_months_12m"] == 3
     assert h1["contribution_interrupted"] == 1
     assert h1["earners"] == 1
@@ -90,13 +90,15 @@ def death(person: str, household: str, date: str, known: str = "2023-04") -> dic
 
 def test_earner_died_needs_visible_income_before_the_death():
     rows = [contribution("p1", "2023-02", 5000.0)]
-    with_income = snapshot(tables(contributions=rows, hukou_changes=[death("p1", "h1", "2023-03-20")]), T)
+    with_income = snapshot(
+        tables(pension_contributions=rows, hukou_changes=[death("p1", "h1", "2023-03-20")]), T
+    )
     assert bool(with_income.loc["h1", "earner_died_6m"])
     without = snapshot(tables(hukou_changes=[death("p2", "h1", "2023-03-20")]), T)
     assert not bool(without.loc["h1", "earner_died_6m"])
     assert without.loc["h1", "deaths_12m"] == 1
     long_ago = snapshot(
-        tables(contributions=rows, hukou_changes=[death("p1", "h1", "2022-10-20", "2022-11")]), T
+        tables(pension_contributions=rows, hukou_changes=[death("p1", "h1", "2022-10-20", "2022-11")]), T
     )
     assert not bool(long_ago.loc["h1", "earner_died_6m"])
     assert long_ago.loc["h1", "deaths_12m"] == 1
@@ -133,14 +135,14 @@ def test_new_severe_disability_counts_a_change_to_grade_1_2_but_not_a_mild_certi
         certificate("p1", "2023-05", "2023-04-01", "2", "regraded"),
         certificate("p2", "2023-05", "2023-04-01", "4", "new"),
     ]
-    h1 = snapshot(tables(certificates=rows), T).loc["h1"]
+    h1 = snapshot(tables(disability_certificates=rows), T).loc["h1"]
     assert h1["new_severe_disability_3m"] == 1
     assert h1["disability_worsened_12m"] == 1
     assert h1["severe_disability_members"] == 1
     assert h1["disabled_members"] == 2
     assert h1["new_disability_12m"] == 1
     cancelled = [*rows, certificate("p1", "2023-05", "2023-05-10", "2", "cancelled")]
-    assert snapshot(tables(certificates=cancelled), T).loc["h1", "severe_disability_members"] == 0
+    assert snapshot(tables(disability_certificates=cancelled), T).loc["h1", "severe_disability_members"] == 0
 
 
 def roster(known: str, person: str = "p1", state: str = "active") -> dict:
@@ -165,7 +167,7 @@ def test_exits_phase_out_and_a_missing_roster_month_that_is_not_an_exit():
     rows += [
         roster(m, person="p4") for m in ["2022-09", "2022-11", "2022-12", "2023-01", "2023-02", "2023-03"]
     ]
-    snap = snapshot(tables(roster=rows), "2023-04-01")
+    snap = snapshot(tables(assistance_roster=rows), "2023-04-01")
     h1 = snap.loc["h1"]
     assert (h1["exits_12m"], h1["exits_24m"], h1["phase_out_months"], h1["assisted_months_24m"]) == (
         1,
@@ -194,7 +196,7 @@ def test_medical_shares_are_capped_when_there_is_no_visible_income():
         "copay": 62000.0,
         "self_pay": 0.0,
     }
-    h2 = snapshot(tables(settlements=[settle]), T).loc["h2"]
+    h2 = snapshot(tables(medical_settlements=[settle]), T).loc["h2"]
     assert h2["oop_medical_6m_share"] == 10.0
     assert h2["oop_medical_12m_to_local_income"] == pytest.approx(1.0)  # 2022's 62,000
     assert (h2["chronic_ill_members"], h2["household_type"]) == (1, "elderly_alone")

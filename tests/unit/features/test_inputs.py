@@ -1,42 +1,37 @@
 """The narrowed read (months, columns, rows) gives the snapshot a full read gives, also
-when a month of the large monthly tables was never delivered."""
+when a month of the large monthly tables was never delivered; and what is read follows the
+features' declared windows, so a feature looking back further than what is read fails here."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
+from features.catalogue import FEATURES, lookback
 from features.snapshot import Canonical, build_snapshot
-from pipelines.features.inputs import load_canonical
+from ingest.tables import TABLES
+from pipelines.features import inputs
+from pipelines.features.inputs import LAG, load_canonical, read_months
 from pipelines.ingest.store import write_partition
-from tests.unit.features.factory import CONFIG, DIVISIONS, THRESHOLDS, hukou, tables
+from tests.unit.features.factory import CONFIG, DIVISIONS, THRESHOLDS, tables
 
 T = pd.Timestamp("2023-07-01")
-TABLE_OF = {
-    "households": "households",
-    "contributions": "pension_contributions",
-    "pensions": "pension_payments",
-    "registrations": "employment_registrations",
-    "roster": "assistance_roster",
-    "temporary_aid": "temporary_assistance",
-    "settlements": "medical_settlements",
-    "certificates": "disability_certificates",
-    "appraisals": "house_safety",
-    "properties": "property_registrations",
-}
+LABELS = ("label", "label_complete")
 
 
 def write_canonical(root: Path, data: Canonical) -> None:
-    for field, table in TABLE_OF.items():
-        frame = getattr(data, field)
-        for month, part in frame.groupby("known_month"):
-            write_partition(part, root, table, str(month))
-    h = data.hukou
-    base = h[h["change_type"].isna()].drop(columns="change_type")
-    write_partition(base, root, "hukou_base", "2022-01")
-    for month, part in h[h["change_type"].notna()].groupby("known_month"):
-        write_partition(part, root, "hukou_changes", str(month))
+    """Every frame of ``data`` as ingest stores it: one partition per known month."""
+    for table in TABLES:
+        for month, part in data.frame(table.name).groupby("known_month"):
+            write_partition(part, root, table.name, str(month))
+
+
+def features_of(data: Canonical, as_of: pd.Timestamp) -> pd.DataFrame:
+    snap = build_snapshot(data, as_of, CONFIG, THRESHOLDS, DIVISIONS)
+    return snap.drop(columns=list(LABELS))
 
 
 def monthly(person: str, month: str, **values) -> dict:
@@ -76,16 +71,18 @@ def test_narrowed_read_equals_full_frames_with_a_month_missing(tmp_path):
         }
         for m in months
     ]
-    data = tables(contributions=contributions, pensions=pensions, hukou_changes=[death], roster=roster)
+    data = tables(
+        pension_contributions=contributions,
+        pension_payments=pensions,
+        hukou_changes=[death],
+        assistance_roster=roster,
+    )
     write_canonical(tmp_path, data)
-    full = Canonical(**{**data.__dict__, "hukou": hukou(changes=[death]), "delivered_through": "2023-12"})
-    narrowed = load_canonical(tmp_path, T, CONFIG.label_horizon, CONFIG.history_months)
-    assert len(narrowed.contributions) < len(full.contributions)  # rows were left unread
+    narrowed = load_canonical(tmp_path, T, CONFIG.label_horizon)
+    assert len(narrowed.pension_contributions) < len(data.pension_contributions)  # rows were left unread
     assert narrowed.delivered_through is None  # temporary aid never delivered: no label is complete
-    a = build_snapshot(narrowed, T, CONFIG, THRESHOLDS, DIVISIONS)
-    b = build_snapshot(full, T, CONFIG, THRESHOLDS, DIVISIONS)
-    feature_cols = [c for c in a.columns if c not in ("label", "label_complete")]
-    pd.testing.assert_frame_equal(a[feature_cols], b[feature_cols])
+    a = features_of(narrowed, T)
+    pd.testing.assert_frame_equal(a, features_of(data, T))
     h1 = a.set_index("household_key").loc["h1"]
     assert h1["wage_income"] == 1000.0 + months.index("2023-05")
     # p2's wages of January are read only because p2 died (January is not an income month)
@@ -93,3 +90,90 @@ def test_narrowed_read_equals_full_frames_with_a_month_missing(tmp_path):
     # one income month for every source: May, the latest with contributions, though June's
     # pensions were delivered
     assert a.set_index("household_key").loc["h2", "pension_income"] == 2000.0 + months.index("2023-05")
+
+
+def test_every_feature_window_is_read_and_named_windows_are_declared():
+    for f in FEATURES:
+        for table in f.tables:
+            assert table in {t.name for t in TABLES}, (f.name, table)
+            read = lookback(table)
+            assert read is None or (f.window or 0) <= read, (f.name, table, read)
+            assert read is None or len(read_months(table, T, [])) == read + LAG, table
+        named = re.search(r"_(\d+)m(_|$)", f.name)
+        assert named is None or f.window == int(named.group(1)), f.name
+
+
+ROSTER = {
+    "category": "dibao_edge",
+    "monthly_benefit": 0.0,
+    "income_per_capita": 900.0,
+    "admitted_date": "2020-01-01",
+    "state": "active",
+}
+
+
+def history(**rows: list[dict]) -> Canonical:
+    """Three years of deliveries (2021-01 .. 2023-12) of every windowed table, one row a
+    month, events in the month delivered; the default households."""
+    months = [f"{y}-{m:02d}" for y in (2021, 2022, 2023) for m in range(1, 13)]
+
+    def every(person: str, **values: object) -> list[dict]:
+        return [{"known_month": m, "event_date": f"{m}-10", "person_key": person} | values for m in months]
+
+    data = {
+        "medical_settlements": every(
+            "p1",
+            visit_type="inpatient",
+            critical_illness_paid=100.0,
+            assistance_paid=50.0,
+            copay=300.0,
+            self_pay=200.0,
+        ),
+        "temporary_assistance": every("p2", amount=800.0, aid_type="expenditure"),
+        "property_registrations": every("p1", direction="disposed", reason="sale"),
+        "assistance_roster": [
+            *every("p1", case_key="c1", **ROSTER),
+            *every("p4", case_key="c4", **ROSTER)[::2],  # every other month: exits all along
+        ],
+        "disability_certificates": every(
+            "p2", disability_grade="2", change_type="new", living_subsidy="Y", care_subsidy="N"
+        )[:3],  # early, read only because the state at T needs every delivery
+    }
+    return tables(**(data | rows))
+
+
+def test_a_snapshot_from_the_narrowed_read_equals_one_from_every_delivery(tmp_path):
+    data = history()
+    write_canonical(tmp_path, data)
+    as_of = pd.Timestamp("2024-01-01")
+    narrowed = load_canonical(tmp_path, as_of, CONFIG.label_horizon)
+    for table in (
+        "medical_settlements",
+        "temporary_assistance",
+        "property_registrations",
+        "assistance_roster",
+    ):
+        assert len(narrowed.frame(table)) < len(data.frame(table)), table  # older months were not read
+    a = features_of(narrowed, as_of)
+    pd.testing.assert_frame_equal(a, features_of(data, as_of))
+    h1 = a.set_index("household_key").loc["h1"]
+    assert (h1["inpatient_stays_12m"], h1["property_sold_12m"], h1["temporary_aid_12m"]) == (12, 12, 12)
+    assert h1["severe_disability_members"] == 1
+    assert a.set_index("household_key").loc["h2", "exits_24m"] > 0
+
+
+def test_a_feature_looking_back_further_than_the_read_changes_the_snapshot(tmp_path, monkeypatch):
+    """The equality above is what catches a window longer than the read: read settlements
+    six months back only, and the 12-month features differ."""
+    data = history()
+    write_canonical(tmp_path, data)
+    as_of = pd.Timestamp("2024-01-01")
+    real = inputs.lookback
+    monkeypatch.setattr(inputs, "lookback", lambda t: 6 if t == "medical_settlements" else real(t))
+    narrowed = load_canonical(tmp_path, as_of, CONFIG.label_horizon)
+    a = features_of(narrowed, as_of).set_index("household_key")
+    b = features_of(data, as_of).set_index("household_key")
+    assert a.loc["h1", "oop_medical_6m"] == b.loc["h1", "oop_medical_6m"]
+    assert a.loc["h1", "oop_medical_12m"] < b.loc["h1", "oop_medical_12m"]
+    with pytest.raises(AssertionError):
+        pd.testing.assert_frame_equal(a, b)

@@ -36,19 +36,21 @@ def aid_row(known: str, event: str, aid_type: str = "expenditure") -> dict:
 
 
 def test_entry_into_dibao_within_the_horizon_is_a_positive():
-    snap = snapshot(tables(roster=[roster_row("2023-05")]), T)
+    snap = snapshot(tables(assistance_roster=[roster_row("2023-05")]), T)
     assert bool(snap.loc["h1", "label"])
     assert not snap.loc["h2", "label"]
     assert snap["label_complete"].all()
 
 
 def test_entry_after_the_horizon_or_into_edge_is_not():
-    snap = snapshot(tables(roster=[roster_row("2023-09"), roster_row("2023-04", category="dibao_edge")]), T)
+    snap = snapshot(
+        tables(assistance_roster=[roster_row("2023-09"), roster_row("2023-04", category="dibao_edge")]), T
+    )
     assert not snap.loc["h1", "label"]
 
 
 def test_a_household_already_in_dibao_at_t_is_outside_the_cohort_with_no_label():
-    snap = snapshot(tables(roster=[roster_row("2023-02"), roster_row("2023-03")]), T)
+    snap = snapshot(tables(assistance_roster=[roster_row("2023-02"), roster_row("2023-03")]), T)
     assert not snap.loc["h1", "in_cohort"]
     assert snap.loc["h1", "assistance_state"] == "dibao"
     assert pd.isna(snap.loc["h1", "label"])
@@ -56,10 +58,10 @@ def test_a_household_already_in_dibao_at_t_is_outside_the_cohort_with_no_label()
 
 
 def test_spending_aid_counts_only_when_paid_from_t_on():
-    assert snapshot(tables(temporary_aid=[aid_row("2023-04", "2023-04-02")]), T).loc["h1", "label"]
+    assert snapshot(tables(temporary_assistance=[aid_row("2023-04", "2023-04-02")]), T).loc["h1", "label"]
     # paid in February, delivered in March: an event before T is not an outcome after it
-    assert not snapshot(tables(temporary_aid=[aid_row("2023-03", "2023-02-25")]), T).loc["h1", "label"]
-    assert not snapshot(tables(temporary_aid=[aid_row("2023-04", "2023-04-02", "emergency")]), T).loc[
+    assert not snapshot(tables(temporary_assistance=[aid_row("2023-03", "2023-02-25")]), T).loc["h1", "label"]
+    assert not snapshot(tables(temporary_assistance=[aid_row("2023-04", "2023-04-02", "emergency")]), T).loc[
         "h1", "label"
     ]
 
@@ -78,7 +80,7 @@ def test_a_visit_confirming_hardship_is_a_positive():
 
 
 def test_labels_are_missing_until_the_horizon_is_delivered():
-    data = dataclasses.replace(tables(roster=[roster_row("2023-05")]), delivered_through="2023-07")
+    data = dataclasses.replace(tables(assistance_roster=[roster_row("2023-05")]), delivered_through="2023-07")
     snap = snapshot(data, T)
     assert snap["label"].isna().all()
     assert not snap["label_complete"].any()

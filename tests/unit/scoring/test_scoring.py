@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.registry import FEATURE_NAMES, FEATURES
+from features.catalogue import FEATURE_NAMES, FEATURES
 from scoring.config import ScoringConfig
 from scoring.lists import due_dates
 from scoring.scorer import explain_household, score_snapshot
