@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from features.income import STALE_MONTHS
 from features.snapshot import Canonical
 from features.timeline import add_months, month_label
-from pipelines.ingest.store import PART, months_of
+from ingest.store import PART, months_of
 
 COLUMNS: dict[str, list[str]] = {
     "households": ["person_key", "household_key", "division_code", "relation"],

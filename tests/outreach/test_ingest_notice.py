@@ -90,8 +90,8 @@ def test_the_data_team_gets_one_notice_per_ingest_and_none_again_for_the_same_mo
 
 
 def test_nothing_to_fix_sends_nothing_and_opens_no_database(webhook, tmp_path, monkeypatch):
+    from ingest.report import FileReport, MonthReport
     from lowinc.settings import load_settings
-    from pipelines.ingest.report import FileReport, MonthReport
     from pipelines.notify import notify_ingest
 
     home = tmp_path / "home"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from features.snapshot import Canonical, build_snapshot
+from ingest.store import write_partition
 from pipelines.featurize.inputs import load_canonical
-from pipelines.ingest.store import write_partition
 from tests.unit.features.factory import CONFIG, DIVISIONS, THRESHOLDS, hukou, tables
 
 T = pd.Timestamp("2023-07-01")

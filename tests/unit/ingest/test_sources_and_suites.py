@@ -49,7 +49,7 @@ def test_suites_are_built_from_the_definition(sources):
 
 
 def test_the_suite_names_each_failing_row(sources, runner):
-    from pipelines.ingest.normalise import normalise_frame
+    from ingest.normalise import normalise_frame
 
     spec = sources["employment"].files[2]
     raw = pd.DataFrame(

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ingest import link, store
+from ingest.table_names import HUKOU_BASE, HUKOU_CHANGES
 from lowinc.pseudonym import Pseudonymiser
 from lowinc.sources import FileSpec
-from pipelines.ingest import link, store
 
-HUKOU_BASE, HUKOU_CHANGES = "hukou_base", "hukou_changes"
 Signature = tuple[int, int] | None
 
 
