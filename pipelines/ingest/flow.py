@@ -24,7 +24,7 @@ from lowinc.months import MONTH_HINT
 from lowinc.pseudonym import load_key
 from lowinc.settings import load_settings
 from lowinc.sources import SourceSpec
-from pipelines.ingest.orchestration import Later, ingest_months
+from pipelines.ingest import orchestration
 from pipelines.ingest.workers import TableWorkers, worker_count
 from pipelines.notify import notify_ingest
 from pipelines.retries import unless_user_error
@@ -88,9 +88,9 @@ def ingest_flow(
 
         def submit(name: str, m: str) -> Future[list[FileReport]]:
             work = pool.submit(name, m)  # in the worker processes from now on (inline: when asked)
-            return Later(partial(ingest_source_task, name, m, work))
+            return orchestration.Later(partial(ingest_source_task, name, m, work))
 
-        done = ingest_months(
+        done = orchestration.ingest_months(
             todo, paths, sources, submit, lambda m, reports: finish_month_task(sources, m, home, reports)
         )
     notice_task(done)

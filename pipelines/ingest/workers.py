@@ -27,7 +27,7 @@ from ingest import delivery, store
 from ingest.report import FileReport, MonthReport
 from lowinc.sources import FileSpec, SourceSpec
 from monitoring.suites import default_runner
-from pipelines.ingest.orchestration import Later, ingest_months
+from pipelines.ingest import orchestration
 
 XLSX_BYTES_PER_ROW = 20  # a rough size of a compressed worksheet row: only for balancing
 # rough seconds of ingest work, for balancing only: per file (validation runs, writes) and
@@ -142,7 +142,7 @@ class TableWorkers:
         specs = self._sources[source].files
         first = self._first[source]
         if not self._pools:
-            return Later(partial(self._setup.ingest, source, specs, month, first))
+            return orchestration.Later(partial(self._setup.ingest, source, specs, month, first))
         raw = self._setup.paths.raw
         return _Gathered(
             [
@@ -179,7 +179,7 @@ def ingest_with_workers(
     """The orchestration as ``lowinc ingest`` runs it: sources in ``workers`` processes,
     each month linked and reported here."""
     with TableWorkers(paths, key, sources, months, workers, fallback_dates) as pool:
-        return ingest_months(
+        return orchestration.ingest_months(
             months,
             paths,
             sources,
