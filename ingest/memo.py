@@ -40,7 +40,8 @@ def partition_file(base: Path, table: str, month: str) -> Path:
 
 def key_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """One hash per row of the key columns (the same for a frame in memory and read back)."""
-    return pd.util.hash_pandas_object(frame[columns].astype("str"), index=False).to_numpy()
+    hashes: np.ndarray = pd.util.hash_pandas_object(frame[columns].astype("str"), index=False).to_numpy()
+    return hashes
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
@@ -63,7 +64,7 @@ def finish_month_task(
     retry_condition_fn=unless_user_error,
     retry_delay_seconds=30,
 )
-def notice_task(reports: list[MonthReport]) -> dict:
+def notice_task(reports: list[MonthReport]) -> dict[str, Any]:
     """The data team's notice of what to fix (queued once per content, then delivered)."""
     return notify_ingest(reports)
 
@@ -71,7 +72,7 @@ def notice_task(reports: list[MonthReport]) -> dict:
 @flow(name="ingest")
 def ingest_flow(
     month: str | None = None, all_months: bool = False, months: list[str] | None = None
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Ingest one delivery month, some (``months``) or every month under the raw root; a
     month's later months already ingested are ingested again, in order."""
     settings = load_settings()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -45,7 +45,7 @@ def delivered_rows(path: Path, spec: FileSpec) -> int:
     """About how many rows a delivered file holds, cheaply (for balancing work only)."""
     try:
         if spec.format == "parquet":
-            return pq.ParquetFile(path).metadata.num_rows
+            return int(pq.ParquetFile(path).metadata.num_rows)
         if spec.format == "csv":
             with path.open("rb") as fh:
                 return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 24), b""))
@@ -77,7 +77,9 @@ class WorkerSetup:
     key: bytes
     fallback_dates: bool
 
-    def ingest(self, source: str, specs: list[FileSpec], month: str, first: str | None) -> list[FileReport]:
+    def ingest(
+        self, source: str, specs: Sequence[FileSpec], month: str, first: str | None
+    ) -> list[FileReport]:
         """Some tables of one source's month (each never raises: failures are reports)."""
         return [
             r
