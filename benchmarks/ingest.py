@@ -24,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 
+import openpyxl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -52,8 +53,6 @@ def bare_read(path: Path, spec: FileSpec) -> int:
             parse_options=pacsv.ParseOptions(delimiter=spec.delimiter),
         )
         return table.num_rows
-    import openpyxl
-
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         ws = wb[spec.sheet] if spec.sheet and spec.sheet in wb.sheetnames else wb.worksheets[0]

@@ -13,11 +13,12 @@ import textwrap
 import time
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
 from ingest import delivery, store
-from ingest.readers import FileRejected, read_delivered
+from ingest.readers import FileRejected, _read_sheet, read_delivered
 from lowinc.sources import DEFAULT_LIMITS, load_source
 from pipelines.ingest.workers import ingest_with_workers
 
@@ -157,8 +158,6 @@ def _data_as_extra_header(paths) -> str:
 
 def _sheet_named_after_a_person(paths) -> str:
     path = disability_workbook(paths.raw / "disability" / MONTH / "残疾人证信息.xlsx", [])
-    import openpyxl
-
     wb = openpyxl.load_workbook(path)
     wb.active.title = NAMES[0]
     wb.save(path)
@@ -325,10 +324,6 @@ def test_an_excel_sheet_is_read_no_further_than_its_row_limit(tmp_path, sources)
 def test_reading_a_sheet_stops_at_the_row_limit_whatever_its_xml_said(tmp_path, sources):
     """Past the XML scan (which a malformed part could fool), the streaming read still
     stops at the limit: it never holds more than ``max_rows`` rows."""
-    import openpyxl
-
-    from ingest.readers import _read_sheet
-
     spec = _limited(sources["disability"].files[0], max_rows=4)
     path = disability_workbook(tmp_path / "残疾人证信息.xlsx", [disability_row(IDS[0], NAMES[0])] * 6)
     wb = openpyxl.load_workbook(path, read_only=True)
@@ -344,8 +339,6 @@ def test_reading_a_sheet_stops_at_the_row_limit_whatever_its_xml_said(tmp_path, 
 def test_a_very_wide_excel_header_is_rejected(tmp_path, sources):
     spec = _limited(sources["disability"].files[0], max_columns=12)
     path = disability_workbook(tmp_path / "残疾人证信息.xlsx", [], header=False)
-    import openpyxl
-
     wb = openpyxl.load_workbook(path)
     wb.active.append([*DISABILITY_HEADER, *[f"x{i}" for i in range(10)]])
     wb.save(path)
