@@ -3,9 +3,10 @@
     .venv/bin/python -m benchmarks.simulate --households 1000000 --months 36 --home DIR
     .venv/bin/python -m benchmarks.ingest --home DIR
 
-The ingest makes the same call as ``lowinc ingest --all`` (run.ingest_months: the sources
-in worker processes, each month linked as soon as its sources are done). The bare read
-is what pyarrow alone (openpyxl for Excel) takes to read the same delivered files:
+The ingest makes the same call as ``lowinc ingest --all``
+(pipelines.ingest.workers.ingest_with_workers: the sources in worker processes, each month
+linked as soon as its sources are done). The bare read is what pyarrow alone (openpyxl for
+Excel) takes to read the same delivered files:
 pyarrow.csv in each file's declared encoding, pyarrow.parquet, openpyxl in read-only mode.
 It runs first, so the ingest finds the files in the page cache too. The ingest wall time
 includes importing Great Expectations and making its context (printed apart: it is paid
@@ -23,17 +24,18 @@ import sys
 import time
 from pathlib import Path
 
+import openpyxl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from benchmarks import TreeMemory, command_line, peak_rss_gib
+from ingest import delivery, store
 from lowinc.pseudonym import load_key
 from lowinc.settings import load_settings
 from lowinc.sources import FileSpec, SourceSpec
 from monitoring.suites import default_runner
-from pipelines.ingest import run, store
-from pipelines.ingest.workers import worker_count
+from pipelines.ingest.workers import ingest_with_workers, worker_count
 
 ARROW_ENCODING = {"utf-8": "utf8", "utf-8-sig": "utf8", "gb18030": "gb18030"}
 
@@ -51,8 +53,6 @@ def bare_read(path: Path, spec: FileSpec) -> int:
             parse_options=pacsv.ParseOptions(delimiter=spec.delimiter),
         )
         return table.num_rows
-    import openpyxl
-
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         ws = wb[spec.sheet] if spec.sheet and spec.sheet in wb.sheetnames else wb.worksheets[0]
@@ -69,7 +69,7 @@ def bare_read_all(sources: dict[str, SourceSpec], months: list[str], raw: Path) 
     for month in months:
         for src in sources.values():
             for spec in src.files:
-                for path in run.delivered_files(raw / src.source / month, spec):
+                for path in delivery.delivered_files(raw / src.source / month, spec):
                     # a file in the wrong encoding may fail: the time spent still counts
                     with contextlib.suppress(pa.ArrowInvalid, UnicodeDecodeError, ValueError):
                         rows += bare_read(path, spec)
@@ -86,8 +86,8 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_settings(home=args.home)
     paths = store.IngestPaths(settings.home)
-    sources = run.sources_from(settings.ingest.sources_dir)
-    months = run.delivered_months(paths.raw)
+    sources = delivery.sources_from(settings.ingest.sources_dir)
+    months = delivery.delivered_months(paths.raw)
     if not months:
         sys.exit(f"no deliveries under {paths.raw}: run benchmarks.simulate --home {args.home} first")
     key = load_key(paths.secure)
@@ -101,7 +101,7 @@ def main() -> None:
     default_runner()._get_context()  # the one-off GX import and context, timed on its own too
     setup = time.perf_counter() - started
     with TreeMemory() as memory:
-        reports = run.ingest_months(
+        reports = ingest_with_workers(
             months,
             paths,
             sources,

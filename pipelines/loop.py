@@ -21,12 +21,11 @@ import pandas as pd
 from prefect import flow
 
 from features.store import available_as_ofs
+from ingest import delivery, store
 from lowinc.months import check_month
 from lowinc.runtime import private_run
 from lowinc.settings import Settings, load_settings
 from pipelines.features.flow import features_flow
-from pipelines.ingest import run as ingest_run
-from pipelines.ingest import store
 from pipelines.ingest.flow import ingest_flow
 from pipelines.notify import FAILURE_HOOKS
 from pipelines.score.flow import score_flow
@@ -44,10 +43,10 @@ def ingest_totals(reports: list[dict[str, Any]]) -> dict[str, int]:
 
 def months_due(paths: store.IngestPaths, all_months: bool) -> list[str]:
     """Delivered months to ingest: all, or those without an ingest report yet."""
-    delivered = ingest_run.delivered_months(paths.raw)
+    delivered = delivery.delivered_months(paths.raw)
     if all_months:
         return delivered
-    done = set(ingest_run.ingested_months(paths))
+    done = set(delivery.ingested_months(paths))
     return [m for m in delivered if m not in done]
 
 
@@ -83,7 +82,7 @@ def monthly_flow(month: str | None = None, all_months: bool = False, retrain: bo
     months = [month] if month else months_due(paths, all_months)
     reports = ingest_flow(months=months) if months else []
     result: dict[str, Any] = {"ingest": ingest_totals(reports)}
-    due, scoring_as_of = snapshots_due(settings, ingest_run.ingested_months(paths))
+    due, scoring_as_of = snapshots_due(settings, delivery.ingested_months(paths))
     built = [s for t in due for s in features_flow(as_of=t)]
     result["features"] = {
         "snapshots_built": len(built),

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from lowinc.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from ingest.notice import IngestNotice
+    from ingest.report import MonthReport
     from outreach.config import OutreachConfig
-    from pipelines.ingest.notice import IngestNotice
-    from pipelines.ingest.report import MonthReport
 
 MAX_DETAIL = 300  # the state's message, cut: enough to find the run, no room for row dumps
 
@@ -98,12 +98,12 @@ def notify_ingest(reports: list[MonthReport], settings: Settings | None = None) 
     the outreach database is not even opened."""
     from sqlalchemy import select
 
+    from ingest.notice import ingest_notice
     from outreach.db import insert_ignoring_duplicates, transaction
     from outreach.deliver import deliver_pending
     from outreach.jurisdiction import users_frame
     from outreach.schema import Outbox
     from outreach.startup import open_outreach_db
-    from pipelines.ingest.notice import ingest_notice
 
     settings = settings or load_settings()
     config = settings.outreach

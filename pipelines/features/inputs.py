@@ -20,8 +20,8 @@ from features.catalogue import lookback
 from features.income import STALE_MONTHS
 from features.snapshot import Canonical
 from features.timeline import add_months, month_label
+from ingest.store import PART, months_of
 from ingest.tables import PERSON_TABLES, TABLES
-from pipelines.ingest.store import PART, months_of
 
 COLUMNS: dict[str, list[str]] = {t.name: t.read_columns for t in TABLES}
 LABEL_TABLES = tuple(t.name for t in TABLES if t.labels)

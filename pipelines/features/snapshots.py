@@ -16,12 +16,12 @@ from features import store
 from features.snapshot import build_snapshot, check_snapshot
 from features.timeline import add_months, as_of_date, month_label
 from features.truth import latent_truth
+from ingest.store import months_of
 from lowinc.divisions import load_divisions
 from lowinc.errors import BadValue, UserError
 from lowinc.pseudonym import load_key, pseudonymise
 from lowinc.settings import Settings
 from pipelines.features.inputs import load_canonical
-from pipelines.ingest.store import months_of
 
 
 @dataclass

@@ -6,13 +6,15 @@ import json
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import Progress
 
+from ingest import delivery, store
 from lowinc.errors import BadValue, NotFound
 from lowinc.months import check_month
 from lowinc.pseudonym import load_key
 from lowinc.settings import load_settings
-from pipelines.ingest import run, store
-from pipelines.ingest.workers import worker_count
+from pipelines.ingest import workers
 from pipelines.notify import notify_ingest
 
 
@@ -22,36 +24,33 @@ def ingest_command(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON record per file on stdout")] = False,
 ) -> None:
     """Read, validate, quarantine, pseudonymise and link one delivery month (or all)."""
-    from rich.console import Console
-    from rich.progress import Progress
-
     if not (all_months or month):
         raise BadValue("give a delivery month or --all", hint="lowinc ingest --month YYYY-MM (or --all)")
     if month is not None:
         check_month(month)  # before anything is read or written
     settings = load_settings()
     paths = store.IngestPaths(settings.home)
-    sources = run.sources_from(settings.ingest.sources_dir)
-    requested = run.delivered_months(paths.raw) if all_months else [month or ""]
+    sources = delivery.sources_from(settings.ingest.sources_dir)
+    requested = delivery.delivered_months(paths.raw) if all_months else [month or ""]
     if not requested:
         raise NotFound(
             f"no delivery month folder (YYYY-MM) under {paths.raw}",
             hint=f"lowinc simulate, or put the departments' files in {paths.raw}/<source>/YYYY-MM/",
         )
-    months = run.months_to_ingest(requested, paths)
+    months = delivery.months_to_ingest(requested, paths)
     key = load_key(paths.secure)
     err = Console(stderr=True)
     if again := sorted(set(months) - set(requested)):
         err.print(f"Also re-ingesting {', '.join(again)}: later months depend on {min(requested)}.")
-    workers = worker_count(settings.ingest.workers, len(sources))
+    n = workers.worker_count(settings.ingest.workers, len(sources))
     with Progress(console=err, transient=True, disable=as_json) as progress:
-        bar = progress.add_task(f"ingest ({workers} worker processes)", total=len(months))
-        reports = run.ingest_months(
+        bar = progress.add_task(f"ingest ({n} worker processes)", total=len(months))
+        reports = workers.ingest_with_workers(
             months,
             paths,
             sources,
             key,
-            workers=workers,
+            workers=n,
             fallback_dates=settings.ingest.fallback_dates,
             on_month=lambda r: progress.update(bar, advance=1, description=f"ingested {r.month}"),
         )

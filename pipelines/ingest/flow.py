@@ -1,43 +1,46 @@
-"""The Prefect flow: one task per source and month (a bad file stops only its source), then
-linking and the report, published as a Markdown artifact. The tasks are thin: the work is
-in run; with more than one worker the source tasks hand it to the worker processes
-(pipelines.ingest.workers), so a month's sources run side by side."""
+"""The Prefect flow: the orchestration of :mod:`pipelines.ingest.orchestration` with a task
+run per source and month (a bad file stops only its source), then per month linking and
+the report, published as a Markdown artifact, and the data team's notice.
+
+The tasks are thin: the work is done by the flow's table workers
+(:class:`pipelines.ingest.workers.TableWorkers`: in worker processes, so a month's sources
+run side by side, or in this process with one worker); a source's task run waits for its
+share, called when the orchestration asks for it, so months stay in order."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from ingest import delivery, store
+from ingest.report import FileReport, MonthReport
 from lowinc.errors import UserError
 from lowinc.months import MONTH_HINT
 from lowinc.pseudonym import load_key
 from lowinc.settings import load_settings
 from lowinc.sources import SourceSpec
-from pipelines.ingest import run, store
-from pipelines.ingest.report import FileReport, MonthReport
-from pipelines.ingest.workers import SourceWorkers, by_handle, worker_count
+from pipelines.ingest import orchestration
+from pipelines.ingest.workers import TableWorkers, worker_count
 from pipelines.notify import notify_ingest
 from pipelines.retries import unless_user_error
 
 
 @task(
     name="ingest-source",
-    task_run_name="ingest-{source.source}-{month}",
-    retries=2,  # a file share that hiccups; the task is idempotent
-    retry_condition_fn=unless_user_error,
-    retry_delay_seconds=30,
+    task_run_name="ingest-{source}-{month}",
+    cache_policy=NO_CACHE,  # its input is the work itself, not a value to key a cache on
     timeout_seconds=3600,
 )
-def ingest_source_task(
-    source: SourceSpec, month: str, home: Path, fallback_dates: bool = True, workers: str | None = None
-) -> list[FileReport]:
-    if workers:  # the worker processes of this flow run
-        return by_handle(workers).submit(source.source, month).result()
-    paths = store.IngestPaths(home)
-    return run.ingest_source(source, month, paths, load_key(paths.secure), fallback_dates=fallback_dates)
+def ingest_source_task(source: str, month: str, work: Future[list[FileReport]]) -> list[FileReport]:
+    """One source's month: its reports, once the table workers are done with it. Not retried:
+    the work never raises (a file's or a table's failure is in its reports)."""
+    return work.result()
 
 
 @task(name="ingest-finish", task_run_name="ingest-finish-{month}")
@@ -45,7 +48,7 @@ def finish_month_task(
     sources: dict[str, SourceSpec], month: str, home: Path, reports: list[FileReport]
 ) -> MonthReport:
     paths = store.IngestPaths(home)
-    report = run.finish_month(sources, month, paths, reports, load_key(paths.secure))
+    report = delivery.finish_month(sources, month, paths, reports, load_key(paths.secure))
     create_markdown_artifact(
         key=f"ingest-report-{month}",
         markdown=report.to_markdown(),
@@ -61,59 +64,35 @@ def finish_month_task(
     retry_condition_fn=unless_user_error,
     retry_delay_seconds=30,
 )
-def notice_task(reports: list[MonthReport]) -> dict:
+def notice_task(reports: list[MonthReport]) -> dict[str, Any]:
     """The data team's notice of what to fix (queued once per content, then delivered)."""
     return notify_ingest(reports)
-
-
-def _source_failed(source: SourceSpec, month: str, raw: Path, exc: BaseException) -> list[FileReport]:
-    """Each file of a source whose task failed as a whole, by name and the error's type only
-    (its message may quote a delivered row)."""
-    return [r for spec in source.files for r in run.table_failed(source.source, spec, month, raw, exc)]
 
 
 @flow(name="ingest")
 def ingest_flow(
     month: str | None = None, all_months: bool = False, months: list[str] | None = None
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Ingest one delivery month, some (``months``) or every month under the raw root; a
     month's later months already ingested are ingested again, in order."""
     settings = load_settings()
     home = settings.home
     paths = store.IngestPaths(home)
-    sources = run.sources_from(settings.ingest.sources_dir)
-    requested = months or (run.delivered_months(paths.raw) if all_months else [month] if month else [])
+    sources = delivery.sources_from(settings.ingest.sources_dir)
+    requested = months or (delivery.delivered_months(paths.raw) if all_months else [month] if month else [])
     if not requested:
         raise UserError("give a month (YYYY-MM), months, or all_months=True", hint=MONTH_HINT)
-    todo = run.months_to_ingest(requested, paths)  # every month checked (YYYY-MM) before any is read
-    for m in todo:  # a run stopped half way leaves these without a report: redone next time
-        run.start_month(m, paths)
-    fallback = settings.ingest.fallback_dates
+    todo = delivery.months_to_ingest(requested, paths)  # every month checked (YYYY-MM) before any is read
     n = worker_count(settings.ingest.workers, len(sources))
-    done: list[MonthReport] = []
-    with SourceWorkers(home, load_key(paths.secure), sources, todo, n, fallback) as pool:
-        handle = pool.handle if n > 1 else None
-        # with workers, every month's source tasks are submitted at once: each source's
-        # months run in order in its worker, and each month is linked when its own are done
-        pending = {
-            m: {
-                name: ingest_source_task.submit(src, m, home, fallback, handle)
-                for name, src in sources.items()
-            }
-            if handle
-            else {}
-            for m in todo
-        }
-        for m in todo:
-            reports: list[FileReport] = []
-            for name, src in sources.items():
-                try:
-                    if handle:
-                        reports.extend(pending[m][name].result())
-                    else:
-                        reports.extend(ingest_source_task(src, m, home, fallback))
-                except Exception as exc:  # the source failed as a whole: report it, go on
-                    reports.extend(_source_failed(src, m, paths.raw, exc))
-            done.append(finish_month_task(sources, m, home, reports))
+    key = load_key(paths.secure)
+    with TableWorkers(paths, key, sources, todo, n, settings.ingest.fallback_dates) as pool:
+
+        def submit(name: str, m: str) -> Future[list[FileReport]]:
+            work = pool.submit(name, m)  # in the worker processes from now on (inline: when asked)
+            return orchestration.Later(partial(ingest_source_task, name, m, work))
+
+        done = orchestration.ingest_months(
+            todo, paths, sources, submit, lambda m, reports: finish_month_task(sources, m, home, reports)
+        )
     notice_task(done)
     return [r.to_dict() for r in done]

@@ -5,24 +5,29 @@ months are not (a settlement id re-sent later is a duplicate of the earlier one)
 each table runs its months in order in one worker process, which also keeps that
 process's memo (pseudonyms, earlier keys) warm from month to month. Tables are dealt to
 workers by an estimate of their work, largest first, each to the least loaded worker.
+
+Each worker is a standard one-process :class:`~concurrent.futures.ProcessPoolExecutor`
+(FIFO, so a table's months run in the order submitted) whose initializer gives the
+process what every table it ingests shares: the home, the pseudonym key, the date rule.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from ingest import delivery, store
+from ingest.report import FileReport, MonthReport
 from lowinc.sources import FileSpec, SourceSpec
 from monitoring.suites import default_runner
-from pipelines.ingest import run, store
-from pipelines.ingest.report import FileReport
+from pipelines.ingest import orchestration
 
 XLSX_BYTES_PER_ROW = 20  # a rough size of a compressed worksheet row: only for balancing
 # rough seconds of ingest work, for balancing only: per file (validation runs, writes) and
@@ -40,7 +45,7 @@ def delivered_rows(path: Path, spec: FileSpec) -> int:
     """About how many rows a delivered file holds, cheaply (for balancing work only)."""
     try:
         if spec.format == "parquet":
-            return pq.ParquetFile(path).metadata.num_rows
+            return int(pq.ParquetFile(path).metadata.num_rows)
         if spec.format == "csv":
             with path.open("rb") as fh:
                 return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 24), b""))
@@ -64,85 +69,129 @@ def assign(work: dict[str, float], workers: int) -> dict[str, int]:
     return out
 
 
-def _ingest(
-    home: str, key: bytes, source: str, spec: FileSpec, month: str, first: str | None, fallback: bool
-) -> list[FileReport]:
-    paths = store.IngestPaths(Path(home))
-    return run.ingest_table(source, spec, month, paths, key, default_runner(), first, fallback)
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What every table ingested in one process shares."""
+
+    paths: store.IngestPaths
+    key: bytes
+    fallback_dates: bool
+
+    def ingest(
+        self, source: str, specs: Sequence[FileSpec], month: str, first: str | None
+    ) -> list[FileReport]:
+        """Some tables of one source's month (each never raises: failures are reports)."""
+        return [
+            r
+            for spec in specs
+            for r in delivery.ingest_table(
+                source, spec, month, self.paths, self.key, default_runner(), first, self.fallback_dates
+            )
+        ]
 
 
-class SourceWorkers:
-    """Worker processes for the sources of some months (inline when only one)."""
+_setup: WorkerSetup | None = None  # a worker process's own, set once by its initializer
+
+
+def _start_worker(setup: WorkerSetup) -> None:
+    """Initializer of a worker process."""
+    global _setup
+    _setup = setup
+
+
+def _ingest_in_worker(source: str, spec: FileSpec, month: str, first: str | None) -> list[FileReport]:
+    """One table of a source's month, in a worker process."""
+    if _setup is None:
+        raise RuntimeError("not a worker process started by TableWorkers")
+    return _setup.ingest(source, [spec], month, first)
+
+
+class TableWorkers:
+    """Worker processes for the tables of some months (inline, in this process, with one):
+    :meth:`submit` is the submit function the orchestration is given."""
 
     def __init__(
         self,
-        home: Path,
+        paths: store.IngestPaths,
         key: bytes,
         sources: dict[str, SourceSpec],
         months: list[str],
         workers: int,
         fallback_dates: bool = True,
     ) -> None:
-        self._args = (str(home), key)
-        self._fallback = fallback_dates
+        self._setup = WorkerSetup(paths, key, fallback_dates)
         self._sources = sources
-        raw = Path(home) / "raw"
-        self._first = {name: next(iter(run.delivered_months(raw, name)), None) for name in sources}
+        self._first = {name: next(iter(delivery.delivered_months(paths.raw, name)), None) for name in sources}
         work = {
             spec.table: sum(
-                estimated_seconds(p, spec) for m in months for p in run.delivered_files(raw / name / m, spec)
+                estimated_seconds(p, spec)
+                for m in months
+                for p in delivery.delivered_files(paths.raw / name / m, spec)
             )
             for name, src in sources.items()
             for spec in src.files
         }
         self._worker = assign(work, workers)
         ctx = multiprocessing.get_context("spawn")  # no inherited locks or threads
-        self._pools = [ProcessPoolExecutor(1, mp_context=ctx) for _ in range(workers)] if workers > 1 else []
-        self.handle = uuid.uuid4().hex  # how a Prefect task (which takes plain values) finds it
-        _open[self.handle] = self
+        self._pools = [
+            ProcessPoolExecutor(1, mp_context=ctx, initializer=_start_worker, initargs=(self._setup,))
+            for _ in range(workers if workers > 1 else 0)
+        ]
 
     def submit(self, source: str, month: str) -> Future[list[FileReport]]:
         """Ingest one source's month, each table in its worker; a table's months run in the
         order submitted."""
-        jobs = [
-            (spec.table, (*self._args, source, spec, month, self._first[source], self._fallback))
-            for spec in self._sources[source].files
-        ]
-        if not self._pools:
-            return _Later(lambda: [r for _, args in jobs for r in _ingest(*args)])
-        raw = Path(self._args[0]) / "raw"
         specs = self._sources[source].files
+        first = self._first[source]
+        if not self._pools:
+            return orchestration.Later(partial(self._setup.ingest, source, specs, month, first))
+        raw = self._setup.paths.raw
         return _Gathered(
             [
                 (
-                    self._pools[self._worker[table]].submit(_ingest, *args),
-                    partial(run.table_failed, source, spec, month, raw),
+                    self._pools[self._worker[spec.table]].submit(
+                        _ingest_in_worker, source, spec, month, first
+                    ),
+                    partial(delivery.table_failed, source, spec, month, raw),
                 )
-                for spec, (table, args) in zip(specs, jobs, strict=True)
+                for spec in specs
             ]
         )
 
     def close(self) -> None:
-        _open.pop(self.handle, None)
         for pool in self._pools:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def __enter__(self) -> SourceWorkers:
+    def __enter__(self) -> TableWorkers:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-_open: dict[str, SourceWorkers] = {}
+def ingest_with_workers(
+    months: list[str],
+    paths: store.IngestPaths,
+    sources: dict[str, SourceSpec],
+    key: bytes,
+    workers: int = 1,
+    fallback_dates: bool = True,
+    on_month: Callable[[MonthReport], None] | None = None,
+) -> list[MonthReport]:
+    """The orchestration as ``lowinc ingest`` runs it: sources in ``workers`` processes,
+    each month linked and reported here."""
+    with TableWorkers(paths, key, sources, months, workers, fallback_dates) as pool:
+        return orchestration.ingest_months(
+            months,
+            paths,
+            sources,
+            pool.submit,
+            lambda month, reports: delivery.finish_month(sources, month, paths, reports, key),
+            on_month,
+        )
 
 
-def by_handle(handle: str) -> SourceWorkers:
-    """The open workers with this handle (in this process)."""
-    return _open[handle]
-
-
-class _Gathered(Future):
+class _Gathered(Future[list[FileReport]]):
     """The reports of a source's tables, each computed in its own worker. A table whose
     worker failed (a process lost) is reported on its own, its files rejected by name:
     the source's other tables keep their reports."""
@@ -163,20 +212,3 @@ class _Gathered(Future):
             except Exception as exc:
                 out.extend(failed(exc))
         return out
-
-
-class _Later(Future):
-    """Inline work, done when its result is first asked for (in submission order)."""
-
-    def __init__(self, call: Callable[[], list[FileReport]]) -> None:
-        super().__init__()
-        self._call: Callable[[], list[FileReport]] | None = call
-
-    def result(self, timeout: float | None = None) -> list[FileReport]:
-        if self._call is not None:
-            call, self._call = self._call, None
-            try:
-                self.set_result(call())
-            except Exception as exc:
-                self.set_exception(exc)
-        return super().result(timeout)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.ingest import store
-from pipelines.ingest.run import HOUSEHOLDS_TABLE, HUKOU_TABLES
+from ingest import store
+from ingest.table_names import HOUSEHOLDS_TABLE, HUKOU_TABLES
 
 HEAD = "head"
 

@@ -82,10 +82,10 @@ def features_hint(settings: Settings) -> str:
     """What to run for more snapshots: the features of every ingested month when some are
     missing, else ingest more months first."""
     from features import store
-    from pipelines.ingest import run as ingest_run
-    from pipelines.ingest.store import IngestPaths
+    from ingest import delivery
+    from ingest.store import IngestPaths
 
-    months = ingest_run.ingested_months(IngestPaths(settings.home))
+    months = delivery.ingested_months(IngestPaths(settings.home))
     if not months:
         return "lowinc ingest --all (then lowinc features --from ... --to ...)"
     first = pd.Timestamp(f"{months[0]}-01") + pd.DateOffset(months=1)

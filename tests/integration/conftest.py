@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from ingest import delivery, store
+from ingest.report import FileReport
 from lowinc.pseudonym import load_key
 from lowinc.settings import DEFAULT_CONFIG_DIR, Settings, load_settings
-from pipelines.ingest import run, store
-from pipelines.ingest.report import FileReport
 from simulator.simulation import simulate
 
 WORKERS = min(2, os.cpu_count() or 1)
@@ -50,9 +50,9 @@ def build_region(home: Path) -> IngestedRegion:
     settings = load_settings(home=home, simulation=REGION)
     simulate(settings)
     paths = store.IngestPaths(home)
-    sources = run.sources_from(DEFAULT_CONFIG_DIR / "sources")
+    sources = delivery.sources_from(DEFAULT_CONFIG_DIR / "sources")
     key = load_key(paths.secure)  # the home's own key, as `lowinc ingest` uses
-    months = run.delivered_months(paths.raw)
+    months = delivery.delivered_months(paths.raw)
     if WORKERS == 1:
         reports = read_months(home, months, key)
     else:
@@ -62,15 +62,17 @@ def build_region(home: Path) -> IngestedRegion:
             for done in pool.map(read_months, [home] * WORKERS, shares, [key] * WORKERS):
                 reports |= done
     for month in months:
-        run.finish_month(sources, month, paths, reports[month], key)
+        delivery.finish_month(sources, month, paths, reports[month], key)
     return IngestedRegion(home=home, settings=settings, months=months)
 
 
 def read_months(home: Path, months: list[str], key: bytes) -> dict[str, list[FileReport]]:
     """Read, validate and write every source of some months (a worker process's share)."""
     paths = store.IngestPaths(home)
-    sources = run.sources_from(DEFAULT_CONFIG_DIR / "sources")
-    return {m: [r for src in sources.values() for r in run.ingest_source(src, m, paths, key)] for m in months}
+    sources = delivery.sources_from(DEFAULT_CONFIG_DIR / "sources")
+    return {
+        m: [r for src in sources.values() for r in delivery.ingest_source(src, m, paths, key)] for m in months
+    }
 
 
 @pytest.fixture(scope="session")

@@ -13,11 +13,11 @@ import pytest
 from features import store
 from features.catalogue import FEATURE_NAMES
 from features.snapshot import SNAPSHOT_COLUMNS, Canonical, build_snapshot, check_snapshot
+from ingest.store import months_of
 from ingest.tables import TABLES
 from lowinc.settings import load_settings
 from pipelines.features import snapshots
 from pipelines.features.inputs import delivered_through, load_canonical, read_table
-from pipelines.ingest.store import months_of
 
 pytestmark = pytest.mark.integration
 T = pd.Timestamp("2022-07-01")  # labels complete (horizon to 2022-12), truth sampled at 2022-07

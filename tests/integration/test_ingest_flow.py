@@ -1,11 +1,24 @@
-"""The ingest flow under a real (temporary) Prefect server: wiring only, logic is unit-tested."""
+"""The ingest flow under a real (temporary) Prefect server: wiring only, logic is unit-tested.
+
+Prefect and the flow are imported inside the tests, after the harness fixture has set the
+environment Prefect reads when it is first imported (its analytics off)."""
 
 import json
 import os
+import re
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
+from lowinc.errors import UserError
+from outreach.inbox import LocalInbox
+from pipelines.ingest import orchestration
+from pipelines.ingest.cli import register
+from pipelines.notify import FAILURE_HOOKS
+from pipelines.retries import unless_user_error
+from tests.outreach.receivers import HttpReceiver
+from tests.outreach.test_ingest_notice import assert_is_the_notice, data_team_on, deliver_demo_defects
 from tests.unit.ingest.factory import (
     HUKOU_HEADER,
     MEDICAL_HEADER,
@@ -49,11 +62,31 @@ def test_ingest_flow_runs_a_task_per_source_and_writes_the_report(harness, tmp_p
     assert (tmp_path / "reports" / "ingest" / f"{MONTH}.json").exists()
 
 
+def test_the_flow_runs_the_one_orchestration_with_a_task_run_per_source(harness, tmp_path, monkeypatch):
+    from prefect.client.orchestration import get_client
+
+    from pipelines.ingest.flow import ingest_flow
+
+    calls = []
+    real = orchestration.ingest_months
+
+    def spy(months, paths, sources, submit, finish, on_month=None):
+        calls.append(months)
+        return real(months, paths, sources, submit, finish, on_month)
+
+    monkeypatch.setattr(orchestration, "ingest_months", spy)
+    monkeypatch.setenv("LOWINC_HOME", str(tmp_path))
+    monkeypatch.setenv("LOWINC_PSEUDONYM_KEY", "integration-key")
+    _deliver(tmp_path)
+    (report,) = ingest_flow(month=MONTH)
+    assert calls == [[MONTH]]
+    assert {f["file"]: f["accepted"] for f in report["files"]}["户籍人口_全量.csv"] == 3
+    with get_client(sync_client=True) as client:
+        names = {t.name for t in client.read_task_runs(limit=200)}
+    assert {f"ingest-hukou-{MONTH}", f"ingest-medical-{MONTH}", f"ingest-finish-{MONTH}"} <= names
+
+
 def test_cli_ingest_json_prints_one_record_per_file(tmp_path, monkeypatch):
-    import typer
-
-    from pipelines.ingest.cli import register
-
     app = typer.Typer()
     register(app)
     app.command("noop")(lambda: None)  # a second command keeps `ingest` a subcommand
@@ -69,8 +102,6 @@ def test_cli_ingest_json_prints_one_record_per_file(tmp_path, monkeypatch):
 
 
 def test_prefect_logs_and_artifacts_carry_no_plaintext_id_or_name(harness, tmp_path, monkeypatch):
-    import re
-
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, FlowRunFilter, TaskRunFilter
     from prefect.client.schemas.sorting import ArtifactSort
@@ -106,9 +137,6 @@ def test_prefect_logs_and_artifacts_carry_no_plaintext_id_or_name(harness, tmp_p
 def test_a_failed_flow_notifies_the_data_team(harness, tmp_path, monkeypatch):
     from prefect import flow
 
-    from outreach.inbox import LocalInbox
-    from pipelines.notify import FAILURE_HOOKS
-
     @flow(name="doomed", **FAILURE_HOOKS)
     def doomed() -> None:
         raise RuntimeError("raw/medical/2023-03 is unreadable")
@@ -125,8 +153,6 @@ def test_a_failed_flow_notifies_the_data_team(harness, tmp_path, monkeypatch):
 
 def test_the_ingest_flow_tells_the_data_team_what_to_fix_once(harness, tmp_path, monkeypatch):
     from pipelines.ingest.flow import ingest_flow
-    from tests.outreach.receivers import HttpReceiver
-    from tests.outreach.test_ingest_notice import assert_is_the_notice, data_team_on, deliver_demo_defects
 
     webhook = HttpReceiver().start()
     try:
@@ -143,7 +169,6 @@ def test_the_ingest_flow_tells_the_data_team_what_to_fix_once(harness, tmp_path,
 
 
 def test_the_ingest_flow_refuses_a_month_that_is_not_one(harness, tmp_path, monkeypatch):
-    from lowinc.errors import UserError
     from pipelines.ingest.flow import ingest_flow
 
     monkeypatch.setenv("LOWINC_HOME", str(tmp_path))
@@ -154,9 +179,6 @@ def test_the_ingest_flow_refuses_a_month_that_is_not_one(harness, tmp_path, monk
 
 def test_a_users_mistake_fails_a_task_at_once_other_errors_are_retried(harness):
     from prefect import flow, task
-
-    from lowinc.errors import UserError
-    from pipelines.retries import unless_user_error
 
     attempts: list[str] = []
 

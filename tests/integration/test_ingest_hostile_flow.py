@@ -1,5 +1,8 @@
 """Hostile deliveries through the real Prefect flow (issue 12): the Markdown artifact and the
-flow's logs name each bad file alone and carry no delivered ID number or name."""
+flow's logs name each bad file alone and carry no delivered ID number or name.
+
+Prefect and the flow are imported inside the tests, after the harness fixture has set the
+environment Prefect reads when it is first imported (its analytics off)."""
 
 import os
 import re

@@ -14,8 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ingest import delivery, store
+from ingest.table_names import EXTRAS_TABLE
 from lowinc.settings import load_settings
-from pipelines.ingest import run, store
+from pipelines.ingest.workers import ingest_with_workers
 from simulator.simulation import simulate
 
 pytestmark = pytest.mark.integration
@@ -66,9 +68,9 @@ def region(tmp_path_factory):
     )
     simulate(settings)
     paths = store.IngestPaths(home)
-    sources = run.sources_from(SOURCES_DIR)
+    sources = delivery.sources_from(SOURCES_DIR)
     key = b"integration-test-key"
-    reports = {m: run.ingest_month(m, paths, sources, key) for m in run.delivered_months(paths.raw)}
+    reports = {m: delivery.ingest_month(m, paths, sources, key) for m in delivery.delivered_months(paths.raw)}
     manifest = pd.read_csv(home / "truth" / "defects_manifest.csv", dtype=str, keep_default_na=False)
     files = {}
     for month, rep in reports.items():
@@ -93,7 +95,7 @@ def _file_kinds(manifest: pd.DataFrame, kind: str) -> list[str]:
 def _quarantined_rows(paths: store.IngestPaths) -> dict[str, pd.DataFrame]:
     out = {}
     for table_dir in paths.quarantine.iterdir():
-        if table_dir.name == run.EXTRAS_TABLE:
+        if table_dir.name == EXTRAS_TABLE:
             continue
         frame = store.read_partitions(paths.quarantine, table_dir.name)
         for (source, month, file), part in frame.groupby(["source", "known_month", "file"]):
@@ -103,7 +105,7 @@ def _quarantined_rows(paths: store.IngestPaths) -> dict[str, pd.DataFrame]:
 
 def _canonical_rows(paths: store.IngestPaths) -> dict[str, set[int]]:
     out: dict[str, set[int]] = defaultdict(set)
-    sources = run.sources_from(SOURCES_DIR)
+    sources = delivery.sources_from(SOURCES_DIR)
     for src in sources.values():
         for spec in src.files:
             frame = store.read_partitions(paths.canonical, spec.table)
@@ -238,9 +240,9 @@ OUTPUT_FOLDERS = ("canonical", "quarantine", "secure", "reports")
 def test_worker_processes_write_the_same_files_as_one_process(region, tmp_path):
     home, paths, _, _ = region
     (tmp_path / "raw").symlink_to(paths.raw)
-    months = run.delivered_months(paths.raw)
-    sources = run.sources_from(SOURCES_DIR)
-    run.ingest_months(months, store.IngestPaths(tmp_path), sources, b"integration-test-key", workers=2)
+    months = delivery.delivered_months(paths.raw)
+    sources = delivery.sources_from(SOURCES_DIR)
+    ingest_with_workers(months, store.IngestPaths(tmp_path), sources, b"integration-test-key", workers=2)
     written = _outputs(home)
     assert len(written) > 50 and written == _outputs(tmp_path)
     for rel in written:

@@ -104,7 +104,7 @@ def test_library_use_without_an_entry_point_still_writes_private_partitions(tmp_
     """write_partition under a loose umask, into a root made earlier with 0755."""
     import pandas as pd
 
-    from pipelines.ingest.store import write_partition
+    from ingest.store import write_partition
 
     old = os.umask(0o022)
     try:

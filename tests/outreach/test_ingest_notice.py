@@ -10,6 +10,10 @@ import re
 import pytest
 from typer.testing import CliRunner
 
+from ingest.report import FileReport, MonthReport
+from lowinc.settings import load_settings
+from pipelines.cli import app
+from pipelines.notify import notify_ingest
 from tests.outreach.receivers import HttpReceiver
 from tests.unit.ingest.factory import (
     HUKOU_HEADER,
@@ -66,8 +70,6 @@ def assert_is_the_notice(text: str) -> None:
 def test_the_data_team_gets_one_notice_per_ingest_and_none_again_for_the_same_month(
     webhook, tmp_path, monkeypatch
 ):
-    from pipelines.cli import app
-
     home = tmp_path / "home"
     data_team_on(monkeypatch, webhook, home)
     deliver_demo_defects(home)
@@ -90,10 +92,6 @@ def test_the_data_team_gets_one_notice_per_ingest_and_none_again_for_the_same_mo
 
 
 def test_nothing_to_fix_sends_nothing_and_opens_no_database(webhook, tmp_path, monkeypatch):
-    from lowinc.settings import load_settings
-    from pipelines.ingest.report import FileReport, MonthReport
-    from pipelines.notify import notify_ingest
-
     home = tmp_path / "home"
     data_team_on(monkeypatch, webhook, home)
     clean = MonthReport(

@@ -12,10 +12,10 @@ import pytest
 
 from features.catalogue import FEATURES, lookback
 from features.snapshot import Canonical, build_snapshot
+from ingest.store import write_partition
 from ingest.tables import TABLES
 from pipelines.features import inputs
 from pipelines.features.inputs import LAG, load_canonical, read_months
-from pipelines.ingest.store import write_partition
 from tests.unit.features.factory import CONFIG, DIVISIONS, THRESHOLDS, tables
 
 T = pd.Timestamp("2023-07-01")

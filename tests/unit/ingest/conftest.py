@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from ingest.store import IngestPaths
 from lowinc.settings import DEFAULT_CONFIG_DIR
 from lowinc.sources import SourceSpec, load_sources
 from monitoring.suites import SuiteRunner, default_runner
-from pipelines.ingest.store import IngestPaths
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
+from ingest import delivery, store
+from ingest.normalise import normalise_frame
 from lowinc.sources import CONTRACT_FUTURE_GRACE_DAYS, ColumnSpec, SourceSpec
 from monitoring.suites import latest_dates
-from pipelines.ingest import run, store
-from pipelines.ingest.normalise import normalise_frame
 
 from .conftest import KEY
 from .factory import HUKOU_HEADER, MEDICAL_HEADER, hukou_rows, make_id, medical_row, write_csv
@@ -35,7 +35,7 @@ def _ingest(paths, sources: dict[str, SourceSpec]):
         _settled("NEXT_YEAR", "2024-03-05 10:00:00"),
     ]
     write_csv(paths.raw / "medical" / MONTH / "医保结算明细.csv", MEDICAL_HEADER, rows, "utf-8-sig")
-    report = run.ingest_month(MONTH, paths, sources, KEY)
+    report = delivery.ingest_month(MONTH, paths, sources, KEY)
     canon = store.read_partitions(paths.canonical, "medical_settlements", [MONTH])
     quarantine = store.read_partitions(paths.quarantine, "medical_settlements", [MONTH])
     return report, canon, quarantine
@@ -90,14 +90,14 @@ def test_a_yyyymm_month_after_the_delivery_month_is_still_in_the_future(sources,
         }
     ).assign(amount=[3000.0, 3000.0])
     frame = normalise_frame(spec, raw).frame
-    failures = runner.run(spec, frame, run.latest_date(MONTH))
+    failures = runner.run(spec, frame, delivery.latest_date(MONTH))
     assert set(zip(failures["row_id"], failures["kind"], strict=True)) == {(2, "date_future")}
 
 
 def test_each_grace_gets_its_own_limit(sources):
     spec = _with_grace(sources, 3)["medical"].files[0]
-    limits = latest_dates(spec, run.latest_date(MONTH))
-    assert limits["latest_date"] == run.latest_date(MONTH)
+    limits = latest_dates(spec, delivery.latest_date(MONTH))
+    assert limits["latest_date"] == delivery.latest_date(MONTH)
     assert limits["latest_date_plus_3d"] == pd.Timestamp("2023-04-03 23:59:59.999999")
     assert limits["latest_date_plus_10d"] == pd.Timestamp("2023-04-10 23:59:59.999999")  # admitted_at
 

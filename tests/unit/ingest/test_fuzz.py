@@ -22,7 +22,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipelines.ingest import run
+from ingest import delivery
 
 from .conftest import KEY
 from .factory import HUKOU_HEADER, make_id
@@ -281,7 +281,7 @@ def test_hostile_variants_of_every_format_never_crash_leak_or_lose_a_row(
     caplog.set_level(logging.DEBUG)
     delivered = _deliver(paths.raw)
     chosen = {s: sources[s] for s in delivered}
-    report = run.ingest_month(MONTH, paths, chosen, KEY, runner)
+    report = delivery.ingest_month(MONTH, paths, chosen, KEY, runner)
     reported = {(f.source, f.file) for f in report.files}
     for source, names in delivered.items():
         assert {(source, n) for n in names} <= reported  # every file is in the report

@@ -13,12 +13,14 @@ import textwrap
 import time
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
+from ingest import delivery, store
+from ingest.readers import FileRejected, _read_sheet, read_delivered
 from lowinc.sources import DEFAULT_LIMITS, load_source
-from pipelines.ingest import run, store
-from pipelines.ingest.readers import FileRejected, read_delivered
+from pipelines.ingest.workers import ingest_with_workers
 
 from .conftest import KEY
 from .factory import HUKOU_HEADER, hukou_rows, write_csv
@@ -74,7 +76,7 @@ def test_an_empty_csv_is_rejected_alone_and_the_sources_parquet_files_are_ingest
     for workers in (1, 2):
         paths = store.IngestPaths(tmp_path / f"home{workers}")
         _employment(paths)
-        (report,) = run.ingest_months([MONTH], paths, {"employment": sources["employment"]}, KEY, workers)
+        (report,) = ingest_with_workers([MONTH], paths, {"employment": sources["employment"]}, KEY, workers)
         got = {f.file: (f.status, f.rows_in, f.accepted) for f in report.files}
         assert got == {
             "就业失业登记.csv": ("rejected", 0, 0),
@@ -88,13 +90,13 @@ def test_an_empty_csv_is_rejected_alone_and_the_sources_parquet_files_are_ingest
         for f in report.files:
             assert f.rows_in == f.accepted + f.quarantined + f.duplicates
         assert len(store.read_partitions(paths.canonical, "pension_contributions", [MONTH])) == 3
-        reports[workers] = run.read_report(paths, MONTH).to_dict()
+        reports[workers] = delivery.read_report(paths, MONTH).to_dict()
     assert reports[1] == reports[2]
 
 
 def test_an_unexpected_error_is_reported_by_its_type_only():
     exc = ValueError(f"bad row: {IDS[0]},{NAMES[0]}")  # what a parser's message may hold
-    rep = run.file_failed("employment", "employment_registrations", "就业失业登记.csv", exc)
+    rep = delivery.file_failed("employment", "employment_registrations", "就业失业登记.csv", exc)
     assert rep.status == "rejected" and "ValueError" in rep.message
     _assert_no_secret(rep.message)
 
@@ -103,7 +105,7 @@ def test_a_table_that_fails_as_a_whole_is_reported_by_its_files_not_as_a_star(pa
     _employment(paths)
     spec = sources["employment"].files[1]
     exc = RuntimeError(f"worker died reading {IDS[0]}")
-    reps = run.table_failed("employment", spec, MONTH, paths.raw, exc)
+    reps = delivery.table_failed("employment", spec, MONTH, paths.raw, exc)
     assert [(r.table, r.file, r.status) for r in reps] == [
         ("pension_contributions", "社保缴费.parquet", "rejected")
     ]
@@ -156,8 +158,6 @@ def _data_as_extra_header(paths) -> str:
 
 def _sheet_named_after_a_person(paths) -> str:
     path = disability_workbook(paths.raw / "disability" / MONTH / "残疾人证信息.xlsx", [])
-    import openpyxl
-
     wb = openpyxl.load_workbook(path)
     wb.active.title = NAMES[0]
     wb.save(path)
@@ -180,7 +180,7 @@ def test_no_report_log_or_message_quotes_a_delivered_value(
 ):
     caplog.set_level(logging.DEBUG)
     name = make(paths)
-    report = run.ingest_month(MONTH, paths, {source: sources[source]}, KEY, runner)
+    report = delivery.ingest_month(MONTH, paths, {source: sources[source]}, KEY, runner)
     f = _file(report, name)
     assert (f.status, says in f.message) == (status, True), f.message
     if f.status == "ingested":
@@ -213,7 +213,7 @@ def test_a_symlinked_file_is_rejected_and_not_read(paths, sources, runner, tmp_p
     month = paths.raw / "hukou" / MONTH
     month.mkdir(parents=True)
     (month / "户籍人口_全量.csv").symlink_to(_outside(tmp_path))
-    report = run.ingest_month(MONTH, paths, {"hukou": sources["hukou"]}, KEY, runner)
+    report = delivery.ingest_month(MONTH, paths, {"hukou": sources["hukou"]}, KEY, runner)
     f = _file(report, "户籍人口_全量.csv")
     assert f.status == "rejected" and f.rows_in == 0
     assert f.message == "symbolic_link: a symbolic link: not followed, nothing read"
@@ -236,7 +236,7 @@ def test_a_symlinked_source_or_month_folder_is_rejected(paths, sources, runner, 
         paths.raw.mkdir(parents=True)
         (paths.raw / "hukou").symlink_to(outside.parent / "src")
     for workers in (1, 2):
-        (report,) = run.ingest_months([MONTH], paths, {"hukou": sources["hukou"]}, KEY, workers)
+        (report,) = ingest_with_workers([MONTH], paths, {"hukou": sources["hukou"]}, KEY, workers)
         f = report.files[0]
         assert f.status == "rejected" and f"the {level} folder" in f.message and "symbolic link" in f.message
         assert {x.status for x in report.files} == {"rejected"}
@@ -324,10 +324,6 @@ def test_an_excel_sheet_is_read_no_further_than_its_row_limit(tmp_path, sources)
 def test_reading_a_sheet_stops_at_the_row_limit_whatever_its_xml_said(tmp_path, sources):
     """Past the XML scan (which a malformed part could fool), the streaming read still
     stops at the limit: it never holds more than ``max_rows`` rows."""
-    import openpyxl
-
-    from pipelines.ingest.readers import _read_sheet
-
     spec = _limited(sources["disability"].files[0], max_rows=4)
     path = disability_workbook(tmp_path / "残疾人证信息.xlsx", [disability_row(IDS[0], NAMES[0])] * 6)
     wb = openpyxl.load_workbook(path, read_only=True)
@@ -343,8 +339,6 @@ def test_reading_a_sheet_stops_at_the_row_limit_whatever_its_xml_said(tmp_path, 
 def test_a_very_wide_excel_header_is_rejected(tmp_path, sources):
     spec = _limited(sources["disability"].files[0], max_columns=12)
     path = disability_workbook(tmp_path / "残疾人证信息.xlsx", [], header=False)
-    import openpyxl
-
     wb = openpyxl.load_workbook(path)
     wb.active.append([*DISABILITY_HEADER, *[f"x{i}" for i in range(10)]])
     wb.save(path)
@@ -357,10 +351,10 @@ import json, sys
 from pathlib import Path
 from lowinc.sources import load_sources
 from lowinc.settings import DEFAULT_CONFIG_DIR
-from pipelines.ingest import run, store
+from ingest import delivery, store
 paths = store.IngestPaths(Path(sys.argv[1]))
 sources = {"disability": load_sources(DEFAULT_CONFIG_DIR / "sources")["disability"]}
-report = run.ingest_month("2023-03", paths, sources, b"k")
+report = delivery.ingest_month("2023-03", paths, sources, b"k")
 # VmHWM: this process's own peak (ru_maxrss would carry the forking parent's across exec)
 status = Path("/proc/self/status").read_text().splitlines()
 peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) * 1024
@@ -410,7 +404,7 @@ def test_formula_cells_are_quarantined_with_or_without_a_cached_value(paths, sou
     ]
     path = disability_workbook(paths.raw / "disability" / MONTH / "残疾人证信息.xlsx", rows)
     rewrite_sheet(path, _with_cached_value)
-    report = run.ingest_month(MONTH, paths, {"disability": sources["disability"]}, KEY, runner)
+    report = delivery.ingest_month(MONTH, paths, {"disability": sources["disability"]}, KEY, runner)
     f = _file(report, "残疾人证信息.xlsx")
     assert (f.rows_in, f.accepted, f.quarantined) == (3, 1, 2)
     assert f.quarantined_by_reason == {"formula_in_data": 2}

@@ -5,7 +5,7 @@ import hashlib
 import pandas as pd
 import pytest
 
-from pipelines.ingest import run, store
+from ingest import delivery, store
 
 from .conftest import KEY
 from .factory import (
@@ -44,7 +44,7 @@ def _deliver(paths) -> None:
 def report(paths, sources, runner):
     _deliver(paths)
     chosen = {k: sources[k] for k in ("hukou", "medical")}
-    return run.ingest_month(MONTH, paths, chosen, KEY, runner)
+    return delivery.ingest_month(MONTH, paths, chosen, KEY, runner)
 
 
 def _file(report, name):
@@ -115,7 +115,7 @@ def test_re_ingesting_a_month_gives_the_same_bytes(report, paths, sources, runne
         }
 
     before = digest()
-    run.ingest_month(MONTH, paths, {k: sources[k] for k in ("hukou", "medical")}, KEY, runner)
+    delivery.ingest_month(MONTH, paths, {k: sources[k] for k in ("hukou", "medical")}, KEY, runner)
     assert digest() == before
 
 
@@ -123,7 +123,7 @@ def test_a_file_in_the_wrong_encoding_stops_only_itself(paths, sources, runner):
     _deliver(paths)
     med = paths.raw / "medical" / MONTH / "医保结算明细.csv"
     med.write_bytes(med.read_bytes()[3:].decode("utf-8").encode("gb18030"))
-    report = run.ingest_month(MONTH, paths, {k: sources[k] for k in ("hukou", "medical")}, KEY, runner)
+    report = delivery.ingest_month(MONTH, paths, {k: sources[k] for k in ("hukou", "medical")}, KEY, runner)
     bad = _file(report, "医保结算明细.csv")
     assert bad.status == "rejected" and "appears to be GB18030" in bad.message
     assert _file(report, "户籍人口_全量.csv").accepted == 3
@@ -131,7 +131,7 @@ def test_a_file_in_the_wrong_encoding_stops_only_itself(paths, sources, runner):
 
 
 def test_a_missing_file_is_reported(paths, sources, runner):
-    report = run.ingest_month(MONTH, paths, {"medical": sources["medical"]}, KEY, runner)
+    report = delivery.ingest_month(MONTH, paths, {"medical": sources["medical"]}, KEY, runner)
     assert [(f.status, f.table) for f in report.files] == [("missing", "medical_settlements")]
 
 
@@ -142,8 +142,8 @@ def _deliver_april(paths) -> None:
 
 def _ingest(paths, sources, runner, requested: str) -> None:
     chosen = {k: sources[k] for k in ("hukou", "medical")}
-    for month in run.months_to_ingest([requested], paths):
-        run.ingest_month(month, paths, chosen, KEY, runner)
+    for month in delivery.months_to_ingest([requested], paths):
+        delivery.ingest_month(month, paths, chosen, KEY, runner)
 
 
 def test_a_settlement_id_delivered_in_an_earlier_month_is_a_duplicate(paths, sources, runner):
@@ -151,7 +151,7 @@ def test_a_settlement_id_delivered_in_an_earlier_month_is_a_duplicate(paths, sou
     _deliver_april(paths)
     for month in ("2023-03", "2023-04"):
         _ingest(paths, sources, runner, month)
-    april = _file(run.read_report(paths, "2023-04"), "医保结算明细.csv")
+    april = _file(delivery.read_report(paths, "2023-04"), "医保结算明细.csv")
     assert (april.rows_in, april.accepted, april.duplicates) == (2, 1, 1)
     assert any("earlier month" in note for note in april.notes)
     med = store.read_partitions(paths.canonical, "medical_settlements", ["2023-04"])
@@ -165,13 +165,13 @@ def test_months_ingested_out_of_order_or_twice_end_as_in_order(tmp_path, sources
         _deliver_april(paths)
     for month in ("2023-03", "2023-04"):
         _ingest(in_order, sources, runner, month)
-    assert run.months_to_ingest(["2023-04"], shuffled) == ["2023-04"]
+    assert delivery.months_to_ingest(["2023-04"], shuffled) == ["2023-04"]
     _ingest(shuffled, sources, runner, "2023-04")  # April first: S1 is new to it
     assert store.read_partitions(shuffled.canonical, "medical_settlements")["settlement_id"].tolist() == [
         "S1",
         "S7",
     ]
-    assert run.months_to_ingest(["2023-03"], shuffled) == ["2023-03", "2023-04"]
+    assert delivery.months_to_ingest(["2023-03"], shuffled) == ["2023-03", "2023-04"]
     _ingest(shuffled, sources, runner, "2023-03")  # March, then April again
     _ingest(shuffled, sources, runner, "2023-03")  # and twice
     for sub in ("canonical", "quarantine", "reports"):
@@ -186,8 +186,8 @@ def _digests(root) -> dict:
 
 def test_a_run_killed_half_way_leaves_the_month_to_be_ingested_again(report, paths, sources, runner):
     before = _digests(paths.canonical)
-    run.start_month(MONTH, paths)  # what a run does first; then it is killed after one table
+    delivery.start_month(MONTH, paths)  # what a run does first; then it is killed after one table
     store.clear_partition(paths.canonical, "medical_settlements", MONTH)
-    assert MONTH not in run.ingested_months(paths)  # so the next pass ingests it again
-    run.ingest_month(MONTH, paths, {k: sources[k] for k in ("hukou", "medical")}, KEY, runner)
-    assert _digests(paths.canonical) == before and run.ingested_months(paths) == [MONTH]
+    assert MONTH not in delivery.ingested_months(paths)  # so the next pass ingests it again
+    delivery.ingest_month(MONTH, paths, {k: sources[k] for k in ("hukou", "medical")}, KEY, runner)
+    assert _digests(paths.canonical) == before and delivery.ingested_months(paths) == [MONTH]

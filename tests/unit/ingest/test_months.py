@@ -6,11 +6,12 @@ import json
 
 import pytest
 
+from ingest import delivery
+from ingest.report import month_report_from_dict
 from lowinc.errors import UserError
 from lowinc.months import check_month, month_problem
 from pipelines.cli import main
-from pipelines.ingest import run
-from pipelines.ingest.report import month_report_from_dict
+from pipelines.ingest.workers import ingest_with_workers
 
 from .conftest import KEY
 from .factory import HUKOU_HEADER, MEDICAL_HEADER, hukou_rows, make_id, medical_row, write_csv
@@ -76,9 +77,9 @@ def test_folders_that_are_not_months_are_not_ingested_but_listed_in_the_report(p
     _deliver(paths)
     _misnamed_folders(paths)
     chosen = {k: sources[k] for k in ("hukou", "medical")}
-    months = run.delivered_months(paths.raw)
+    months = delivery.delivered_months(paths.raw)
     assert months == [MONTH]  # 2022-13 used to fail every source with a DateParseError
-    (report,) = run.ingest_months(run.months_to_ingest(months, paths), paths, chosen, KEY)
+    (report,) = ingest_with_workers(delivery.months_to_ingest(months, paths), paths, chosen, KEY)
     assert not [f for f in report.files if f.status == "rejected"]
     assert {f.file: f.accepted for f in report.files if f.status == "ingested"} == {
         "户籍人口_全量.csv": 3,  # 2023-03 is the first month: 2022-13 and 2022-8 are no months
@@ -105,9 +106,9 @@ def test_a_report_written_before_ignored_folders_existed_still_reads(paths, sour
 
 def test_months_to_ingest_refuses_a_bad_month_before_anything_is_touched(paths):
     with pytest.raises(UserError, match="month 13"):
-        run.months_to_ingest(["2022-13"], paths)
+        delivery.months_to_ingest(["2022-13"], paths)
     with pytest.raises(UserError):
-        run.start_month("../../x", paths)
+        delivery.start_month("../../x", paths)
 
 
 @pytest.mark.parametrize("month", ["foo", "2022-13", "2022-8", "../../../x"])

@@ -1,9 +1,9 @@
 import numpy as np
 import pandas as pd
 
+from ingest.normalise import normalise_frame, parse_dates, parse_months, parse_numbers
 from lowinc import idno
 from lowinc.idno import birth_dates, is_valid, normalise_ids, sexes, upgrade_15
-from pipelines.ingest.normalise import normalise_frame, parse_dates, parse_months, parse_numbers
 
 from .factory import make_id, make_id_x
 

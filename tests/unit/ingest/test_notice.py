@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pipelines.ingest.notice import MAX_LINES, ingest_notice
-from pipelines.ingest.report import FileReport, IgnoredFolder, MonthReport
+from ingest.notice import MAX_LINES, ingest_notice
+from ingest.report import FileReport, IgnoredFolder, MonthReport
 
 from .factory import make_id
 

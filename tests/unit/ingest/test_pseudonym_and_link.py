@@ -2,8 +2,8 @@ import stat
 
 import pandas as pd
 
+from ingest.link import Register, households_as_of, hukou_events, unlinked
 from lowinc.pseudonym import KEY_ENV, Pseudonymiser, load_key, pseudonym, pseudonymise
-from pipelines.ingest.link import Register, households_as_of, hukou_events, unlinked
 
 
 def test_the_key_comes_from_the_environment_or_a_private_generated_file(tmp_path):

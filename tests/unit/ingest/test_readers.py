@@ -4,7 +4,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipelines.ingest.readers import FileRejected, read_delivered
+from ingest.readers import FileRejected, read_delivered
 
 from .factory import HUKOU_HEADER, MEDICAL_HEADER, hukou_rows, make_id, medical_row, write_csv
 

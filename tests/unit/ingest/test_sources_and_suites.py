@@ -3,8 +3,10 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from ingest.normalise import normalise_frame
 from lowinc.sources import SourceSpec
 from monitoring.suites import build_expectations
+from simulator.contract import COLUMN_ALIASES
 
 
 def test_every_contract_source_is_defined(sources):
@@ -49,8 +51,6 @@ def test_suites_are_built_from_the_definition(sources):
 
 
 def test_the_suite_names_each_failing_row(sources, runner):
-    from pipelines.ingest.normalise import normalise_frame
-
     spec = sources["employment"].files[2]
     raw = pd.DataFrame(
         {
@@ -72,8 +72,6 @@ def test_the_suite_names_each_failing_row(sources, runner):
 
 
 def test_configs_accept_every_alias_the_departments_use(sources):
-    from simulator.contract import COLUMN_ALIASES
-
     headers = set()
     for src in sources.values():
         for spec in src.files:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from ingest.canonical import UndeliveredColumn, check_declared
 from ingest.tables import BY_NAME, KNOWN_MONTH, TABLES, missing_columns
 from lowinc.sources import FileSpec, SourceSpec
-from pipelines.ingest.canonical import UndeliveredColumn, check_declared
 
 
 def files(sources: dict[str, SourceSpec]) -> dict[str, FileSpec]:

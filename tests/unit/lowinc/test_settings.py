@@ -54,7 +54,7 @@ def test_sources_follow_the_configuration_folder(monkeypatch, tmp_path):
 
 
 def test_a_bureaus_own_source_definitions_are_the_ones_ingest_reads(monkeypatch, tmp_path):
-    from pipelines.ingest.run import sources_from
+    from ingest.delivery import sources_from
 
     configs = _copied_configs(tmp_path)
     medical = configs / "sources" / "medical.yaml"

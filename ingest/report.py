@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -63,7 +64,7 @@ class MonthReport:
             "missing_files": sum(f.status == "missing" for f in self.files),
         }
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "month": self.month,
             "totals": self.totals(),
@@ -100,7 +101,7 @@ class MonthReport:
         return "\n".join(lines) + "\n"
 
 
-def month_report_from_dict(data: dict) -> MonthReport:
+def month_report_from_dict(data: dict[str, Any]) -> MonthReport:
     """A report read back from its JSON; reports written before ``ignored_folders`` existed
     read as having none."""
     return MonthReport(

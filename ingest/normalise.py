@@ -140,7 +140,12 @@ def map_categories(s: pd.Series, values: dict[str, str]) -> pd.Series:
 
 
 def _normalise_column(
-    col: ColumnSpec, raw: pd.Series, spec: FileSpec, fallback: bool, out: dict, repaired: dict
+    col: ColumnSpec,
+    raw: pd.Series,
+    spec: FileSpec,
+    fallback: bool,
+    out: dict[str, pd.Series],
+    repaired: dict[str, int],
 ) -> None:
     n = col.name
     if col.type == "id":

@@ -26,7 +26,7 @@ import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -34,6 +34,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from lowinc.sources import FileSpec, LimitName
+
+if TYPE_CHECKING:  # openpyxl itself is imported only when an Excel file is read
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "gb18030": "GB18030"}
 HEADER_SEARCH_ROWS = 5  # an Excel header is looked for this far down when not where declared
@@ -359,7 +362,7 @@ def _check_workbook(path: Path, spec: FileSpec, fh: IO[bytes]) -> None:
     fh.seek(0)
 
 
-def _row_texts(cells: tuple) -> tuple[list[str], list[int]]:
+def _row_texts(cells: tuple[Any, ...]) -> tuple[list[str], list[int]]:
     """One sheet row as strings, and the positions of its formula cells (their text kept
     as delivered, for the quarantine record)."""
     values = [
@@ -421,7 +424,7 @@ def read_xlsx(path: Path, spec: FileSpec, fh: IO[bytes]) -> ReadResult:
         wb.close()
 
 
-def _read_sheet(path: Path, spec: FileSpec, ws: object) -> ReadResult:
+def _read_sheet(path: Path, spec: FileSpec, ws: ReadOnlyWorksheet) -> ReadResult:
     """Header among the first rows (at most ``max_columns`` wide), then the rows below it
     cut to the header's width; stops at ``max_rows`` whatever the sheet claims."""
     wide = spec.limit("max_columns")

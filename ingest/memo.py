@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ingest import link, store
+from ingest.table_names import HUKOU_BASE, HUKOU_CHANGES
 from lowinc.pseudonym import Pseudonymiser
 from lowinc.sources import FileSpec
-from pipelines.ingest import link, store
 
-HUKOU_BASE, HUKOU_CHANGES = "hukou_base", "hukou_changes"
 Signature = tuple[int, int] | None
 
 
@@ -40,7 +40,8 @@ def partition_file(base: Path, table: str, month: str) -> Path:
 
 def key_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """One hash per row of the key columns (the same for a frame in memory and read back)."""
-    return pd.util.hash_pandas_object(frame[columns].astype("str"), index=False).to_numpy()
+    hashes: np.ndarray = pd.util.hash_pandas_object(frame[columns].astype("str"), index=False).to_numpy()
+    return hashes
 
 
 @dataclass

@@ -1,39 +1,36 @@
 """Ingest a delivery month: each source read, normalised, validated, split, pseudonymised,
 written; then people linked to hukou households and the month's report written.
 
-Plain functions (the Prefect flow and the CLI call these). A rejected file stops only
-itself, whatever went wrong with it; a missing file is reported, not silent; nothing is
-read through a symbolic link under the raw root.
+Plain functions, run by the orchestration in pipelines.ingest (one month at a time, or a
+table in a worker process). A rejected file stops only itself, whatever went wrong with
+it; a missing file is reported, not silent; nothing is read through a symbolic link under
+the raw root.
 """
 
 from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ingest import link, store
+from ingest.canonical import canonical_frame
+from ingest.memo import IngestMemo, key_hashes, memo_for
+from ingest.normalise import normalise_frame
+from ingest.quarantine import quarantine_records
+from ingest.readers import FORMULA_DETAIL, FORMULA_KIND, FileRejected, ReadResult, read_delivered
+from ingest.report import FileReport, IgnoredFolder, MonthReport, month_report_from_dict
+from ingest.table_names import EXTRAS_TABLE, HOUSEHOLDS_TABLE, HUKOU_TABLES, UNLINKED_TABLE
+from ingest.validate import decide_rows, defect_failures, exact_duplicates
 from lowinc.months import check_month, is_month, month_problem
 from lowinc.private import private_dir, private_file
 from lowinc.sources import FileSpec, SourceSpec, load_sources
 from monitoring.suites import SuiteRunner, default_runner
-from pipelines.ingest import link, store
-from pipelines.ingest.canonical import canonical_frame
-from pipelines.ingest.memo import IngestMemo, key_hashes, memo_for
-from pipelines.ingest.normalise import normalise_frame
-from pipelines.ingest.quarantine import quarantine_records
-from pipelines.ingest.readers import FORMULA_DETAIL, FORMULA_KIND, FileRejected, ReadResult, read_delivered
-from pipelines.ingest.report import FileReport, IgnoredFolder, MonthReport, month_report_from_dict
-from pipelines.ingest.validate import decide_rows, defect_failures, exact_duplicates
-
-EXTRAS_TABLE = "extra_columns"
-UNLINKED_TABLE = "unlinked"
-HOUSEHOLDS_TABLE = "households"
-HUKOU_TABLES = ("hukou_base", "hukou_changes")
 
 
 def _source_roots(raw_dir: Path, source: str | None) -> list[Path]:
@@ -502,42 +499,6 @@ def ingest_month(
     for src in sources.values():
         reports.extend(ingest_source(src, month, paths, key, runner, fallback_dates))
     return finish_month(sources, month, paths, reports, key)
-
-
-def ingest_months(
-    months: list[str],
-    paths: store.IngestPaths,
-    sources: dict[str, SourceSpec],
-    key: bytes,
-    workers: int = 1,
-    fallback_dates: bool = True,
-    on_month: Callable[[MonthReport], None] | None = None,
-) -> list[MonthReport]:
-    """Ingest months in order, the sources of each in ``workers`` processes, linking each
-    month (here) as soon as its sources are done, while the workers go on to the next.
-
-    Every month's report is removed first: a run stopped half way leaves the months it
-    did not finish without one, and the next run ingests them again.
-    """
-    from pipelines.ingest.workers import SourceWorkers  # the workers run this module's functions
-
-    for m in months:
-        start_month(m, paths)
-    out = []
-    with SourceWorkers(paths.home, key, sources, months, workers, fallback_dates) as pool:
-        pending = {m: {name: pool.submit(name, m) for name in sources} for m in months}
-        for m in months:
-            reports: list[FileReport] = []
-            for name, future in pending.pop(m).items():
-                try:
-                    reports.extend(future.result())
-                except Exception as exc:  # a worker process lost: its tables' files, by name
-                    for spec in sources[name].files:
-                        reports.extend(table_failed(name, spec, m, paths.raw, exc))
-            out.append(finish_month(sources, m, paths, reports, key))
-            if on_month:
-                on_month(out[-1])
-    return out
 
 
 def sources_from(directory: Path) -> dict[str, SourceSpec]:

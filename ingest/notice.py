@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from pipelines.ingest.report import MonthReport
+from ingest.report import MonthReport
 
 MAX_LINES = 20  # per section; the month reports hold the rest
 MAX_REASON = 120
