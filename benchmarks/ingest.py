@@ -29,11 +29,11 @@ import pyarrow.parquet as pq
 
 from benchmarks import TreeMemory, command_line, peak_rss_gib
 from lowinc.pseudonym import load_key
-from lowinc.settings import load_settings
 from lowinc.sources import FileSpec, SourceSpec
 from monitoring.suites import default_runner
 from pipelines.ingest import run, store
 from pipelines.ingest.workers import worker_count
+from pipelines.settings import load_settings
 
 ARROW_ENCODING = {"utf-8": "utf8", "utf-8-sig": "utf8", "gb18030": "gb18030"}
 

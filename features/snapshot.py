@@ -15,10 +15,9 @@ import pandas as pd
 
 from features import assistance, composition, disability, events, housing, income, labels, medical
 from features.config import FeaturesConfig
-from features.policy import policy_lines
+from features.policy import PolicyLinesConfig, policy_lines
 from features.registry import FEATURE_NAMES, FEATURES
 from features.spine import Spine, build_spine
-from lowinc.settings import ThresholdsConfig
 
 SPINE_COLUMNS = (
     "household_key",
@@ -97,7 +96,7 @@ def feature_frame(
     spine: Spine,
     tables: Canonical,
     config: FeaturesConfig,
-    thresholds: ThresholdsConfig,
+    thresholds: PolicyLinesConfig,
     divisions: pd.DataFrame,
 ) -> tuple[pd.DataFrame, assistance.AssistanceState]:
     """Every registered feature for the spine's households, in registry order."""
@@ -142,7 +141,7 @@ def build_snapshot(
     tables: Canonical,
     as_of: pd.Timestamp,
     config: FeaturesConfig,
-    thresholds: ThresholdsConfig,
+    thresholds: PolicyLinesConfig,
     divisions: pd.DataFrame,
     visits: pd.DataFrame | None = None,
 ) -> pd.DataFrame:

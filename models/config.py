@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
+from lowinc.home import HomeLayout
 from lowinc.section import Section
 
 
@@ -73,7 +74,7 @@ class ModelConfig(Section):
         """The configured URL, or the embedded SQLite store under the project home."""
         if self.tracking_uri:
             return self.tracking_uri.get_secret_value()
-        return f"sqlite:///{(home / 'mlflow' / 'mlflow.db').resolve()}"
+        return f"sqlite:///{HomeLayout(home).mlflow_db.resolve()}"
 
     def resolved_artifact_location(self, home: Path) -> Path:
-        return (self.artifact_location or home / "mlflow" / "artifacts").resolve()
+        return (self.artifact_location or HomeLayout(home).mlflow_artifacts).resolve()

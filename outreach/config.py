@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
+from lowinc.home import HomeLayout
 from lowinc.section import Section
 
 ChannelName = Literal["dingtalk", "wecom", "email", "webhook"]
@@ -98,7 +99,7 @@ class OutreachConfig(Section):
         """The database URL: the configured one, else the embedded SQLite file under home."""
         if self.database_url:
             return self.database_url.get_secret_value()
-        return f"sqlite:///{(Path(home) / 'outreach' / 'outreach.db').resolve()}"
+        return f"sqlite:///{HomeLayout(Path(home)).outreach_db.resolve()}"
 
     def migration_url_for(self, home: Path) -> str:
         """The URL the migrations run on: migration_url, else the application's own."""

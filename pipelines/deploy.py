@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lowinc.errors import UserError
-from lowinc.settings import REPO_ROOT, Settings
+from lowinc.settings import REPO_ROOT
+from pipelines.settings import Settings
 
 # Settings a flow run needs from the environment of the process that deploys: locations only
 FORWARDED_ENV = ("LOWINC_HOME", "LOWINC_CONFIG_DIR")

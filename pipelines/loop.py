@@ -23,13 +23,13 @@ from prefect import flow
 from features.store import available_as_ofs
 from lowinc.months import check_month
 from lowinc.runtime import private_run
-from lowinc.settings import Settings, load_settings
 from pipelines.featurize.flow import features_flow
 from pipelines.ingest import run as ingest_run
 from pipelines.ingest import store
 from pipelines.ingest.flow import ingest_flow
 from pipelines.notify import FAILURE_HOOKS
 from pipelines.score.flow import score_flow
+from pipelines.settings import Settings, load_settings
 from pipelines.train.flow import train_flow
 
 
@@ -78,7 +78,7 @@ def monthly_flow(month: str | None = None, all_months: bool = False, retrain: bo
     if month is not None:
         check_month(month)  # before anything is read or written
     settings = load_settings()
-    private_run(settings)  # a worker's flow run: personal data owner-only whatever its umask
+    private_run(settings.layout)  # a worker's flow run: personal data owner-only whatever its umask
     paths = store.IngestPaths(settings.home)
     months = [month] if month else months_due(paths, all_months)
     reports = ingest_flow(months=months) if months else []

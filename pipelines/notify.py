@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from lowinc.settings import Settings, load_settings
+from pipelines.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from outreach.config import OutreachConfig

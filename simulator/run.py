@@ -10,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from lowinc.settings import Settings
+from pipelines.settings import Settings
 from simulator.contract import SPECS
 from simulator.demography import hukou_frame
 from simulator.dynamics import advance
@@ -43,7 +43,7 @@ EXPECTED = {
 
 def policy_lines(settings: Settings, region: Region, years: range) -> tuple[dict, dict]:
     """Monthly 低保 standard and yearly disposable income per village, for each year."""
-    th = settings.thresholds
+    th = settings.policy_lines
     city = region.villages["city_name"].to_numpy()
     county = region.villages["county_code"].to_numpy()
     dibao: dict[int, np.ndarray] = {}
@@ -116,7 +116,7 @@ def simulate(settings: Settings, progress: Progress | None = None) -> dict:
     last = first + cfg.months - 1
     t0 = first - cfg.burn_in_months
     ctx = build_context(settings, region, t0, last + cfg.label_horizon)
-    raw, truth_dir = settings.raw_dir, settings.truth_dir
+    raw, truth_dir = settings.layout.raw, settings.layout.truth
     for d in (raw, truth_dir):  # a re-run replaces the previous region whole
         if d.exists():
             shutil.rmtree(d)

@@ -13,7 +13,7 @@ from outreach.config import OutreachConfig
 
 def load_outreach() -> tuple[OutreachConfig, Path]:
     """(outreach config, project home) from the settings."""
-    from lowinc.settings import load_settings
+    from pipelines.settings import load_settings
 
     settings = load_settings()
     return settings.outreach, settings.home

@@ -11,8 +11,8 @@ import typer
 
 from lowinc.errors import BadValue
 from lowinc.inputs import parse_as_of
-from lowinc.settings import load_settings
 from pipelines.featurize import run
+from pipelines.settings import load_settings
 
 
 def features_command(

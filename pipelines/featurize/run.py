@@ -18,9 +18,9 @@ from features.timeline import add_months, as_of_date, month_label
 from features.truth import latent_truth
 from lowinc.errors import BadValue, UserError
 from lowinc.pseudonym import load_key, pseudonymise
-from lowinc.settings import Settings
 from pipelines.featurize.inputs import load_canonical
 from pipelines.ingest.store import months_of
+from pipelines.settings import Settings
 
 
 @dataclass
@@ -98,7 +98,7 @@ def build_one(
     tables = load_canonical(home / "canonical", t, cfg.label_horizon, cfg.history_months)
     timings["read"] = time.perf_counter() - started
     mark = time.perf_counter()
-    frame = build_snapshot(tables, t, cfg, settings.thresholds, divisions, visits)
+    frame = build_snapshot(tables, t, cfg, settings.policy_lines, divisions, visits)
     check_snapshot(frame)
     timings["build"] = time.perf_counter() - mark
     mark = time.perf_counter()

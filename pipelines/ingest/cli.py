@@ -10,10 +10,10 @@ import typer
 from lowinc.errors import BadValue, NotFound
 from lowinc.months import check_month
 from lowinc.pseudonym import load_key
-from lowinc.settings import load_settings
 from pipelines.ingest import run, store
 from pipelines.ingest.workers import worker_count
 from pipelines.notify import notify_ingest
+from pipelines.settings import load_settings
 
 
 def ingest_command(

@@ -14,13 +14,13 @@ from prefect.cache_policies import NO_CACHE
 from lowinc.errors import UserError
 from lowinc.months import MONTH_HINT
 from lowinc.pseudonym import load_key
-from lowinc.settings import load_settings
 from lowinc.sources import SourceSpec
 from pipelines.ingest import run, store
 from pipelines.ingest.report import FileReport, MonthReport
 from pipelines.ingest.workers import SourceWorkers, by_handle, worker_count
 from pipelines.notify import notify_ingest
 from pipelines.retries import unless_user_error
+from pipelines.settings import load_settings
 
 
 @task(

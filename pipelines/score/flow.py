@@ -10,10 +10,10 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from lowinc.settings import Settings, load_settings
 from pipelines.alerts.flow import deliver_flow
 from pipelines.alerts.run import deliver_due, queue_visit_list
 from pipelines.score.run import score_as_of
+from pipelines.settings import Settings, load_settings
 
 
 def run_id(as_of: str, model_version: str) -> str:

@@ -12,12 +12,13 @@ from typing import Any
 import pandas as pd
 
 from lowinc.errors import NotFound, UserError
-from lowinc.settings import Settings, mask_url
+from lowinc.settings import mask_url
 from models.registry import PromotionDecision, register_challenger
 from models.schema import FeatureSpec, complete_as_ofs, design_matrix, labelled_cohort, registered_features
 from models.splits import TemporalSplit, make_split
 from models.tracking import LoggedRun, log_training
 from models.train import TrainingResult, attach_truth, fit_and_evaluate, sample_training_rows
+from pipelines.settings import Settings
 
 # columns besides the features: keys, context for group metrics, the cohort and label flags
 NEEDED = [
@@ -182,7 +183,12 @@ def train(settings: Settings, features: Sequence[FeatureSpec] | None = None) -> 
 def log_and_register(settings: Settings, result: TrainingResult) -> tuple[LoggedRun, PromotionDecision]:
     logged = log_training(result, settings.model, settings.home, settings.features.label_horizon)
     decision = register_challenger(
-        settings, logged.version, logged.run_id, result.metrics["precision_at_k"], result.windows["test"]
+        settings.model,
+        settings.home,
+        logged.version,
+        logged.run_id,
+        result.metrics["precision_at_k"],
+        result.windows["test"],
     )
     return logged, decision
 

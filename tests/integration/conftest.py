@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 
 from lowinc.pseudonym import load_key
-from lowinc.settings import DEFAULT_CONFIG_DIR, Settings, load_settings
+from lowinc.settings import DEFAULT_CONFIG_DIR
 from pipelines.ingest import run, store
 from pipelines.ingest.report import FileReport
+from pipelines.settings import Settings, load_settings
 from simulator.run import simulate
 
 WORKERS = min(2, os.cpu_count() or 1)

@@ -10,8 +10,8 @@ import pytest
 
 from lowinc.errors import UserError
 from lowinc.pseudonym import load_key
-from lowinc.settings import load_settings
 from pipelines.deploy import deploy_all, job_environment
+from pipelines.settings import load_settings
 
 pytestmark = pytest.mark.integration
 

@@ -14,10 +14,10 @@ import pytest
 from features import store
 from features.registry import FEATURE_NAMES
 from features.snapshot import SNAPSHOT_COLUMNS, Canonical, build_snapshot, check_snapshot
-from lowinc.settings import load_settings
 from pipelines.featurize import run
 from pipelines.featurize.inputs import delivered_through, load_canonical, read_table
 from pipelines.ingest.store import months_of
+from pipelines.settings import load_settings
 
 pytestmark = pytest.mark.integration
 T = pd.Timestamp("2022-07-01")  # labels complete (horizon to 2022-12), truth sampled at 2022-07
@@ -93,8 +93,8 @@ def test_a_snapshot_keeps_the_contract(built, home):
 def test_the_narrowed_read_gives_the_snapshot_of_a_full_read(settings, divisions, home):
     cfg = settings.features
     narrowed = load_canonical(home / "canonical", T, cfg.label_horizon, cfg.history_months)
-    a = build_snapshot(narrowed, T, cfg, settings.thresholds, divisions)
-    b = build_snapshot(full_tables(home / "canonical"), T, cfg, settings.thresholds, divisions)
+    a = build_snapshot(narrowed, T, cfg, settings.policy_lines, divisions)
+    b = build_snapshot(full_tables(home / "canonical"), T, cfg, settings.policy_lines, divisions)
     pd.testing.assert_frame_equal(a, b)
 
 
@@ -107,8 +107,8 @@ def test_nothing_known_at_or_after_t_changes_a_feature(settings, divisions, home
     }
     before = Canonical(**cut, delivered_through=full.delivered_through)
     cfg = settings.features
-    a = build_snapshot(full, T, cfg, settings.thresholds, divisions)
-    b = build_snapshot(before, T, cfg, settings.thresholds, divisions)
+    a = build_snapshot(full, T, cfg, settings.policy_lines, divisions)
+    b = build_snapshot(before, T, cfg, settings.policy_lines, divisions)
     features = ["household_key", "assistance_state", "in_cohort", *FEATURE_NAMES]
     pd.testing.assert_frame_equal(a[features], b[features])
     assert a["label"].sum() > 0 and b.loc[b["in_cohort"], "label"].sum() == 0  # labels need the future

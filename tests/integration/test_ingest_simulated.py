@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lowinc.settings import load_settings
 from pipelines.ingest import run, store
+from pipelines.settings import load_settings
 from simulator.run import simulate
 
 pytestmark = pytest.mark.integration

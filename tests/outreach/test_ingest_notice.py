@@ -90,9 +90,9 @@ def test_the_data_team_gets_one_notice_per_ingest_and_none_again_for_the_same_mo
 
 
 def test_nothing_to_fix_sends_nothing_and_opens_no_database(webhook, tmp_path, monkeypatch):
-    from lowinc.settings import load_settings
     from pipelines.ingest.report import FileReport, MonthReport
     from pipelines.notify import notify_ingest
+    from pipelines.settings import load_settings
 
     home = tmp_path / "home"
     data_team_on(monkeypatch, webhook, home)

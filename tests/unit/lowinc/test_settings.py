@@ -8,7 +8,8 @@ from pathlib import Path
 import pydantic
 import pytest
 
-from lowinc.settings import DEFAULT_CONFIG_DIR, load_settings, mask_url
+from lowinc.settings import DEFAULT_CONFIG_DIR, mask_url
+from pipelines.settings import load_settings
 
 
 def test_yaml_defaults_load_and_environment_overrides_one_nested_field(monkeypatch, tmp_path):
@@ -16,10 +17,10 @@ def test_yaml_defaults_load_and_environment_overrides_one_nested_field(monkeypat
     monkeypatch.setenv("LOWINC_SIMULATION__DEFECTS__ID_EMPTY", "0.25")
     s = load_settings()
     assert s.home == tmp_path
-    assert s.raw_dir == tmp_path / "raw" and s.truth_dir == tmp_path / "truth"
+    assert s.layout.raw == tmp_path / "raw" and s.layout.truth == tmp_path / "truth"
     assert s.simulation.defects.id_empty == 0.25
     assert s.simulation.defects.id_15_digit == 0.001  # the rest of the section still from YAML
-    assert s.thresholds.cities["湖州市"].dibao_annual[2022] == 12000
+    assert s.policy_lines.cities["湖州市"].dibao_annual[2022] == 12000
 
 
 def test_unknown_keys_and_bad_months_are_refused(monkeypatch):
