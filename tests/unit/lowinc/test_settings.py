@@ -1,3 +1,4 @@
+import ast
 import json
 import os
 import shutil
@@ -8,6 +9,7 @@ from pathlib import Path
 import pydantic
 import pytest
 
+from lowinc.errors import BadValue
 from lowinc.settings import DEFAULT_CONFIG_DIR, mask_url
 from pipelines.settings import load_settings
 
@@ -137,3 +139,44 @@ def test_secrets_are_masked_in_reprs_and_mlflow_params_but_used_where_needed(mon
     assert "mail-s3cret" in apprise_url("email", "a@b.cn", "k1", s.outreach)
     assert mask_url("sqlite:////srv/lowinc/outreach.db") == "sqlite:////srv/lowinc/outreach.db"
     assert mask_url("http://mlflow.internal:5000") == "http://mlflow.internal:5000"
+
+
+def test_a_bureaus_old_thresholds_file_is_refused_with_what_to_rename(monkeypatch, tmp_path):
+    configs = _copied_configs(tmp_path)
+    lines = (configs / "policy_lines.yaml").read_text(encoding="utf-8")
+    (configs / "policy_lines.yaml").unlink()
+    (configs / "thresholds.yaml").write_text(lines.replace("policy_lines:", "thresholds:"), encoding="utf-8")
+    monkeypatch.setenv("LOWINC_CONFIG_DIR", str(configs))
+    with pytest.raises(BadValue) as refused:
+        load_settings()
+    assert refused.value.line() == (
+        "thresholds.yaml: the configuration key `thresholds` is now `policy_lines` "
+        f"(run: rename `thresholds` to `policy_lines` in {configs / 'thresholds.yaml'})"
+    )
+
+
+def test_old_tier_share_keys_and_variables_are_refused_not_ignored(monkeypatch, tmp_path):
+    configs = _copied_configs(tmp_path)
+    (configs / "ours.yaml").write_text("scoring:\n  red_top_share: 0.02\n", encoding="utf-8")
+    monkeypatch.setenv("LOWINC_CONFIG_DIR", str(configs))
+    with pytest.raises(BadValue, match=r"`scoring.red_top_share` is now `scoring.tier_shares.red`"):
+        load_settings()
+    (configs / "ours.yaml").unlink()
+    monkeypatch.setenv("LOWINC_THRESHOLDS__YEARLY_GROWTH", "0.05")
+    with pytest.raises(BadValue) as refused:
+        load_settings()
+    assert refused.value.hint == "set LOWINC_POLICY_LINES__YEARLY_GROWTH instead"
+    monkeypatch.delenv("LOWINC_THRESHOLDS__YEARLY_GROWTH")
+    monkeypatch.setenv("LOWINC_SCORING__TIER_SHARES__RED", "0.02")
+    assert load_settings().scoring.tier_shares.red == 0.02
+
+
+def test_the_bottom_layer_knows_no_section():
+    source = (DEFAULT_CONFIG_DIR.parent / "lowinc" / "settings.py").read_text(encoding="utf-8")
+    imported = {
+        node.module.split(".")[0]
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert imported <= {"__future__", "os", "collections", "pathlib", "typing", "urllib", "yaml", "pydantic",
+                        "pydantic_settings", "lowinc"}  # fmt: skip
