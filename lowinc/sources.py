@@ -15,6 +15,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from lowinc.errors import NotFound
+
 ColumnType = Literal[
     "id",  # resident ID number (GB 11643), normalised and check-digit verified
     "date",
@@ -237,8 +239,6 @@ def load_sources(directory: Path) -> dict[str, SourceSpec]:
     refused: ingesting nothing silently would look like a month without deliveries."""
     files = sorted(Path(directory).glob("*.yaml"))
     if not files:
-        from lowinc.errors import NotFound
-
         raise NotFound(
             f"no department source definitions (*.yaml) in {directory}",
             hint=f"cp -r configs/sources {directory} (then adapt it), or set ingest.sources_dir",

@@ -1,11 +1,17 @@
 """`lowinc`: the one command-line entry point.
 
+The imports inside commands are on purpose: every ``lowinc`` run imports this module, so a
+command's heavy libraries (pandas, Prefect, MLflow, the outreach database) load only when
+that command runs, and Prefect's only after :func:`~lowinc.runtime.prepare_environment` has
+pointed it at the home.
+
 Every command that does work prints a readable summary on stdout, or with ``--json`` one
 JSON document on stdout; logs and progress bars go to stderr so scripts can pipe the JSON.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -57,6 +63,8 @@ def _settings_with(**simulation: Any) -> Settings:
 
 
 def run_simulation(settings: Settings, quiet: bool) -> dict[str, Any]:
+    # imported here, not at the top: the simulator is the simulate command's alone, and every
+    # other command (this module is the entry point of all) starts without it
     from simulator.run import simulate
 
     started = time.perf_counter()
@@ -179,8 +187,6 @@ def print_loop(result: dict[str, Any], home: HomeLayout, exports: list[str]) -> 
 
 def export_lists(settings: Settings, as_of: str) -> list[str]:
     """Every township's visit list as Excel, exported as its county officer (audited)."""
-    import datetime as dt
-
     import pandas as pd
 
     from outreach.export import export_town_list
@@ -227,8 +233,6 @@ def up(as_json: JsonFlag = False) -> None:
     """The main job on the embedded default: simulate the configured region, then run the
     monthly loop (a Prefect flow): ingest, features, train, score, queue and deliver alerts to
     a local inbox, and export the visit lists."""
-    import os
-
     from outreach.inbox import LocalInbox
 
     settings = load_settings()

@@ -23,6 +23,8 @@ from prefect import flow
 from features.store import available_as_ofs
 from lowinc.months import check_month
 from lowinc.runtime import private_run
+from models.registry import champion_version
+from models.tracking import configure
 from pipelines.featurize.flow import features_flow
 from pipelines.ingest import run as ingest_run
 from pipelines.ingest import store
@@ -66,9 +68,6 @@ def snapshots_due(settings: Settings, ingested: list[str]) -> tuple[list[str], s
 
 def has_champion(settings: Settings) -> bool:
     """Whether the registry has a champion (by alias; the model itself is not loaded)."""
-    from models.registry import champion_version
-    from models.tracking import configure
-
     return champion_version(configure(settings.model, settings.home), settings.model.name) is not None
 
 

@@ -18,6 +18,7 @@ from lowinc.divisions import load_divisions
 from lowinc.errors import NotFound
 from lowinc.home import HomeLayout
 from lowinc.inputs import parse_as_of
+from models.registry import load_champion
 from pipelines.settings import Settings
 from scoring.run import Scored, Scorer, score_snapshot
 from scoring.tiers import TRIGGER_FEATURES
@@ -75,8 +76,6 @@ def score_as_of(
     settings: Settings, as_of: str | None, model: Scorer | None = None
 ) -> tuple[ScoreRun, Scored]:
     """Score the snapshot of ``as_of`` (default: the latest) with the champion."""
-    from models.registry import load_champion
-
     timings: dict[str, float] = {}
     t = time.perf_counter()
     ts = resolve_as_of(settings.home, as_of)

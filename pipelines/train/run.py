@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from features import store
 from lowinc.errors import NotFound, UserError
 from lowinc.settings import mask_url
 from models.registry import PromotionDecision, register_challenger
@@ -47,8 +48,6 @@ class Windows:
 
 def complete_snapshots(home) -> list[pd.Timestamp]:
     """As-of dates whose cohort labels are all complete, reading two columns a snapshot."""
-    from features import store
-
     done = []
     for as_of in store.available_as_ofs(home):
         flags = store.read_snapshots(home, as_ofs=[as_of], columns=["as_of", "in_cohort", "label_complete"])
@@ -82,7 +81,6 @@ class StaleSnapshot(UserError, KeyError):
 def features_hint(settings: Settings) -> str:
     """What to run for more snapshots: the features of every ingested month when some are
     missing, else ingest more months first."""
-    from features import store
     from pipelines.ingest import run as ingest_run
     from pipelines.ingest.store import IngestPaths
 
@@ -106,8 +104,6 @@ def read_windows(settings: Settings, features: Sequence[FeatureSpec]) -> Windows
     Only the columns each window needs are kept: features, as-of date and label everywhere;
     keys and groups only in the test window (truth join, group metrics).
     """
-    from features import store
-
     cfg, home = settings.model, settings.home
     if not store.available_as_ofs(home):
         raise NoSnapshots(f"no feature snapshots under {home}", hint=features_hint(settings))
@@ -150,8 +146,6 @@ def read_truth_windows(
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """The test window's truth, and the oracle snapshot: the latest as-of after training at
     which the simulator sampled true probabilities (``simulation.mc_months``)."""
-    from features import store
-
     home = settings.home
     truth = store.read_truth(home, as_ofs=split.test)
     if truth.empty:
