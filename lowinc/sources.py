@@ -202,7 +202,7 @@ class FileSpec(_Model):
     def limit(self, name: LimitName) -> int:
         """A limit of this file: its own, else the format's default."""
         got = getattr(self.limits, name)
-        return got if got is not None else getattr(DEFAULT_LIMITS[self.format], name)
+        return int(got if got is not None else getattr(DEFAULT_LIMITS[self.format], name))
 
 
 class SourceSpec(_Model):

@@ -105,7 +105,7 @@ def load_champion(cfg: ModelConfig, home: Path) -> RiskModel:
 
 def _history(client: MlflowClient, name: str) -> list[str]:
     tags = client.get_registered_model(name).tags
-    return json.loads(tags.get(HISTORY_TAG, "[]"))
+    return [str(v) for v in json.loads(tags.get(HISTORY_TAG, "[]"))]
 
 
 def set_champion(client: MlflowClient, name: str, version: str, history: list[str] | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ from scoring.tiers import assign_tiers, new_triggers
 GEOGRAPHY = ("county_code", "town_code", "village_code")
 
 
-class Scorer:
+class Scorer(Protocol):
     """What scoring needs of a model: calibrated risk and SHAP contributions."""
 
     version: str | None
@@ -84,7 +85,9 @@ def score_snapshot(
     return Scored(scores, visit_lists(scores, cfg), int(chosen.sum()))
 
 
-def explain_household(snapshot: pd.DataFrame, household_key: str, model: Scorer, cfg: ScoringConfig) -> dict:
+def explain_household(
+    snapshot: pd.DataFrame, household_key: str, model: Scorer, cfg: ScoringConfig
+) -> dict[str, Any]:
     """One household on demand: its risk, every contribution and its reasons."""
     row = snapshot[snapshot["household_key"] == household_key]
     if row.empty:
