@@ -10,9 +10,8 @@ from lowinc.section import Section
 class FeaturesConfig(Section):
     """Point-in-time snapshots and labels."""
 
-    label_horizon: int = Field(
-        default=6, ge=1
-    )  # months after the as-of date in which a fall counts (domain.md)
+    # months after the as-of date in which a fall counts (domain.md)
+    label_horizon: int = Field(default=6, ge=1)
     edge_band: float = Field(default=1.5, gt=1.0)  # 低保边缘: per-capita income below this multiple of 低保
     history_months: int = Field(default=24, ge=13)  # how far back assistance history is read
     child_age: int = 18  # members younger than this are children
