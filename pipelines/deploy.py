@@ -17,6 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from prefect import Flow
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import WorkPoolCreate
+from prefect.exceptions import ObjectNotFound
+from prefect.schedules import Cron
+
 from lowinc.errors import UserError
 from lowinc.settings import REPO_ROOT
 from pipelines.settings import Settings
@@ -63,10 +69,6 @@ def declared(settings: Settings) -> list[Deployment]:
 
 def ensure_work_pool(name: str) -> None:
     """Create the process work pool when the server does not have it yet."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import WorkPoolCreate
-    from prefect.exceptions import ObjectNotFound
-
     with get_client(sync_client=True) as client:
         try:
             client.read_work_pool(name)
@@ -96,9 +98,6 @@ def job_environment(
 
 def deploy_all(settings: Settings, source: Path = REPO_ROOT, env: dict[str, str] | None = None) -> list[str]:
     """Create or update every declared deployment; returns their names (flow/deployment)."""
-    from prefect import Flow
-    from prefect.schedules import Cron
-
     job_env = job_environment(settings, extra=env)
     ensure_work_pool(settings.deployments.work_pool)
     names = []

@@ -1,4 +1,8 @@
-"""`lowinc score` and `lowinc explain`; wired in by pipelines.cli."""
+"""`lowinc score` and `lowinc explain`; wired in by pipelines.cli.
+
+Imports inside the commands are on purpose: pipelines.cli registers every command at start,
+so a command's libraries load only when it runs (see pipelines/cli.py).
+"""
 
 from __future__ import annotations
 
