@@ -35,7 +35,11 @@ SECRET_MARKERS = ("KEY", "PASSWORD", "SECRET", "TOKEN", "DATABASE_URL", "TRACKIN
 
 @dataclass(frozen=True)
 class Deployment:
-    """One deployment: a flow entrypoint in this repository and its cron schedule (or none)."""
+    """One deployment: a flow entrypoint in this repository and its cron schedule (or none).
+
+    The entrypoint is a module path, so Prefect imports the flow as a module of the checkout.
+    A file path (``pipelines/loop.py:monthly_flow``) would make Prefect put the file's folder
+    first on ``sys.path``, where ``pipelines/ingest/`` would shadow the ``ingest`` package."""
 
     name: str
     entrypoint: str
@@ -48,19 +52,19 @@ def declared(settings: Settings) -> list[Deployment]:
     return [
         Deployment(
             "monthly",
-            "pipelines/loop.py:monthly_flow",
+            "pipelines.loop.monthly_flow",
             d.monthly_cron,
             "Ingest new deliveries, build snapshots, score, queue and deliver alerts",
         ),
         Deployment(
             "deliver",
-            "pipelines/alerts/flow.py:deliver_flow",
+            "pipelines.alerts.flow.deliver_flow",
             d.delivery_cron,
             "Retry alerts not delivered yet (backoff, dead letters)",
         ),
         Deployment(
             "retrain",
-            "pipelines/train/flow.py:train_flow",
+            "pipelines.train.flow.train_flow",
             d.retrain_cron,
             "Train a challenger; promoted only if it beats the champion by the margin",
         ),
