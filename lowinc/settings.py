@@ -116,14 +116,19 @@ def _has_key(content: object, dotted: str) -> bool:
 
 def refuse_renamed(renamed: Mapping[str, str], config_dir: Path, environ: Mapping[str, str]) -> None:
     """A :class:`BadValue` naming the file (or variable) and the rename, at the first old key
-    a YAML file of the folder or a LOWINC_* variable still uses."""
-    for old, new in renamed.items():
-        for path in yaml_files(config_dir):
-            if _has_key(yaml.safe_load(path.read_text(encoding="utf-8")), old):
+    a YAML file of the folder or a LOWINC_* variable still uses (each file read once)."""
+    if not renamed:
+        return
+    for path in yaml_files(config_dir):
+        with path.open(encoding="utf-8") as stream:  # a YAML error then names the file
+            content = yaml.safe_load(stream)
+        for old, new in renamed.items():
+            if _has_key(content, old):
                 raise BadValue(
                     f"{path.name}: the configuration key `{old}` is now `{new}`",
                     hint=f"rename `{old}` to `{new}` in {path}",
                 )
+    for old, new in renamed.items():
         old_env = ENV_PREFIX + old.upper().replace(".", ENV_NESTED)
         for name in environ:
             if name == old_env or name.startswith(old_env + ENV_NESTED):

@@ -180,3 +180,11 @@ def test_the_bottom_layer_knows_no_section():
     }
     assert imported <= {"__future__", "os", "collections", "pathlib", "typing", "urllib", "yaml", "pydantic",
                         "pydantic_settings", "lowinc"}  # fmt: skip
+
+
+def test_a_file_that_is_not_yaml_is_named_in_the_error(monkeypatch, tmp_path):
+    configs = _copied_configs(tmp_path)
+    (configs / "model.yaml").write_text("model:\n  name: [unclosed\n", encoding="utf-8")
+    monkeypatch.setenv("LOWINC_CONFIG_DIR", str(configs))
+    with pytest.raises(BadValue, match=rf"^{configs / 'model.yaml'} line 3 is not valid YAML$"):
+        load_settings()
