@@ -17,8 +17,8 @@ import sys
 import time
 
 from benchmarks import command_line, peak_rss_gib
-from lowinc.settings import load_settings
 from pipelines.features import snapshots
+from pipelines.settings import load_settings
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ With ``--run`` it first runs the default region's loop into the home, stage by s
 stage the real ``lowinc`` command in its own process (the stages of ``benchmarks.loop``:
 simulate, ingest every month, every monthly feature snapshot the data allows, train, score the
 latest as-of), with the embedded configuration (its seed) and a fixed test pseudonym key.
-Then it hashes the content of every output under the home (:data:`TREES`: department
+Then it hashes the content of every output under the home (:attr:`~lowinc.home.HomeLayout.outputs`: department
 extracts and simulated truth, canonical tables, quarantine, identity map, ingest reports,
 feature snapshots and truth, scores and visit lists) into a manifest
 ``{relative path: sha256}``; ``--compare`` prints what differs from another manifest.
@@ -39,26 +39,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from benchmarks.loop import LOWINC, loop_stages, lowinc_env, run_stage
+from lowinc.home import HomeLayout
 
 TEST_PSEUDONYM_KEY = "lowinc-fingerprint-test-key-not-a-secret"
 """The fixed pseudonym key of a fingerprint run, so household keys are the same in every run."""
 
-TREES = (
-    "raw",
-    "truth",
-    "canonical",
-    "quarantine",
-    "secure/identity",
-    "reports/ingest",
-    "features/snapshots",
-    "features/truth",
-    "scores",
-)
-"""The folders of the home whose every file is an output to fingerprint: the simulator's
-department extracts and truth, ingest's tables, identity map and reports, the feature
-snapshots and their truth labels, the scores and visit lists. Not ``mlflow/`` (run ids,
-timestamps, the model files), ``outreach/`` (its database's ids and clock times), the
-pseudonym key nor the stage logs."""
+# The folders whose every file is an output to fingerprint: HomeLayout.outputs (not the
+# pseudonym key nor the stage logs either).
 
 VOLATILE_KEYS = frozenset({"seconds"})
 """JSON keys whose values may change from run to run with no change of behaviour, dropped at
@@ -133,8 +120,7 @@ def file_digest(path: Path, *, sort: bool = False) -> str:
 
 def output_files(home: Path) -> Iterator[Path]:
     """Every output file under the fingerprinted folders of ``home``, in path order."""
-    for tree in TREES:
-        root = home / tree
+    for root in HomeLayout(home).outputs:
         if not root.is_dir():
             continue
         for path in sorted(root.rglob("*")):

@@ -30,12 +30,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from benchmarks import TreeMemory, command_line, peak_rss_gib
-from ingest import delivery, store
+from ingest import delivery
+from ingest.suites import default_runner
+from lowinc.home import HomeLayout
 from lowinc.pseudonym import load_key
-from lowinc.settings import load_settings
 from lowinc.sources import FileSpec, SourceSpec
-from monitoring.suites import default_runner
 from pipelines.ingest.workers import ingest_with_workers, worker_count
+from pipelines.settings import load_settings
 
 ARROW_ENCODING = {"utf-8": "utf8", "utf-8-sig": "utf8", "gb18030": "gb18030"}
 
@@ -85,7 +86,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     settings = load_settings(home=args.home)
-    paths = store.IngestPaths(settings.home)
+    paths = HomeLayout(settings.home)
     sources = delivery.sources_from(settings.ingest.sources_dir)
     months = delivery.delivered_months(paths.raw)
     if not months:

@@ -19,8 +19,8 @@ import pandas as pd
 
 from benchmarks import command_line, peak_rss_gib
 from features.store import read_snapshots
-from lowinc.settings import load_settings
 from models.registry import load_champion
+from pipelines.settings import load_settings
 from scoring.scorer import score_snapshot
 
 
@@ -38,7 +38,8 @@ def main() -> None:
     parser.add_argument("--as-of", required=True)
     args = parser.parse_args()
 
-    model = load_champion(load_settings(home=args.model_home))
+    settings = load_settings(home=args.model_home)
+    model = load_champion(settings.model, settings.home)
     cfg = load_settings().scoring
     started = time.perf_counter()
     as_of = pd.Timestamp(args.as_of)

@@ -14,7 +14,7 @@ import tempfile
 import time
 
 from benchmarks import command_line, peak_rss_gib
-from lowinc.settings import load_settings
+from pipelines.settings import load_settings
 from simulator.simulation import simulate
 
 

@@ -30,7 +30,7 @@ from benchmarks import command_line, peak_rss_gib
 from features import store
 from features.catalogue import FEATURES
 from features.snapshot import SNAPSHOT_COLUMNS
-from lowinc.settings import load_settings
+from pipelines.settings import load_settings
 
 TRAIN = pd.date_range("2022-01-01", periods=12, freq="MS")
 VALIDATION = pd.date_range("2023-06-01", periods=3, freq="MS")

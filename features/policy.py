@@ -1,13 +1,32 @@
 """Policy lines per county and year: the monthly 低保 standard and last year's local
-per-capita disposable income, resolved from ``settings.thresholds`` as the simulator does
-(the city's figure for the year, a county override, else the default grown yearly)."""
+per-capita disposable income, declared in ``policy_lines:`` (configs/policy_lines.yaml) and
+resolved as the simulator does (the city's figure for the year, a county override, else the
+default grown yearly)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
-from lowinc.settings import ThresholdsConfig
+from lowinc.section import Section
+
+
+class CityPolicyLines(Section):
+    """Policy lines of one city: 低保 standard by year (yuan per person per year)."""
+
+    dibao_annual: dict[int, float]
+    disposable_income_annual: dict[int, float]  # local per-capita disposable income
+    counties: dict[str, dict[int, float]] = Field(default_factory=dict)  # county overrides
+
+
+class PolicyLinesConfig(Section):
+    """低保 standards and local incomes per city and year (shared/domain.md)."""
+
+    default_dibao_annual_2022: float = 11_000.0
+    default_disposable_income_2022: float = 52_000.0
+    yearly_growth: float = 0.06
+    cities: dict[str, CityPolicyLines] = Field(default_factory=dict)
 
 
 def county_cities(divisions: pd.DataFrame) -> pd.Series:
@@ -15,24 +34,24 @@ def county_cities(divisions: pd.DataFrame) -> pd.Series:
     return divisions.drop_duplicates("county_code").set_index("county_code")["city_name"]
 
 
-def dibao_annual(thresholds: ThresholdsConfig, city: str | None, county: str, year: int) -> float:
-    c = thresholds.cities.get(city) if city else None
+def dibao_annual(lines: PolicyLinesConfig, city: str | None, county: str, year: int) -> float:
+    c = lines.cities.get(city) if city else None
     if c and year in c.counties.get(county, {}):
         return float(c.counties[county][year])
     if c and year in c.dibao_annual:
         return float(c.dibao_annual[year])
-    return thresholds.default_dibao_annual_2022 * (1 + thresholds.yearly_growth) ** (year - 2022)
+    return lines.default_dibao_annual_2022 * (1 + lines.yearly_growth) ** (year - 2022)
 
 
-def disposable_income_annual(thresholds: ThresholdsConfig, city: str | None, year: int) -> float:
-    c = thresholds.cities.get(city) if city else None
+def disposable_income_annual(lines: PolicyLinesConfig, city: str | None, year: int) -> float:
+    c = lines.cities.get(city) if city else None
     if c and year in c.disposable_income_annual:
         return float(c.disposable_income_annual[year])
-    return thresholds.default_disposable_income_2022 * (1 + thresholds.yearly_growth) ** (year - 2022)
+    return lines.default_disposable_income_2022 * (1 + lines.yearly_growth) ** (year - 2022)
 
 
 def policy_lines(
-    county_codes: pd.Series, divisions: pd.DataFrame, thresholds: ThresholdsConfig, as_of: pd.Timestamp
+    county_codes: pd.Series, divisions: pd.DataFrame, lines: PolicyLinesConfig, as_of: pd.Timestamp
 ) -> tuple[np.ndarray, np.ndarray]:
     """(monthly 低保 standard of T's year, last year's local per-capita disposable income)
     for each row's county, computed once per distinct county."""
@@ -42,8 +61,8 @@ def policy_lines(
     income = np.empty(len(uniques))
     for i, county in enumerate(uniques):
         city = cities.get(county)
-        std[i] = dibao_annual(thresholds, city, county, as_of.year) / 12.0
-        income[i] = disposable_income_annual(thresholds, city, as_of.year - 1)
+        std[i] = dibao_annual(lines, city, county, as_of.year) / 12.0
+        income[i] = disposable_income_annual(lines, city, as_of.year - 1)
     if len(codes) == 0:
         return np.empty(0), np.empty(0)
     return std[codes], income[codes]

@@ -18,11 +18,10 @@ import pandas as pd
 from features import assistance, composition, disability, events, housing, income, labels, medical
 from features.catalogue import FEATURE_NAMES, FEATURES
 from features.config import FeaturesConfig
-from features.policy import policy_lines
+from features.policy import PolicyLinesConfig, policy_lines
 from features.spine import Spine, build_spine
 from features.timeline import add_months, known_before, known_between
 from ingest.tables import PERSON_TABLES, TABLES
-from lowinc.settings import ThresholdsConfig
 
 SPINE_COLUMNS = (
     "household_key",
@@ -111,7 +110,7 @@ def feature_frame(
     known: Canonical,
     hukou: pd.DataFrame,
     config: FeaturesConfig,
-    thresholds: ThresholdsConfig,
+    thresholds: PolicyLinesConfig,
     divisions: pd.DataFrame,
 ) -> tuple[pd.DataFrame, assistance.AssistanceState]:
     """Every catalogued feature for the spine's households, in catalogue order, from the
@@ -160,7 +159,7 @@ def build_snapshot(
     tables: Canonical,
     as_of: pd.Timestamp,
     config: FeaturesConfig,
-    thresholds: ThresholdsConfig,
+    thresholds: PolicyLinesConfig,
     divisions: pd.DataFrame,
     visits: pd.DataFrame | None = None,
 ) -> pd.DataFrame:

@@ -19,16 +19,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lowinc.home import HomeLayout
+
 PART = "part-0.parquet"
 PARTITION_COLUMNS = ("as_of", "county_code")
 
 
 def snapshots_dir(home: Path) -> Path:
-    return Path(home) / "features" / "snapshots"
+    return HomeLayout(Path(home)).snapshots
 
 
 def truth_dir(home: Path) -> Path:
-    return Path(home) / "features" / "truth"
+    return HomeLayout(Path(home)).feature_truth
 
 
 def _as_of_folder(as_of: pd.Timestamp) -> str:

@@ -25,12 +25,13 @@ from ingest.normalise import normalise_frame
 from ingest.quarantine import quarantine_records
 from ingest.readers import FORMULA_DETAIL, FORMULA_KIND, FileRejected, ReadResult, read_delivered
 from ingest.report import FileReport, IgnoredFolder, MonthReport, month_report_from_dict
+from ingest.suites import SuiteRunner, default_runner
 from ingest.table_names import EXTRAS_TABLE, HOUSEHOLDS_TABLE, HUKOU_TABLES, UNLINKED_TABLE
 from ingest.validate import decide_rows, defect_failures, exact_duplicates
+from lowinc.home import HomeLayout
 from lowinc.months import check_month, is_month, month_problem
 from lowinc.private import private_dir, private_file
 from lowinc.sources import FileSpec, SourceSpec, load_sources
-from monitoring.suites import SuiteRunner, default_runner
 
 
 def _source_roots(raw_dir: Path, source: str | None) -> list[Path]:
@@ -110,13 +111,13 @@ def refused_files(month_dir: Path, spec: FileSpec) -> list[tuple[str, str]]:
     return out
 
 
-def ingested_months(paths: store.IngestPaths) -> list[str]:
+def ingested_months(paths: HomeLayout) -> list[str]:
     """Months with an ingest report."""
-    found = paths.reports.glob("*.json") if paths.reports.exists() else []
+    found = paths.ingest_reports.glob("*.json") if paths.ingest_reports.exists() else []
     return sorted(p.stem for p in found if is_month(p.stem))
 
 
-def months_to_ingest(requested: list[str], paths: store.IngestPaths) -> list[str]:
+def months_to_ingest(requested: list[str], paths: HomeLayout) -> list[str]:
     """The requested months and every later month already ingested, in order: a later
     month's cross-month duplicates and linking depend on the earlier ones, so ingesting
     months out of order ends in the same state as ingesting them in order."""
@@ -305,7 +306,7 @@ def ingest_table(
     source: str,
     spec: FileSpec,
     month: str,
-    paths: store.IngestPaths,
+    paths: HomeLayout,
     key: bytes,
     runner: SuiteRunner,
     first_month: str | None,
@@ -323,7 +324,7 @@ def _ingest_table(
     source: str,
     spec: FileSpec,
     month: str,
-    paths: store.IngestPaths,
+    paths: HomeLayout,
     key: bytes,
     runner: SuiteRunner,
     first_month: str | None,
@@ -348,7 +349,7 @@ def _ingest_table(
             )
         ]
     reports = [FileReport(source, spec.table, name, "rejected", reason) for name, reason in refused]
-    memo = memo_for(paths.home, key)
+    memo = memo_for(paths.root, key)
     ctx = TableContext(
         source, spec, month, runner, memo, memo.earlier_keys(paths.canonical, spec, month), fallback_dates
     )
@@ -392,7 +393,7 @@ def _ingest_table(
 def ingest_source(
     source: SourceSpec,
     month: str,
-    paths: store.IngestPaths,
+    paths: HomeLayout,
     key: bytes,
     runner: SuiteRunner | None = None,
     fallback_dates: bool = True,
@@ -414,13 +415,13 @@ def person_key_columns(spec: FileSpec) -> list[str]:
 def link_month(
     sources: dict[str, SourceSpec],
     month: str,
-    paths: store.IngestPaths,
+    paths: HomeLayout,
     reports: list[FileReport],
     key: bytes,
 ) -> None:
     """Count rows of people outside the hukou register (known by this month); write the
     unlinked table and the households as at the end of the month; fill reports' unlinked."""
-    register = memo_for(paths.home, key).register_through(paths.canonical, month)
+    register = memo_for(paths.root, key).register_through(paths.canonical, month)
     unlinked = []
     for src in sources.values():
         for spec in src.files:
@@ -445,35 +446,35 @@ def link_month(
         store.write_partition(register.households(), paths.canonical, HOUSEHOLDS_TABLE, month)
 
 
-def start_month(month: str, paths: store.IngestPaths) -> None:
+def start_month(month: str, paths: HomeLayout) -> None:
     """Forget that a month was ingested before its partitions are replaced: its report is
     written last, so a run killed half way leaves the month without one, and the next run
     (which ingests the months without a report) does it again."""
     check_month(month)
     for suffix in (".json", ".md"):
-        (paths.reports / f"{month}{suffix}").unlink(missing_ok=True)
+        (paths.ingest_reports / f"{month}{suffix}").unlink(missing_ok=True)
 
 
-def write_report(report: MonthReport, paths: store.IngestPaths) -> Path:
-    private_dir(paths.reports.parent)  # reports name sources and counts: owner-only
-    private_dir(paths.reports)
-    markdown = paths.reports / f"{report.month}.md"
+def write_report(report: MonthReport, paths: HomeLayout) -> Path:
+    private_dir(paths.ingest_reports.parent)  # reports name sources and counts: owner-only
+    private_dir(paths.ingest_reports)
+    markdown = paths.ingest_reports / f"{report.month}.md"
     markdown.write_text(report.to_markdown(), encoding="utf-8")
-    path = paths.reports / f"{report.month}.json"
+    path = paths.ingest_reports / f"{report.month}.json"
     path.write_text(report.to_json() + "\n", encoding="utf-8")
     private_file(markdown)
     return private_file(path)
 
 
-def read_report(paths: store.IngestPaths, month: str) -> MonthReport:
-    data = json.loads((paths.reports / f"{month}.json").read_text(encoding="utf-8"))
+def read_report(paths: HomeLayout, month: str) -> MonthReport:
+    data = json.loads((paths.ingest_reports / f"{month}.json").read_text(encoding="utf-8"))
     return month_report_from_dict(data)
 
 
 def finish_month(
     sources: dict[str, SourceSpec],
     month: str,
-    paths: store.IngestPaths,
+    paths: HomeLayout,
     reports: list[FileReport],
     key: bytes,
 ) -> MonthReport:
@@ -487,7 +488,7 @@ def finish_month(
 
 def ingest_month(
     month: str,
-    paths: store.IngestPaths,
+    paths: HomeLayout,
     sources: dict[str, SourceSpec],
     key: bytes,
     runner: SuiteRunner | None = None,

@@ -3,7 +3,7 @@
 Nothing is rejected here: a value that cannot be read stays missing in its column and is
 copied, as delivered, into a ``<column>__unparsed`` helper column; an ID keeps its cleaned
 form with ``__check``/``__expected`` helpers; an unknown category keeps its delivered
-value. The Great Expectations suite (monitoring.suites) then decides row by row. Repairs
+value. The Great Expectations suite (ingest.suites) then decides row by row. Repairs
 that lose nothing (15-digit IDs, full-width digits, 1,234元) are counted, not quarantined.
 """
 

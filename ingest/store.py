@@ -1,4 +1,4 @@
-"""Where ingest writes: canonical, quarantine, identity and report folders under the home.
+"""How ingest writes and reads its month partitions (the folders are the home's: lowinc.home).
 
 Every output is a partition ``<table>/known_month=YYYY-MM/part-0.parquet`` that a re-run
 replaces whole, so re-ingesting a month gives the same bytes and never appends twice.
@@ -7,7 +7,6 @@ replaces whole, so re-ingesting a month gives the same bytes and never appends t
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -17,37 +16,6 @@ import pyarrow.parquet as pq
 from lowinc.private import private_dir, private_file
 
 PART = "part-0.parquet"
-
-
-@dataclass(frozen=True)
-class IngestPaths:
-    """The folders ingest reads and writes, all under one home."""
-
-    home: Path
-
-    @property
-    def raw(self) -> Path:
-        return self.home / "raw"
-
-    @property
-    def canonical(self) -> Path:
-        return self.home / "canonical"
-
-    @property
-    def quarantine(self) -> Path:
-        return self.home / "quarantine"
-
-    @property
-    def reports(self) -> Path:
-        return self.home / "reports" / "ingest"
-
-    @property
-    def secure(self) -> Path:
-        return self.home / "secure"
-
-    @property
-    def identity(self) -> Path:
-        return self.secure / "identity"
 
 
 def partition_dir(base: Path, table: str, month: str) -> Path:

@@ -1,6 +1,6 @@
 """Decide, row by row, what is accepted, quarantined or a duplicate.
 
-Pure functions over frames: the Great Expectations run lives in monitoring.suites; this
+Pure functions over frames: the Great Expectations run lives in ingest.suites; this
 module turns its failures into one decision per delivered row so that
 rows in = accepted + quarantined + duplicates holds by construction.
 """
@@ -14,8 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest.suites import DUPLICATE_KINDS
 from lowinc.sources import FileSpec
-from monitoring.suites import DUPLICATE_KINDS
 
 UNPARSED_KINDS = ("date_unparseable", "number_unparseable")
 

@@ -103,7 +103,7 @@ class KeyIndex:
     def find(self, keys: np.ndarray) -> np.ndarray:
         """Position in ``known`` of each key, -1 where it is not known."""
         if self._exact is not None:
-            return self._exact.get_indexer(keys)
+            return np.asarray(self._exact.get_indexer(keys))
         pos = self._digests.get_indexer(digest64(keys))
         found = pos >= 0
         found[found] = self.known[pos[found]] == keys[found]

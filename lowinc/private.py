@@ -17,21 +17,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from lowinc.home import HomeLayout
+
 PRIVATE_UMASK = 0o077
 DIR_MODE = 0o700
 FILE_MODE = 0o600
-# the home's folders that hold personal data (pseudonymised data is still personal data)
-PERSONAL_DATA_FOLDERS = (
-    "raw",
-    "truth",
-    "canonical",
-    "quarantine",
-    "secure",
-    "outreach",
-    "reports",
-    "features",
-    "scores",
-)
 
 
 def private_process() -> None:
@@ -64,6 +54,6 @@ def secure_home(home: Path) -> None:
     if not Path(home).is_dir():
         return
     os.chmod(home, DIR_MODE)
-    for name in PERSONAL_DATA_FOLDERS:
-        if (folder := Path(home) / name).is_dir():
+    for folder in HomeLayout(Path(home)).personal_data:
+        if folder.is_dir():
             os.chmod(folder, DIR_MODE)

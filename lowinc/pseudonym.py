@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lowinc.errors import UserError
 from lowinc.fixedwidth import GrowingKeyIndex, arrow_strings, as_fixed, from_fixed, is_width
 
 KEY_ENV = "LOWINC_PSEUDONYM_KEY"
@@ -51,8 +52,6 @@ def load_key(secure_dir: Path, environ: Mapping[str, str] | None = None) -> byte
 
 def _read_key_file(path: Path) -> bytes:
     """A mounted secret file's key; a missing or empty one is the operator's to fix."""
-    from lowinc.errors import UserError
-
     try:
         value = path.read_text(encoding="utf-8").strip()
     except OSError as error:

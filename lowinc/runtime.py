@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import os
 
+from lowinc.home import HomeLayout
 from lowinc.private import private_process, secure_home
-from lowinc.settings import Settings
 
 
-def prepare_environment(settings: Settings) -> None:
+def prepare_environment(home: HomeLayout) -> None:
     """Set what the libraries read from the environment (a value already set wins), and make
     the process and the home private."""
     defaults = {
-        "PREFECT_HOME": str(settings.home / "prefect"),
+        "PREFECT_HOME": str(home.prefect),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         # a first start creates the server's database: slow on a small machine
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
@@ -23,12 +23,12 @@ def prepare_environment(settings: Settings) -> None:
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
-    private_run(settings)
+    private_run(home)
 
 
-def private_run(settings: Settings) -> None:
+def private_run(home: HomeLayout) -> None:
     """What every entry point (the command line, each deployed flow a worker starts) does
     first: an owner-only umask for the process and the home's personal-data folders fixed up.
     A Prefect worker's flow run is a fresh process with the worker's umask, hence the flows."""
     private_process()
-    secure_home(settings.home)
+    secure_home(home.root)

@@ -15,6 +15,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from lowinc.errors import NotFound
+
 ColumnType = Literal[
     "id",  # resident ID number (GB 11643), normalised and check-digit verified
     "date",
@@ -200,7 +202,7 @@ class FileSpec(_Model):
     def limit(self, name: LimitName) -> int:
         """A limit of this file: its own, else the format's default."""
         got = getattr(self.limits, name)
-        return got if got is not None else getattr(DEFAULT_LIMITS[self.format], name)
+        return int(got if got is not None else getattr(DEFAULT_LIMITS[self.format], name))
 
 
 class SourceSpec(_Model):
@@ -237,8 +239,6 @@ def load_sources(directory: Path) -> dict[str, SourceSpec]:
     refused: ingesting nothing silently would look like a month without deliveries."""
     files = sorted(Path(directory).glob("*.yaml"))
     if not files:
-        from lowinc.errors import NotFound
-
         raise NotFound(
             f"no department source definitions (*.yaml) in {directory}",
             hint=f"cp -r configs/sources {directory} (then adapt it), or set ingest.sources_dir",

@@ -53,7 +53,7 @@ def rule_scores(frame: pd.DataFrame) -> dict[str, np.ndarray]:
 
 def income_ratio_score(frame: pd.DataFrame) -> np.ndarray:
     """The single-feature baseline: the lower the visible income against the line, the higher."""
-    return -frame["income_ratio_to_dibao"].astype("float64").to_numpy()
+    return np.asarray(-frame["income_ratio_to_dibao"].astype("float64").to_numpy(), dtype="float64")
 
 
 def fit_logistic(

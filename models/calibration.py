@@ -13,7 +13,7 @@ function: it ties households the booster had ordered.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ _EPS = 1e-7
 
 def logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(np.asarray(p, dtype=float), _EPS, 1 - _EPS)
-    return np.log(p / (1 - p))
+    return np.asarray(np.log(p / (1 - p)), dtype=float)
 
 
 @dataclass(frozen=True)
@@ -41,14 +41,14 @@ class Calibrator:
     def transform(self, raw: np.ndarray) -> np.ndarray:
         raw = np.asarray(raw, dtype=float)
         if self.kind == "platt":
-            return 1.0 / (1.0 + np.exp(-(self.a * logit(raw) + self.b)))
-        return np.interp(raw, np.asarray(self.x), np.asarray(self.y))
+            return np.asarray(1.0 / (1.0 + np.exp(-(self.a * logit(raw) + self.b))), dtype=float)
+        return np.asarray(np.interp(raw, np.asarray(self.x), np.asarray(self.y)), dtype=float)
 
     def to_dict(self) -> dict[str, object]:
         return {"kind": self.kind, "a": self.a, "b": self.b, "x": list(self.x), "y": list(self.y)}
 
     @classmethod
-    def from_dict(cls, data: dict) -> Calibrator:
+    def from_dict(cls, data: dict[str, Any]) -> Calibrator:
         return cls(data["kind"], data["a"], data["b"], tuple(data["x"]), tuple(data["y"]))
 
 

@@ -94,7 +94,9 @@ def k_for_share(rows: int, share: float) -> int:
     return max(1, math.ceil(rows * share))
 
 
-def at_k_by_snapshot(frame: pd.DataFrame, score: str, label: str, k: int | None = None, share: float = 0.0):
+def at_k_by_snapshot(
+    frame: pd.DataFrame, score: str, label: str, k: int | None = None, share: float = 0.0
+) -> AtK:
     """Mean of :func:`at_k` over as-of dates: capacity is monthly, so each snapshot is ranked alone.
 
     Give ``k`` (absolute visits a month) or ``share`` (of each snapshot's households).

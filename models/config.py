@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
+from lowinc.home import HomeLayout
 from lowinc.section import Section
 
 
@@ -20,10 +21,10 @@ class SplitConfig(Section):
     horizon: anything shorter lets outcomes observed after a snapshot's horizon leak in.
     """
 
-    test_months: int = Field(3, ge=1)  # a quarter: one month holds too few falls to compare models
-    validation_months: int = Field(3, ge=1)
-    train_months: int | None = Field(12, ge=1)  # None: every earlier complete snapshot
-    gap_months: int | None = Field(None, ge=0)  # None: the label horizon (features.label_horizon)
+    test_months: int = Field(default=3, ge=1)  # a quarter: one month holds too few falls to compare models
+    validation_months: int = Field(default=3, ge=1)
+    train_months: int | None = Field(default=12, ge=1)  # None: every earlier complete snapshot
+    gap_months: int | None = Field(default=None, ge=0)  # None: the label horizon (features.label_horizon)
 
 
 class LightGBMConfig(Section):
@@ -53,27 +54,27 @@ class ModelConfig(Section):
     tracking_uri: SecretStr | None = None
     artifact_location: Path | None = None  # None: <home>/mlflow/artifacts (database stores)
     # evaluation at capacity
-    visit_capacity: int = Field(200, ge=1)  # k: home checks the region's workers make a month
+    visit_capacity: int = Field(default=200, ge=1)  # k: home checks the region's workers make a month
     top_shares: list[float] = Field(default_factory=lambda: [0.01, 0.05, 0.10])
     group_columns: list[str] = Field(default_factory=lambda: ["county_code", "urban", "household_type"])
     splits: SplitConfig = SplitConfig()
     lightgbm: LightGBMConfig = LightGBMConfig()
     # Class imbalance: negatives are sampled down to at most this many per positive in the
     # training window and reweighted by 1/rate (see models/sampling.py for why). None: keep all.
-    negatives_per_positive: float | None = Field(20.0, gt=0)
+    negatives_per_positive: float | None = Field(default=20.0, gt=0)
     calibration: Literal["platt", "isotonic"] = "platt"
-    reliability_bins: int = Field(10, ge=2)
+    reliability_bins: int = Field(default=10, ge=2)
     # promotion: a challenger replaces the champion automatically only if its precision at
     # capacity on the same latest window beats the champion's by at least this (absolute) margin
-    promotion_margin: float = Field(0.01, ge=0)
-    shap_rows: int = Field(2_000, ge=10)  # test rows explained for the SHAP summary plot
+    promotion_margin: float = Field(default=0.01, ge=0)
+    shap_rows: int = Field(default=2_000, ge=10)  # test rows explained for the SHAP summary plot
     seed: int = 7
 
     def resolved_tracking_uri(self, home: Path) -> str:
         """The configured URL, or the embedded SQLite store under the project home."""
         if self.tracking_uri:
             return self.tracking_uri.get_secret_value()
-        return f"sqlite:///{(home / 'mlflow' / 'mlflow.db').resolve()}"
+        return f"sqlite:///{HomeLayout(home).mlflow_db.resolve()}"
 
     def resolved_artifact_location(self, home: Path) -> Path:
-        return (self.artifact_location or home / "mlflow" / "artifacts").resolve()
+        return (self.artifact_location or HomeLayout(home).mlflow_artifacts).resolve()

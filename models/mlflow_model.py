@@ -8,21 +8,25 @@ model's artifacts and returns the calibrated risk. Never imported by the package
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import mlflow
+import mlflow.models
 import numpy as np
 import pandas as pd
+from mlflow.pyfunc.model import PythonModel, PythonModelContext
 
 from models.risk_model import RiskModel
 
 
-class RiskPyfunc(mlflow.pyfunc.PythonModel):
+class RiskPyfunc(PythonModel):
     """A feature frame in, calibrated risk out; ``.model`` is the :class:`RiskModel`."""
 
-    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+    def load_context(self, context: PythonModelContext) -> None:
         self.model = RiskModel.load(Path(context.artifacts["risk_model"]))
 
-    def predict(self, context, model_input: pd.DataFrame, params=None) -> np.ndarray:
+    def predict(
+        self, context: PythonModelContext, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> np.ndarray:
         return self.model.predict_risk(model_input)
 
 

@@ -82,7 +82,7 @@ def at_k(
 
 def shap_summary(model: RiskModel, frame: pd.DataFrame, rows: int, seed: int) -> Figure:
     """Beeswarm of LightGBM's exact tree SHAP values (pred_contrib) on a sample of test rows."""
-    import shap
+    import shap  # here, not at the top: seconds to import, and only this plot needs it
 
     sample = frame.sample(min(rows, len(frame)), random_state=seed)
     contrib = model.contributions(sample).drop(columns="bias")

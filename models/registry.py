@@ -73,10 +73,6 @@ def decide_promotion(
     )
 
 
-def _settings_parts(settings: Any) -> tuple[ModelConfig, Path]:
-    return settings.model, Path(settings.home)
-
-
 def champion_version(client: MlflowClient, name: str) -> str | None:
     try:
         return str(client.get_model_version_by_alias(name, CHAMPION).version)
@@ -92,13 +88,12 @@ def load_version(client: MlflowClient, name: str, version: str) -> RiskModel:
     return model
 
 
-def load_champion(settings: Any) -> RiskModel:
+def load_champion(cfg: ModelConfig, home: Path) -> RiskModel:
     """The current champion: ``.version``, ``.feature_names``, ``.predict_risk(frame)`` (calibrated),
     ``.booster`` (LightGBM, for ``pred_contrib``) and ``.contributions(frame)``.
 
     Raises LookupError when no model has been promoted yet.
     """
-    cfg, home = _settings_parts(settings)
     client = configure(cfg, home)
     version = champion_version(client, cfg.name)
     if version is None:
@@ -110,7 +105,7 @@ def load_champion(settings: Any) -> RiskModel:
 
 def _history(client: MlflowClient, name: str) -> list[str]:
     tags = client.get_registered_model(name).tags
-    return json.loads(tags.get(HISTORY_TAG, "[]"))
+    return [str(v) for v in json.loads(tags.get(HISTORY_TAG, "[]"))]
 
 
 def set_champion(client: MlflowClient, name: str, version: str, history: list[str] | None = None) -> None:
@@ -123,9 +118,8 @@ def set_champion(client: MlflowClient, name: str, version: str, history: list[st
         client.delete_registered_model_alias(name, CHALLENGER)
 
 
-def promote(settings: Any, version: str) -> dict[str, str | None]:
+def promote(cfg: ModelConfig, home: Path, version: str) -> dict[str, str | None]:
     """Make ``version`` the champion by hand (the previous one stays in the history)."""
-    cfg, home = _settings_parts(settings)
     client = configure(cfg, home)
     try:
         client.get_model_version(cfg.name, str(version))
@@ -136,9 +130,8 @@ def promote(settings: Any, version: str) -> dict[str, str | None]:
     return {"champion": str(version), "previous": previous}
 
 
-def rollback(settings: Any) -> dict[str, str | None]:
+def rollback(cfg: ModelConfig, home: Path) -> dict[str, str | None]:
     """Give the champion alias back to the previous champion."""
-    cfg, home = _settings_parts(settings)
     client = configure(cfg, home)
     try:
         history = _history(client, cfg.name)
@@ -157,8 +150,7 @@ def rollback(settings: Any) -> dict[str, str | None]:
     return {"champion": target, "rolled_back": current}
 
 
-def list_versions(settings: Any) -> list[dict[str, Any]]:
-    cfg, home = _settings_parts(settings)
+def list_versions(cfg: ModelConfig, home: Path) -> list[dict[str, Any]]:
     client = configure(cfg, home)
     try:
         versions = client.search_model_versions(f"name='{cfg.name}'")
@@ -186,10 +178,9 @@ def list_versions(settings: Any) -> list[dict[str, Any]]:
 
 
 def register_challenger(
-    settings: Any, version: str, run_id: str, challenger_metric: float, test: pd.DataFrame
+    cfg: ModelConfig, home: Path, version: str, run_id: str, challenger_metric: float, test: pd.DataFrame
 ) -> PromotionDecision:
     """Alias the new version ``challenger``, then apply the promotion rule on the test window."""
-    cfg, home = _settings_parts(settings)
     client = configure(cfg, home)
     client.set_registered_model_alias(cfg.name, CHALLENGER, version)
     current = champion_version(client, cfg.name)

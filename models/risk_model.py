@@ -33,7 +33,7 @@ class RiskModel:
 
     def raw_score(self, frame: pd.DataFrame) -> np.ndarray:
         """The booster's probability before calibration (same order as the calibrated risk)."""
-        return self.booster.predict(design_matrix(frame, self.feature_names))
+        return np.asarray(self.booster.predict(design_matrix(frame, self.feature_names)), dtype=float)
 
     def predict_risk(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of a fall into poverty within the label horizon."""

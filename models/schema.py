@@ -12,6 +12,8 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from features.catalogue import FEATURES
+
 KEY_COLUMNS = ("household_key", "as_of")
 GROUP_COLUMNS = ("county_code", "urban", "household_type")
 # Feature names that the rule baselines of shared/domain.md rely on.
@@ -37,9 +39,7 @@ class FeatureSpec(Protocol):
 
 
 def registered_features() -> tuple[FeatureSpec, ...]:
-    """The project's feature registry (lazy import: features/ is a separate stage)."""
-    from features.catalogue import FEATURES
-
+    """The project's feature registry (the features layer below models)."""
     return tuple(FEATURES)
 
 

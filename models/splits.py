@@ -44,7 +44,7 @@ class TemporalSplit:
 
 
 def months_between(a: pd.Timestamp, b: pd.Timestamp) -> int:
-    return (b.year - a.year) * 12 + (b.month - a.month)
+    return int((b.year - a.year) * 12 + (b.month - a.month))
 
 
 def make_split(complete_as_ofs: list[pd.Timestamp], cfg: SplitConfig, horizon: int) -> TemporalSplit:

@@ -10,15 +10,17 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version as dist_version
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import mlflow
-import mlflow.data
 import mlflow.pyfunc
 import pandas as pd
+from matplotlib.figure import Figure
+from mlflow.data.pandas_dataset import from_pandas
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, Schema
@@ -109,7 +111,10 @@ def frame_schema(frame: pd.DataFrame) -> Schema:
     head = _infer_schema(frame.head(1_000))
     nullable = frame.isna().any()
     return Schema(
-        [ColSpec(spec.type, spec.name, required=not bool(nullable[spec.name])) for spec in head.inputs]
+        [
+            ColSpec(spec.type, spec.name, required=not bool(nullable[spec.name]))  # type: ignore[arg-type]
+            for spec in head.inputs  # a data frame's schema: column specs of mlflow DataTypes
+        ]
     )
 
 
@@ -120,9 +125,7 @@ def log_datasets(result: TrainingResult, names: list[str]) -> dict[str, str]:
         data = design_matrix(frame, names).assign(
             as_of=frame["as_of"].to_numpy(), label=frame["label"].to_numpy()
         )
-        dataset = mlflow.data.from_pandas(
-            data, name=f"snapshots-{window}", targets="label", digest=frame_digest(data)
-        )
+        dataset = from_pandas(data, name=f"snapshots-{window}", targets="label", digest=frame_digest(data))
         # MLflow 3.17 infers the schema's `required` flags value by value in Python (~1 min a
         # million rows): infer types on a head, flags vectorised, and fill its cached property
         dataset.__dict__["schema"] = frame_schema(data)
@@ -136,7 +139,7 @@ def log_figures(result: TrainingResult, cfg: ModelConfig) -> None:
     raw = reliability_curve(
         result.model.raw_score(test), result.scores["label"].to_numpy(bool), cfg.reliability_bins
     )
-    figures = {
+    figures: dict[str, Callable[[], Figure]] = {
         "plots/pr_curve.png": lambda: plots.pr_curve(result.scores),
         "plots/reliability.png": lambda: plots.reliability(result.reliability, raw),
         "plots/precision_recall_at_k.png": lambda: plots.at_k(result.scores, cfg.visit_capacity),

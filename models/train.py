@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
@@ -81,7 +82,7 @@ def score_all(
 
 def evaluate_scores(
     scores: pd.DataFrame, scorers: Sequence[str], label: str, cfg: ModelConfig, prefix: str = ""
-):
+) -> dict[str, float]:
     """Ranking and capacity metrics of each scorer, named ``<prefix><scorer>.<metric>``."""
     metrics: dict[str, float] = {}
     y = scores[label].to_numpy(bool)
@@ -208,7 +209,7 @@ def fit_and_evaluate(
     x_valid = design_matrix(valid, names)
     y_valid = valid["label"].to_numpy(bool)
     booster = fit_booster(x_train, y_train, weight, x_valid, y_valid, categorical, cfg.lightgbm, cfg.seed)
-    calibrator = fit_calibrator(booster.predict(x_valid), y_valid, cfg.calibration)
+    calibrator = fit_calibrator(np.asarray(booster.predict(x_valid), dtype=float), y_valid, cfg.calibration)
     del x_valid
     model = RiskModel(booster, calibrator, names, categorical)
     logistic = baselines.fit_logistic(x_train, y_train, weight, categorical, cfg.seed)
@@ -239,7 +240,7 @@ def fit_and_evaluate(
     rate = float(
         (~train["label"].astype(bool)).sum() / train.loc[~train["label"].astype(bool), "weight"].sum()
     )
-    info = {
+    info: dict[str, object] = {
         "rows_train": round(float(weight.sum())),
         "rows_train_sampled": len(train),
         "rows_validation": len(valid),

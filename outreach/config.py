@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
+from lowinc.home import HomeLayout
 from lowinc.section import Section
 
 ChannelName = Literal["dingtalk", "wecom", "email", "webhook"]
@@ -16,12 +17,12 @@ Level = Literal["village", "town", "county"]
 class RetryPolicy(Section):
     """At-least-once delivery: exponential backoff, then a dead letter after max_attempts."""
 
-    max_attempts: int = Field(6, ge=1)
-    backoff_base_seconds: float = Field(60.0, gt=0)  # wait after the first failure
-    backoff_cap_seconds: float = Field(3600.0, gt=0)  # longest wait between attempts
-    lease_seconds: float = Field(300.0, gt=0)  # a claimed message is not picked again for this long
-    connect_timeout_seconds: float = Field(5.0, gt=0)
-    read_timeout_seconds: float = Field(15.0, gt=0)
+    max_attempts: int = Field(default=6, ge=1)
+    backoff_base_seconds: float = Field(default=60.0, gt=0)  # wait after the first failure
+    backoff_cap_seconds: float = Field(default=3600.0, gt=0)  # longest wait between attempts
+    lease_seconds: float = Field(default=300.0, gt=0)  # a claimed message is not picked again for this long
+    connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    read_timeout_seconds: float = Field(default=15.0, gt=0)
 
 
 class RobotChannel(Section):
@@ -74,8 +75,8 @@ class DatabaseRoles(Section):
     """PostgreSQL roles: migrations run as the owner (who owns the tables and the audit log's
     trigger), the application connects as the app role (INSERT and SELECT only on audit_log)."""
 
-    owner: str = Field("lowinc_owner", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
-    app: str = Field("lowinc_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    owner: str = Field(default="lowinc_owner", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    app: str = Field(default="lowinc_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 class OutreachConfig(Section):
@@ -86,9 +87,9 @@ class OutreachConfig(Section):
     # who runs the migrations (PostgreSQL: the owner role); None: database_url itself (a secret too)
     migration_url: SecretStr | None = None
     database_roles: DatabaseRoles = DatabaseRoles()
-    cooldown_days: int = Field(90, ge=0)  # not re-alerted within this unless the tier rises
+    cooldown_days: int = Field(default=90, ge=0)  # not re-alerted within this unless the tier rises
     notify_tiers: list[str] = Field(default_factory=lambda: ["red", "orange", "yellow"])
-    digest_max_items: int = Field(50, ge=1)  # households listed in a digest; the rest counted
+    digest_max_items: int = Field(default=50, ge=1)  # households listed in a digest; the rest counted
     link_base_url: str = "http://127.0.0.1:8000"  # the social workers' web page
     retry: RetryPolicy = RetryPolicy()
     channels: Channels = Channels()
@@ -98,7 +99,7 @@ class OutreachConfig(Section):
         """The database URL: the configured one, else the embedded SQLite file under home."""
         if self.database_url:
             return self.database_url.get_secret_value()
-        return f"sqlite:///{(Path(home) / 'outreach' / 'outreach.db').resolve()}"
+        return f"sqlite:///{HomeLayout(Path(home)).outreach_db.resolve()}"
 
     def migration_url_for(self, home: Path) -> str:
         """The URL the migrations run on: migration_url, else the application's own."""

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, aliased
 
 from lowinc.divisions import contains, validate_code
 from lowinc.errors import AccessDenied
+from lowinc.home import HomeLayout
 from outreach.audit import record_audit
 from outreach.db import transaction, utc_naive
 from outreach.jurisdiction import acting_user, audited_refusals, covers
@@ -250,7 +251,7 @@ def export_town_list(
     if not town_wide:
         alerts = alerts[alerts["village_code"] == user.code]
     printed = format_list(alerts, heads)
-    folder = Path(home) / "outreach" / "exports" / f"{as_of:%Y-%m}"
+    folder = HomeLayout(Path(home)).exports / f"{as_of:%Y-%m}"
     stem = f"{town_code}_{as_of:%Y-%m}_u{user.id}"
     town_name = str(alerts["town_name"].iloc[0]) if len(alerts) else town_code
     xlsx = folder / f"{stem}.xlsx"

@@ -1,16 +1,21 @@
 """`lowinc`: the one command-line entry point.
 
+The imports inside commands are on purpose: every ``lowinc`` run imports this module, so a
+command's heavy libraries (pandas, Prefect, MLflow, the outreach database) load only when
+that command runs, and Prefect's only after :func:`~lowinc.runtime.prepare_environment` has
+pointed it at the home.
+
 Every command that does work prints a readable summary on stdout, or with ``--json`` one
 JSON document on stdout; logs and progress bars go to stderr so scripts can pipe the JSON.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
@@ -22,14 +27,16 @@ from rich.table import Table
 from typer._click.exceptions import ClickException  # typer vendors click: its own exception classes
 
 from lowinc.errors import UserError
+from lowinc.home import HomeLayout
 from lowinc.months import check_month
 from lowinc.private import private_process, secure_home
 from lowinc.runtime import prepare_environment
-from lowinc.settings import Settings, config_error, load_settings, provenance, shown_settings
+from lowinc.settings import config_error
 from pipelines.features.cli import register as register_features
 from pipelines.ingest.cli import register as register_ingest
 from pipelines.outreach.cli import register as register_outreach
 from pipelines.score.cli import register as register_score
+from pipelines.settings import Settings, load_settings, provenance, shown_settings
 from pipelines.train.cli import register as register_train
 
 app = typer.Typer(
@@ -56,6 +63,8 @@ def _settings_with(**simulation: Any) -> Settings:
 
 
 def run_simulation(settings: Settings, quiet: bool) -> dict[str, Any]:
+    # imported here, not at the top: the simulator is the simulate command's alone, and every
+    # other command (this module is the entry point of all) starts without it
     from simulator.simulation import simulate
 
     started = time.perf_counter()
@@ -132,7 +141,7 @@ def simulate(
         print_simulation(summary)
 
 
-def print_loop(result: dict[str, Any], home: Path, exports: list[str]) -> None:
+def print_loop(result: dict[str, Any], home: HomeLayout, exports: list[str]) -> None:
     out = Console(soft_wrap=True)
     ing = result["ingest"]
     if ing["months"]:
@@ -165,26 +174,19 @@ def print_loop(result: dict[str, Any], home: Path, exports: list[str]) -> None:
         delivered = result.get("deliver", {})
         out.print(
             f"[bold]Alerts[/bold]: {queued.get('alerts', 0):,} queued, {delivered.get('sent', 0):,} messages "
-            f"delivered to the local inbox {home / 'outreach' / 'inbox'}"
+            f"delivered to the local inbox {home.inbox}"
         )
     out.print("\nWhere to look:")
+    out.print(f"  visit lists (Excel, one per township): {home.exports} ({len(exports)} files)")
+    out.print(f"  ingest reports: {home.ingest_reports}")
+    out.print(f"  Prefect UI: PREFECT_HOME={home.prefect} .venv/bin/prefect server start --host 127.0.0.1")
     out.print(
-        f"  visit lists (Excel, one per township): {home / 'outreach' / 'exports'} ({len(exports)} files)"
-    )
-    out.print(f"  ingest reports: {home / 'reports' / 'ingest'}")
-    out.print(
-        f"  Prefect UI: PREFECT_HOME={home / 'prefect'} .venv/bin/prefect server start --host 127.0.0.1"
-    )
-    out.print(
-        f"  MLflow UI:  .venv/bin/mlflow ui --host 127.0.0.1 --backend-store-uri "
-        f"sqlite:///{home / 'mlflow' / 'mlflow.db'}"
+        f"  MLflow UI:  .venv/bin/mlflow ui --host 127.0.0.1 --backend-store-uri sqlite:///{home.mlflow_db}"
     )
 
 
 def export_lists(settings: Settings, as_of: str) -> list[str]:
     """Every township's visit list as Excel, exported as its county officer (audited)."""
-    import datetime as dt
-
     import pandas as pd
 
     from outreach.export import export_town_list
@@ -194,7 +196,7 @@ def export_lists(settings: Settings, as_of: str) -> list[str]:
     from pipelines.score.scores import read_visit_list
 
     ts = pd.Timestamp(as_of)
-    towns = sorted(read_visit_list(settings.home, ts)["town_code"].unique())
+    towns = sorted(read_visit_list(settings.layout, ts)["town_code"].unique())
     officers = {u.code: u.name for u in settings.outreach.users if u.level == "county" and u.code}
     heads = household_heads(settings.home, ts)
     engine = open_outreach_db(settings.outreach, settings.home)
@@ -231,12 +233,10 @@ def up(as_json: JsonFlag = False) -> None:
     """The main job on the embedded default: simulate the configured region, then run the
     monthly loop (a Prefect flow): ingest, features, train, score, queue and deliver alerts to
     a local inbox, and export the visit lists."""
-    import os
-
     from outreach.inbox import LocalInbox
 
     settings = load_settings()
-    prepare_environment(settings)
+    prepare_environment(settings.layout)
     summary = run_simulation(settings, quiet=as_json)
     if not as_json:
         print_simulation(summary)
@@ -244,7 +244,7 @@ def up(as_json: JsonFlag = False) -> None:
     from pipelines.loop import monthly_flow
 
     started = time.perf_counter()
-    with LocalInbox(settings.home / "outreach" / "inbox") as inbox:
+    with LocalInbox(settings.layout.inbox) as inbox:
         # the demo's users receive their messages in the local inbox
         os.environ["LOWINC_OUTREACH__USERS"] = demo_users(settings, inbox.url)
         result = monthly_flow(all_months=True)
@@ -254,7 +254,7 @@ def up(as_json: JsonFlag = False) -> None:
     if as_json:
         typer.echo(json.dumps({"simulate": summary} | result, ensure_ascii=False, default=str))
         return
-    print_loop(result, settings.home, exports)
+    print_loop(result, settings.layout, exports)
 
 
 @app.command()
@@ -269,14 +269,14 @@ def monthly(
     if month is not None:  # checked before the Prefect server starts or anything is written
         check_month(month, hint="lowinc monthly --month YYYY-MM, e.g. --month 2023-03")
     settings = load_settings()
-    prepare_environment(settings)
+    prepare_environment(settings.layout)
     from pipelines.loop import monthly_flow
 
     result = monthly_flow(month=month, retrain=retrain)
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, default=str))
         return
-    print_loop(result, settings.home, [])
+    print_loop(result, settings.layout, [])
 
 
 @app.command()

@@ -18,8 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from prefect import Flow
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import WorkPoolCreate
+from prefect.exceptions import ObjectNotFound
+from prefect.schedules import Cron
+
 from lowinc.errors import UserError
-from lowinc.settings import REPO_ROOT, Settings
+from lowinc.settings import REPO_ROOT
+from pipelines.settings import Settings
 
 # Settings a flow run needs from the environment of the process that deploys: locations only
 FORWARDED_ENV = ("LOWINC_HOME", "LOWINC_CONFIG_DIR")
@@ -67,10 +74,6 @@ def declared(settings: Settings) -> list[Deployment]:
 
 def ensure_work_pool(name: str) -> None:
     """Create the process work pool when the server does not have it yet."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import WorkPoolCreate
-    from prefect.exceptions import ObjectNotFound
-
     with get_client(sync_client=True) as client:
         try:
             client.read_work_pool(name)
@@ -100,9 +103,6 @@ def job_environment(
 
 def deploy_all(settings: Settings, source: Path = REPO_ROOT, env: dict[str, str] | None = None) -> list[str]:
     """Create or update every declared deployment; returns their names (flow/deployment)."""
-    from prefect import Flow
-    from prefect.schedules import Cron
-
     job_env = job_environment(settings, extra=env)
     ensure_work_pool(settings.deployments.work_pool)
     names = []

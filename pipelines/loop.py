@@ -21,14 +21,17 @@ import pandas as pd
 from prefect import flow
 
 from features.store import available_as_ofs
-from ingest import delivery, store
+from ingest import delivery
+from lowinc.home import HomeLayout
 from lowinc.months import check_month
 from lowinc.runtime import private_run
-from lowinc.settings import Settings, load_settings
+from models.registry import champion_version
+from models.tracking import configure
 from pipelines.features.flow import features_flow
 from pipelines.ingest.flow import ingest_flow
 from pipelines.notify import FAILURE_HOOKS
 from pipelines.score.flow import score_flow
+from pipelines.settings import Settings, load_settings
 from pipelines.train.flow import train_flow
 
 
@@ -41,7 +44,7 @@ def ingest_totals(reports: list[dict[str, Any]]) -> dict[str, int]:
     return totals
 
 
-def months_due(paths: store.IngestPaths, all_months: bool) -> list[str]:
+def months_due(paths: HomeLayout, all_months: bool) -> list[str]:
     """Delivered months to ingest: all, or those without an ingest report yet."""
     delivered = delivery.delivered_months(paths.raw)
     if all_months:
@@ -65,9 +68,6 @@ def snapshots_due(settings: Settings, ingested: list[str]) -> tuple[list[str], s
 
 def has_champion(settings: Settings) -> bool:
     """Whether the registry has a champion (by alias; the model itself is not loaded)."""
-    from models.registry import champion_version
-    from models.tracking import configure
-
     return champion_version(configure(settings.model, settings.home), settings.model.name) is not None
 
 
@@ -77,8 +77,8 @@ def monthly_flow(month: str | None = None, all_months: bool = False, retrain: bo
     if month is not None:
         check_month(month)  # before anything is read or written
     settings = load_settings()
-    private_run(settings)  # a worker's flow run: personal data owner-only whatever its umask
-    paths = store.IngestPaths(settings.home)
+    private_run(settings.layout)  # a worker's flow run: personal data owner-only whatever its umask
+    paths = HomeLayout(settings.home)
     months = [month] if month else months_due(paths, all_months)
     reports = ingest_flow(months=months) if months else []
     result: dict[str, Any] = {"ingest": ingest_totals(reports)}

@@ -1,14 +1,18 @@
 """The data team hears through the same channels as alerts (the users with role
 ``data_team`` in configs/outreach.yaml): of a flow that failed, besides its state in Prefect,
 and after every ingest, of what it has to fix (rejected and missing files, folders that are
-not months, sources with a high quarantine share), through the outreach outbox."""
+not months, sources with a high quarantine share), through the outreach outbox.
+
+Every flow module and the ingest command import this module for :data:`FAILURE_HOOKS`, so the
+outreach database and channel libraries are imported inside the functions that send: a
+``lowinc`` command or a flow run that sends nothing never loads them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from lowinc.settings import Settings, load_settings
+from pipelines.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from ingest.notice import IngestNotice

@@ -16,12 +16,19 @@ class HardTriggers(Section):
     house_grade_d: bool = True
 
 
+class TierShares(Section):
+    """The share of the cohort, by rank of calibrated risk, down to which each tier reaches
+    (red: the top 1%; orange: the next, to the top 5%; yellow: to the top 10%)."""
+
+    red: float = 0.01
+    orange: float = 0.05
+    yellow: float = 0.10
+
+
 class ScoringConfig(Section):
     """Tiers by rank of calibrated risk among the cohort, capacities and due dates."""
 
-    red_top_share: float = 0.01
-    orange_top_share: float = 0.05
-    yellow_top_share: float = 0.10
+    tier_shares: TierShares = TierShares()
     hard_triggers: HardTriggers = HardTriggers()
     # working days to the home check, by tier (domain.md: red 5, orange 10; yellow joins the
     # monthly round)

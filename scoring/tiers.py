@@ -86,7 +86,7 @@ def assign_tiers(
     rank = risk_rank(risk, frame["household_key"])
     share = rank / max(n, 1)
     tier = np.select(
-        [share <= cfg.red_top_share, share <= cfg.orange_top_share, share <= cfg.yellow_top_share],
+        [share <= cfg.tier_shares.red, share <= cfg.tier_shares.orange, share <= cfg.tier_shares.yellow],
         ["red", "orange", "yellow"],
         "blue",
     ).astype(object)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lowinc.idno import CHECK_CHARS, complete_vec
-from lowinc.settings import DefectRates
+from lowinc.synthetic import DefectRates
 from simulator.contract import (
     DATE_FORMATS,
     DATETIME_FORMATS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lowinc import idno
-from lowinc.settings import SimulationConfig
+from lowinc.synthetic import SimulationConfig
 from simulator import names
 from simulator.geography import Region
 from simulator.state import (

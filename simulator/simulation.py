@@ -6,11 +6,14 @@ import json
 import shutil
 import zlib
 from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
-from lowinc.settings import Settings
+from features.policy import PolicyLinesConfig
+from lowinc.home import HomeLayout
+from lowinc.synthetic import SimulationConfig
 from simulator.contract import SPECS
 from simulator.demography import hukou_frame
 from simulator.dynamics import advance
@@ -29,6 +32,21 @@ from simulator.writer import ExtractWriter
 
 Progress = Callable[[str, int, int], None]
 
+
+class SimulationSettings(Protocol):
+    """What a simulation reads of the settings: its own section, the policy lines it lives
+    under and the home it writes to (the composed ``pipelines.settings.Settings`` has them)."""
+
+    @property
+    def simulation(self) -> SimulationConfig: ...
+
+    @property
+    def policy_lines(self) -> PolicyLinesConfig: ...
+
+    @property
+    def layout(self) -> HomeLayout: ...
+
+
 # Base rates the defaults must reach (shared/domain.md), as (low, high).
 EXPECTED = {
     "dibao_share_people": (0.015, 0.045),
@@ -41,9 +59,9 @@ EXPECTED = {
 }
 
 
-def policy_lines(settings: Settings, region: Region, years: range) -> tuple[dict, dict]:
+def policy_lines(settings: SimulationSettings, region: Region, years: range) -> tuple[dict, dict]:
     """Monthly 低保 standard and yearly disposable income per village, for each year."""
-    th = settings.thresholds
+    th = settings.policy_lines
     city = region.villages["city_name"].to_numpy()
     county = region.villages["county_code"].to_numpy()
     dibao: dict[int, np.ndarray] = {}
@@ -68,7 +86,7 @@ def policy_lines(settings: Settings, region: Region, years: range) -> tuple[dict
     return dibao, income
 
 
-def build_context(settings: Settings, region: Region, first: int, last: int) -> Context:
+def build_context(settings: SimulationSettings, region: Region, first: int, last: int) -> Context:
     cfg = settings.simulation
     dibao, income = policy_lines(settings, region, range(first // 12 - 2, last // 12 + 2))
     layoffs: dict[int, tuple[str | None, float]] = {}
@@ -108,7 +126,7 @@ def _empty(key: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=object) for c in spec.column_names})
 
 
-def simulate(settings: Settings, progress: Progress | None = None) -> dict:
+def simulate(settings: SimulationSettings, progress: Progress | None = None) -> dict:
     """Simulate the configured region, write raw/ and truth/, return the summary."""
     cfg = settings.simulation
     region = select_region(cfg.city, cfg.county, cfg.province)
@@ -116,7 +134,7 @@ def simulate(settings: Settings, progress: Progress | None = None) -> dict:
     last = first + cfg.months - 1
     t0 = first - cfg.burn_in_months
     ctx = build_context(settings, region, t0, last + cfg.label_horizon)
-    raw, truth_dir = settings.raw_dir, settings.truth_dir
+    raw, truth_dir = settings.layout.raw, settings.layout.truth
     for d in (raw, truth_dir):  # a re-run replaces the previous region whole
         if d.exists():
             shutil.rmtree(d)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lowinc.settings import SimulationConfig
+from lowinc.synthetic import SimulationConfig
 from simulator.state import (
     HEAD,
     World,

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from lowinc.settings import DefectRates
+from lowinc.synthetic import DefectRates
 from simulator.contract import (
     COLUMN_ALIASES,
     EXTRA_COLUMNS,

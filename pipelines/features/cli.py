@@ -11,8 +11,8 @@ import typer
 
 from lowinc.errors import BadValue
 from lowinc.inputs import parse_as_of
-from lowinc.settings import load_settings
 from pipelines.features import snapshots
+from pipelines.settings import load_settings
 
 
 def features_command(
@@ -36,7 +36,7 @@ def features_command(
             "give one as-of date or a range", hint="lowinc features --as-of YYYY-MM-01, or --from and --to"
         )
     for t in as_ofs:  # refuse before any work, not halfway through a range
-        snapshots.require_delivered(settings.home / "canonical", t)
+        snapshots.require_delivered(settings.layout.canonical, t)
     err = Console(stderr=True)
     started = time.perf_counter()
     divisions = snapshots.load_divisions()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from prefect import flow, task
 
-from lowinc.settings import load_settings
 from pipelines.features import snapshots
 from pipelines.retries import unless_user_error
+from pipelines.settings import load_settings
 
 
 @task(

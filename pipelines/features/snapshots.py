@@ -19,9 +19,10 @@ from features.truth import latent_truth
 from ingest.store import months_of
 from lowinc.divisions import load_divisions
 from lowinc.errors import BadValue, UserError
+from lowinc.home import HomeLayout
 from lowinc.pseudonym import load_key, pseudonymise
-from lowinc.settings import Settings
 from pipelines.features.inputs import load_canonical
+from pipelines.settings import Settings
 
 
 @dataclass
@@ -44,11 +45,11 @@ class SnapshotSummary:
 
 def truth_for(home: Path, frame: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame | None:
     """The simulator's latent truth for a snapshot, or None when the home has no truth."""
-    truth = home / "truth"
+    truth = HomeLayout(home).truth
     latent_path = truth / "latent_labels.parquet"
     if not latent_path.exists():
         return None
-    key = load_key(home / "secure")
+    key = load_key(HomeLayout(home).secure)
     latent = pd.read_parquet(latent_path)
     fp_path = truth / "fall_probability.parquet"
     fall = (
@@ -66,7 +67,7 @@ def recorded_visits(settings: Settings) -> pd.DataFrame | None:
     from outreach.outcomes import visit_outcomes
 
     cfg = settings.outreach
-    if cfg.database_url is None and not (Path(settings.home) / "outreach" / "outreach.db").exists():
+    if cfg.database_url is None and not settings.layout.outreach_db.exists():
         return None
     engine = upgrade(cfg.url_for(settings.home))
     try:
@@ -89,11 +90,11 @@ def build_one(
     divisions = load_divisions() if divisions is None else divisions
     visits = recorded_visits(settings) if visits is None else visits
     cfg = settings.features
-    require_delivered(home / "canonical", t)
-    tables = load_canonical(home / "canonical", t, cfg.label_horizon)
+    require_delivered(settings.layout.canonical, t)
+    tables = load_canonical(settings.layout.canonical, t, cfg.label_horizon)
     timings["read"] = time.perf_counter() - started
     mark = time.perf_counter()
-    frame = build_snapshot(tables, t, cfg, settings.thresholds, divisions, visits)
+    frame = build_snapshot(tables, t, cfg, settings.policy_lines, divisions, visits)
     check_snapshot(frame)
     timings["build"] = time.perf_counter() - mark
     mark = time.perf_counter()

@@ -9,13 +9,14 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from ingest import delivery, store
+from ingest import delivery
 from lowinc.errors import BadValue, NotFound
+from lowinc.home import HomeLayout
 from lowinc.months import check_month
 from lowinc.pseudonym import load_key
-from lowinc.settings import load_settings
 from pipelines.ingest import workers
 from pipelines.notify import notify_ingest
+from pipelines.settings import load_settings
 
 
 def ingest_command(
@@ -29,7 +30,7 @@ def ingest_command(
     if month is not None:
         check_month(month)  # before anything is read or written
     settings = load_settings()
-    paths = store.IngestPaths(settings.home)
+    paths = HomeLayout(settings.home)
     sources = delivery.sources_from(settings.ingest.sources_dir)
     requested = delivery.delivered_months(paths.raw) if all_months else [month or ""]
     if not requested:

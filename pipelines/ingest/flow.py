@@ -18,17 +18,18 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from ingest import delivery, store
+from ingest import delivery
 from ingest.report import FileReport, MonthReport
 from lowinc.errors import UserError
+from lowinc.home import HomeLayout
 from lowinc.months import MONTH_HINT
 from lowinc.pseudonym import load_key
-from lowinc.settings import load_settings
 from lowinc.sources import SourceSpec
 from pipelines.ingest import orchestration
 from pipelines.ingest.workers import TableWorkers, worker_count
 from pipelines.notify import notify_ingest
 from pipelines.retries import unless_user_error
+from pipelines.settings import load_settings
 
 
 @task(
@@ -47,7 +48,7 @@ def ingest_source_task(source: str, month: str, work: Future[list[FileReport]]) 
 def finish_month_task(
     sources: dict[str, SourceSpec], month: str, home: Path, reports: list[FileReport]
 ) -> MonthReport:
-    paths = store.IngestPaths(home)
+    paths = HomeLayout(home)
     report = delivery.finish_month(sources, month, paths, reports, load_key(paths.secure))
     create_markdown_artifact(
         key=f"ingest-report-{month}",
@@ -77,7 +78,7 @@ def ingest_flow(
     month's later months already ingested are ingested again, in order."""
     settings = load_settings()
     home = settings.home
-    paths = store.IngestPaths(home)
+    paths = HomeLayout(home)
     sources = delivery.sources_from(settings.ingest.sources_dir)
     requested = months or (delivery.delivered_months(paths.raw) if all_months else [month] if month else [])
     if not requested:

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 
-from ingest import delivery, store
+from ingest import delivery
 from ingest.report import FileReport, MonthReport
+from lowinc.home import HomeLayout
 from lowinc.sources import SourceSpec
 
 Submit = Callable[[str, str], "Future[list[FileReport]]"]
@@ -26,7 +27,7 @@ Finish = Callable[[str, list[FileReport]], MonthReport]
 
 def ingest_months(
     months: list[str],
-    paths: store.IngestPaths,
+    paths: HomeLayout,
     sources: dict[str, SourceSpec],
     submit: Submit,
     finish: Finish,

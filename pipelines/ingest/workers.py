@@ -23,10 +23,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from ingest import delivery, store
+from ingest import delivery
 from ingest.report import FileReport, MonthReport
+from ingest.suites import default_runner
+from lowinc.home import HomeLayout
 from lowinc.sources import FileSpec, SourceSpec
-from monitoring.suites import default_runner
 from pipelines.ingest import orchestration
 
 XLSX_BYTES_PER_ROW = 20  # a rough size of a compressed worksheet row: only for balancing
@@ -73,7 +74,7 @@ def assign(work: dict[str, float], workers: int) -> dict[str, int]:
 class WorkerSetup:
     """What every table ingested in one process shares."""
 
-    paths: store.IngestPaths
+    paths: HomeLayout
     key: bytes
     fallback_dates: bool
 
@@ -112,7 +113,7 @@ class TableWorkers:
 
     def __init__(
         self,
-        paths: store.IngestPaths,
+        paths: HomeLayout,
         key: bytes,
         sources: dict[str, SourceSpec],
         months: list[str],
@@ -171,7 +172,7 @@ class TableWorkers:
 
 def ingest_with_workers(
     months: list[str],
-    paths: store.IngestPaths,
+    paths: HomeLayout,
     sources: dict[str, SourceSpec],
     key: bytes,
     workers: int = 1,

@@ -1,4 +1,8 @@
-"""`lowinc alerts queue|send|status|requeue`, `lowinc lists export`, `lowinc visits record|outcomes`."""
+"""`lowinc alerts queue|send|status|requeue`, `lowinc lists export`, `lowinc visits record|outcomes`.
+
+Imports inside the commands are on purpose: pipelines.cli registers every command at start,
+so a command's libraries load only when it runs (see pipelines/cli.py).
+"""
 
 from __future__ import annotations
 

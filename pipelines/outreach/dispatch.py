@@ -9,21 +9,20 @@ from typing import Any
 import pandas as pd
 
 from outreach.config import OutreachConfig
+from outreach.deliver import deliver_pending
+from outreach.queue import queue_alerts
+from outreach.startup import open_outreach_db
+from pipelines.settings import load_settings
 
 
 def load_outreach() -> tuple[OutreachConfig, Path]:
     """(outreach config, project home) from the settings."""
-    from lowinc.settings import load_settings
-
     settings = load_settings()
     return settings.outreach, settings.home
 
 
 def queue_visit_list(visit_list: pd.DataFrame, run_id: str) -> dict[str, Any]:
     """Queue a visit list's alerts, tasks and outbox messages (one transaction)."""
-    from outreach.queue import queue_alerts
-    from outreach.startup import open_outreach_db
-
     config, home = load_outreach()
     engine = open_outreach_db(config, home)
     try:
@@ -34,9 +33,6 @@ def queue_visit_list(visit_list: pd.DataFrame, run_id: str) -> dict[str, Any]:
 
 def deliver_due() -> dict[str, Any]:
     """Send every outbox message that is due (retries with backoff, dead letters)."""
-    from outreach.deliver import deliver_pending
-    from outreach.startup import open_outreach_db
-
     config, home = load_outreach()
     engine = open_outreach_db(config, home)
     try:

@@ -14,11 +14,12 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from lowinc.home import HomeLayout
 from lowinc.runtime import private_run
-from lowinc.settings import load_settings
 from pipelines.notify import FAILURE_HOOKS
 from pipelines.outreach.dispatch import deliver_due, load_outreach, queue_visit_list, read_frame
 from pipelines.retries import unless_user_error
+from pipelines.settings import load_settings
 
 
 @task(name="outreach-queue", cache_policy=NO_CACHE, timeout_seconds=3600)
@@ -38,22 +39,17 @@ def deliver_task() -> dict[str, Any]:
     return deliver_due()
 
 
-def scored_visit_list(home: Path, as_of: str) -> Path:
-    """Where the scoring step writes the visit list of an as-of date."""
-    return home / "scores" / f"as_of={as_of}" / "visit_list.parquet"
-
-
 @flow(name="deliver", **FAILURE_HOOKS)
 def deliver_flow(
     visit_list_path: str | None = None, as_of: str | None = None, run_id: str | None = None
 ) -> dict[str, Any]:
     """Queue a visit list (a path, or the scoring step's list of ``as_of``), then deliver every due
     message. Without either it only delivers: the scheduled retry of what is still pending."""
-    private_run(load_settings())  # a worker's flow run: personal data owner-only whatever its umask
+    private_run(load_settings().layout)  # a worker's flow run: personal data owner-only whatever its umask
     _config, home = load_outreach()
     result: dict[str, Any] = {}
     if as_of and not visit_list_path:
-        visit_list_path = str(scored_visit_list(home, as_of))
+        visit_list_path = str(HomeLayout(home).visit_list(as_of))
     if visit_list_path:
         result["queue"] = queue_task(visit_list_path, run_id or uuid.uuid4().hex[:12])
     result["deliver"] = deliver_task()

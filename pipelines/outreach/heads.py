@@ -9,13 +9,14 @@ import pandas as pd
 
 from ingest import store
 from ingest.table_names import HOUSEHOLDS_TABLE, HUKOU_TABLES
+from lowinc.home import HomeLayout
 
 HEAD = "head"
 
 
 def household_heads(home: Path, as_of: pd.Timestamp) -> pd.DataFrame:
     """(household_key, head_id_no, head_name) from the households known before ``as_of``."""
-    paths = store.IngestPaths(home)
+    paths = HomeLayout(home)
     month = f"{as_of:%Y-%m}"
     known = [m for m in store.months_of(paths.canonical, HOUSEHOLDS_TABLE) if m < month]
     empty = pd.DataFrame({c: pd.Series(dtype="str") for c in ("household_key", "head_id_no", "head_name")})

@@ -1,4 +1,8 @@
-"""`lowinc score` and `lowinc explain`; wired in by pipelines.cli."""
+"""`lowinc score` and `lowinc explain`; wired in by pipelines.cli.
+
+Imports inside the commands are on purpose: pipelines.cli registers every command at start,
+so a command's libraries load only when it runs (see pipelines/cli.py).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from lowinc.settings import Settings
+    from pipelines.settings import Settings
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="print a machine-readable summary on stdout")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="as-of date YYYY-MM-01 (default: latest snapshot)")]
@@ -19,8 +23,8 @@ def score_command(as_of: AsOf = None, as_json: JsonFlag = False) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from lowinc.settings import load_settings
     from pipelines.score.flow import score_and_deliver
+    from pipelines.settings import load_settings
 
     summary = score_and_deliver(load_settings(), as_of)
     if as_json:
@@ -74,10 +78,10 @@ def explain_command(
     (audited, as an export is)."""
     from features.store import read_snapshots
     from lowinc.errors import UserError
-    from lowinc.settings import load_settings
     from models.registry import load_champion
     from pipelines.outreach.cli import resolve_user
     from pipelines.score.scores import resolve_as_of
+    from pipelines.settings import load_settings
     from scoring.scorer import explain_household
 
     settings = load_settings()
@@ -89,7 +93,9 @@ def explain_command(
     villages = snapshot.loc[snapshot["household_key"] == household, "village_code"]
     village = str(villages.iloc[0]) if len(villages) else None
     _authorize(settings, resolve_user(user), household, village, f"{ts:%Y-%m-%d}")
-    out = explain_household(snapshot, household, load_champion(settings), settings.scoring)
+    out = explain_household(
+        snapshot, household, load_champion(settings.model, settings.home), settings.scoring
+    )
     if as_json:
         typer.echo(json.dumps(out, ensure_ascii=False))
         return

@@ -10,10 +10,10 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from lowinc.settings import Settings, load_settings
 from pipelines.outreach.dispatch import deliver_due, queue_visit_list
 from pipelines.outreach.flow import deliver_flow
 from pipelines.score.scores import score_as_of
+from pipelines.settings import Settings, load_settings
 
 
 def run_id(as_of: str, model_version: str) -> str:

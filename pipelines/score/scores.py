@@ -14,15 +14,14 @@ from pathlib import Path
 import pandas as pd
 
 from features.store import available_as_ofs, read_snapshots
+from lowinc.divisions import load_divisions
 from lowinc.errors import NotFound
+from lowinc.home import HomeLayout
 from lowinc.inputs import parse_as_of
-from lowinc.settings import Settings
+from models.registry import load_champion
+from pipelines.settings import Settings
 from scoring.scorer import Scored, Scorer, score_snapshot
 from scoring.tiers import TRIGGER_FEATURES
-from simulator.geography import load_divisions
-
-SCORES_FILE = "scores.parquet"
-LIST_FILE = "visit_list.parquet"
 
 
 @dataclass
@@ -37,10 +36,6 @@ class ScoreRun:
     listed: int
     output: str
     seconds: dict[str, float] = field(default_factory=dict)
-
-
-def scores_dir(home: Path, as_of: pd.Timestamp) -> Path:
-    return home / "scores" / f"as_of={as_of:%Y-%m-%d}"
 
 
 def resolve_as_of(home: Path, as_of: str | None) -> pd.Timestamp:
@@ -64,13 +59,16 @@ def with_names(visit_list: pd.DataFrame) -> pd.DataFrame:
     return visit_list.merge(names, on="village_code", how="left", validate="many_to_one")
 
 
-def write_outputs(home: Path, as_of: pd.Timestamp, scored: Scored) -> Path:
-    folder = scores_dir(home, as_of)
+def write_outputs(layout: HomeLayout, as_of: pd.Timestamp, scored: Scored) -> Path:
+    folder = layout.scores_at(as_of)
     folder.mkdir(parents=True, exist_ok=True)
-    for name, frame in ((SCORES_FILE, scored.scores), (LIST_FILE, scored.visit_list)):
-        tmp = folder / f".{name}.tmp"
+    for path, frame in (
+        (layout.scores_file(as_of), scored.scores),
+        (layout.visit_list(as_of), scored.visit_list),
+    ):
+        tmp = path.with_name(f".{path.name}.tmp")
         frame.to_parquet(tmp, index=False)
-        tmp.replace(folder / name)  # a re-run replaces the file whole
+        tmp.replace(path)  # a re-run replaces the file whole
     return folder
 
 
@@ -78,8 +76,6 @@ def score_as_of(
     settings: Settings, as_of: str | None, model: Scorer | None = None
 ) -> tuple[ScoreRun, Scored]:
     """Score the snapshot of ``as_of`` (default: the latest) with the champion."""
-    from models.registry import load_champion
-
     timings: dict[str, float] = {}
     t = time.perf_counter()
     ts = resolve_as_of(settings.home, as_of)
@@ -92,13 +88,13 @@ def score_as_of(
     )
     timings["read"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
-    model = model or load_champion(settings)
+    model = model or load_champion(settings.model, settings.home)
     timings["load_model"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
     scored = score_snapshot(snapshot, model, settings.scoring, previous)
     scored = Scored(scored.scores, with_names(scored.visit_list), scored.explained)
     timings["score_explain_list"] = round(time.perf_counter() - t, 2)
-    folder = write_outputs(settings.home, ts, scored)
+    folder = write_outputs(settings.layout, ts, scored)
     tiers = scored.scores["tier"].value_counts()
     run = ScoreRun(
         as_of=f"{ts:%Y-%m-%d}",
@@ -113,5 +109,5 @@ def score_as_of(
     return run, scored
 
 
-def read_visit_list(home: Path, as_of: pd.Timestamp) -> pd.DataFrame:
-    return pd.read_parquet(scores_dir(home, as_of) / LIST_FILE)
+def read_visit_list(layout: HomeLayout, as_of: pd.Timestamp) -> pd.DataFrame:
+    return pd.read_parquet(layout.visit_list(as_of))

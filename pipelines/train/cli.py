@@ -1,4 +1,8 @@
-"""`lowinc train` and `lowinc model list|promote|rollback`; wired in by pipelines.cli."""
+"""`lowinc train` and `lowinc model list|promote|rollback`; wired in by pipelines.cli.
+
+Imports inside the commands are on purpose: pipelines.cli registers every command at start,
+so a command's libraries load only when it runs (see pipelines/cli.py).
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ def train_command(as_json: JsonFlag = False) -> None:
     """Train on the feature snapshots, evaluate at capacity, log to MLflow, register as challenger."""
     from rich.console import Console
 
-    from lowinc.settings import load_settings
+    from pipelines.settings import load_settings
     from pipelines.train.training import train_and_register
 
     settings = load_settings()
@@ -56,10 +60,11 @@ def train_command(as_json: JsonFlag = False) -> None:
 @model_app.command("list")
 def list_command(as_json: JsonFlag = False) -> None:
     """Registered versions with their aliases, test window and precision at capacity."""
-    from lowinc.settings import load_settings
     from models.registry import list_versions
+    from pipelines.settings import load_settings
 
-    rows = list_versions(load_settings())
+    settings = load_settings()
+    rows = list_versions(settings.model, settings.home)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -84,19 +89,21 @@ def promote_command(
     version: Annotated[str, typer.Argument(help="registry version")], as_json: JsonFlag = False
 ) -> None:
     """Make a version the champion by hand."""
-    from lowinc.settings import load_settings
     from models.registry import promote
+    from pipelines.settings import load_settings
 
-    _print(promote(load_settings(), version), as_json)
+    settings = load_settings()
+    _print(promote(settings.model, settings.home, version), as_json)
 
 
 @model_app.command("rollback")
 def rollback_command(as_json: JsonFlag = False) -> None:
     """Give the champion alias back to the previous champion."""
-    from lowinc.settings import load_settings
     from models.registry import rollback
+    from pipelines.settings import load_settings
 
-    _print(rollback(load_settings()), as_json)  # NotFound without an earlier champion
+    settings = load_settings()
+    _print(rollback(settings.model, settings.home), as_json)  # NotFound without an earlier champion
 
 
 def register(app: typer.Typer) -> None:

@@ -12,8 +12,8 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from lowinc.runtime import private_run
-from lowinc.settings import Settings, load_settings
 from pipelines.notify import FAILURE_HOOKS
+from pipelines.settings import Settings, load_settings
 from pipelines.train import training
 
 
@@ -43,6 +43,6 @@ def register_task(settings: Settings, result) -> dict[str, Any]:
 def train_flow() -> dict[str, Any]:
     """Train on the snapshots under the project home, evaluate, register, apply the promotion rule."""
     settings = load_settings()
-    private_run(settings)  # a worker's flow run: personal data owner-only whatever its umask
+    private_run(settings.layout)  # a worker's flow run: personal data owner-only whatever its umask
     result = train_task(settings)
     return register_task(settings, result)

@@ -11,13 +11,15 @@ from typing import Any
 
 import pandas as pd
 
+from features import store
 from lowinc.errors import NotFound, UserError
-from lowinc.settings import Settings, mask_url
+from lowinc.settings import mask_url
 from models.registry import PromotionDecision, register_challenger
 from models.schema import FeatureSpec, complete_as_ofs, design_matrix, labelled_cohort, registered_features
 from models.splits import TemporalSplit, make_split
 from models.tracking import LoggedRun, log_training
 from models.train import TrainingResult, attach_truth, fit_and_evaluate, sample_training_rows
+from pipelines.settings import Settings
 
 # columns besides the features: keys, context for group metrics, the cohort and label flags
 NEEDED = [
@@ -46,8 +48,6 @@ class Windows:
 
 def complete_snapshots(home) -> list[pd.Timestamp]:
     """As-of dates whose cohort labels are all complete, reading two columns a snapshot."""
-    from features import store
-
     done = []
     for as_of in store.available_as_ofs(home):
         flags = store.read_snapshots(home, as_ofs=[as_of], columns=["as_of", "in_cohort", "label_complete"])
@@ -83,9 +83,9 @@ def features_hint(settings: Settings) -> str:
     missing, else ingest more months first."""
     from features import store
     from ingest import delivery
-    from ingest.store import IngestPaths
+    from ingest.store import HomeLayout
 
-    months = delivery.ingested_months(IngestPaths(settings.home))
+    months = delivery.ingested_months(HomeLayout(settings.home))
     if not months:
         return "lowinc ingest --all (then lowinc features --from ... --to ...)"
     first = pd.Timestamp(f"{months[0]}-01") + pd.DateOffset(months=1)
@@ -105,8 +105,6 @@ def read_windows(settings: Settings, features: Sequence[FeatureSpec]) -> Windows
     Only the columns each window needs are kept: features, as-of date and label everywhere;
     keys and groups only in the test window (truth join, group metrics).
     """
-    from features import store
-
     cfg, home = settings.model, settings.home
     if not store.available_as_ofs(home):
         raise NoSnapshots(f"no feature snapshots under {home}", hint=features_hint(settings))
@@ -149,8 +147,6 @@ def read_truth_windows(
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """The test window's truth, and the oracle snapshot: the latest as-of after training at
     which the simulator sampled true probabilities (``simulation.mc_months``)."""
-    from features import store
-
     home = settings.home
     truth = store.read_truth(home, as_ofs=split.test)
     if truth.empty:
@@ -182,7 +178,12 @@ def train(settings: Settings, features: Sequence[FeatureSpec] | None = None) -> 
 def log_and_register(settings: Settings, result: TrainingResult) -> tuple[LoggedRun, PromotionDecision]:
     logged = log_training(result, settings.model, settings.home, settings.features.label_horizon)
     decision = register_challenger(
-        settings, logged.version, logged.run_id, result.metrics["precision_at_k"], result.windows["test"]
+        settings.model,
+        settings.home,
+        logged.version,
+        logged.run_id,
+        result.metrics["precision_at_k"],
+        result.windows["test"],
     )
     return logged, decision
 

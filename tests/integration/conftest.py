@@ -17,10 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from ingest import delivery, store
+from ingest import delivery
 from ingest.report import FileReport
+from lowinc.home import HomeLayout
 from lowinc.pseudonym import load_key
-from lowinc.settings import DEFAULT_CONFIG_DIR, Settings, load_settings
+from lowinc.settings import DEFAULT_CONFIG_DIR
+from pipelines.settings import Settings, load_settings
 from simulator.simulation import simulate
 
 WORKERS = min(2, os.cpu_count() or 1)
@@ -49,7 +51,7 @@ class IngestedRegion:
 def build_region(home: Path) -> IngestedRegion:
     settings = load_settings(home=home, simulation=REGION)
     simulate(settings)
-    paths = store.IngestPaths(home)
+    paths = HomeLayout(home)
     sources = delivery.sources_from(DEFAULT_CONFIG_DIR / "sources")
     key = load_key(paths.secure)  # the home's own key, as `lowinc ingest` uses
     months = delivery.delivered_months(paths.raw)
@@ -68,7 +70,7 @@ def build_region(home: Path) -> IngestedRegion:
 
 def read_months(home: Path, months: list[str], key: bytes) -> dict[str, list[FileReport]]:
     """Read, validate and write every source of some months (a worker process's share)."""
-    paths = store.IngestPaths(home)
+    paths = HomeLayout(home)
     sources = delivery.sources_from(DEFAULT_CONFIG_DIR / "sources")
     return {
         m: [r for src in sources.values() for r in delivery.ingest_source(src, m, paths, key)] for m in months

@@ -14,8 +14,9 @@ import pytest
 
 from lowinc.errors import UserError
 from lowinc.pseudonym import load_key
-from lowinc.settings import REPO_ROOT, load_settings
+from lowinc.settings import REPO_ROOT
 from pipelines.deploy import declared, deploy_all, job_environment
+from pipelines.settings import load_settings
 
 # A fresh interpreter loads the entrypoint as a worker does once it is in the deployment's
 # working directory, then says where the packages the stages are named after came from.

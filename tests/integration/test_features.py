@@ -15,9 +15,9 @@ from features.catalogue import FEATURE_NAMES
 from features.snapshot import SNAPSHOT_COLUMNS, Canonical, build_snapshot, check_snapshot
 from ingest.store import months_of
 from ingest.tables import TABLES
-from lowinc.settings import load_settings
 from pipelines.features import snapshots
 from pipelines.features.inputs import delivered_through, load_canonical, read_table
+from pipelines.settings import load_settings
 
 pytestmark = pytest.mark.integration
 T = pd.Timestamp("2022-07-01")  # labels complete (horizon to 2022-12), truth sampled at 2022-07
@@ -83,8 +83,8 @@ def test_the_narrowed_read_gives_the_snapshot_of_a_full_read(settings, divisions
     for table in ("medical_settlements", "temporary_assistance", "property_registrations"):
         read = narrowed.frame(table)["known_month"]
         assert read.min() == "2022-02" and len(read) < len(full.frame(table)), table
-    a = build_snapshot(narrowed, LATE, cfg, settings.thresholds, divisions)
-    b = build_snapshot(full, LATE, cfg, settings.thresholds, divisions)
+    a = build_snapshot(narrowed, LATE, cfg, settings.policy_lines, divisions)
+    b = build_snapshot(full, LATE, cfg, settings.policy_lines, divisions)
     pd.testing.assert_frame_equal(a, b)
     assert a["oop_medical_12m"].gt(0).sum() > 100  # the read window carries the features
 
@@ -94,8 +94,8 @@ def test_nothing_known_at_or_after_t_changes_a_feature(settings, divisions, home
     cut = {t.name: full.frame(t.name)[full.frame(t.name)["known_month"] < "2022-07"] for t in TABLES}
     before = Canonical(**cut, delivered_through=full.delivered_through)
     cfg = settings.features
-    a = build_snapshot(full, T, cfg, settings.thresholds, divisions)
-    b = build_snapshot(before, T, cfg, settings.thresholds, divisions)
+    a = build_snapshot(full, T, cfg, settings.policy_lines, divisions)
+    b = build_snapshot(before, T, cfg, settings.policy_lines, divisions)
     features = ["household_key", "assistance_state", "in_cohort", *FEATURE_NAMES]
     pd.testing.assert_frame_equal(a[features], b[features])
     assert a["label"].sum() > 0 and b.loc[b["in_cohort"], "label"].sum() == 0  # labels need the future

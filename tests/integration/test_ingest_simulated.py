@@ -16,8 +16,9 @@ import pytest
 
 from ingest import delivery, store
 from ingest.table_names import EXTRAS_TABLE
-from lowinc.settings import load_settings
+from lowinc.home import HomeLayout
 from pipelines.ingest.workers import ingest_with_workers
+from pipelines.settings import load_settings
 from simulator.simulation import simulate
 
 pytestmark = pytest.mark.integration
@@ -67,7 +68,7 @@ def region(tmp_path_factory):
         },
     )
     simulate(settings)
-    paths = store.IngestPaths(home)
+    paths = HomeLayout(home)
     sources = delivery.sources_from(SOURCES_DIR)
     key = b"integration-test-key"
     reports = {m: delivery.ingest_month(m, paths, sources, key) for m in delivery.delivered_months(paths.raw)}
@@ -92,7 +93,7 @@ def _file_kinds(manifest: pd.DataFrame, kind: str) -> list[str]:
     return manifest.loc[(manifest["row"] == "") & (manifest["kind"] == kind), "file"].tolist()
 
 
-def _quarantined_rows(paths: store.IngestPaths) -> dict[str, pd.DataFrame]:
+def _quarantined_rows(paths: HomeLayout) -> dict[str, pd.DataFrame]:
     out = {}
     for table_dir in paths.quarantine.iterdir():
         if table_dir.name == EXTRAS_TABLE:
@@ -103,7 +104,7 @@ def _quarantined_rows(paths: store.IngestPaths) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _canonical_rows(paths: store.IngestPaths) -> dict[str, set[int]]:
+def _canonical_rows(paths: HomeLayout) -> dict[str, set[int]]:
     out: dict[str, set[int]] = defaultdict(set)
     sources = delivery.sources_from(SOURCES_DIR)
     for src in sources.values():
@@ -242,7 +243,7 @@ def test_worker_processes_write_the_same_files_as_one_process(region, tmp_path):
     (tmp_path / "raw").symlink_to(paths.raw)
     months = delivery.delivered_months(paths.raw)
     sources = delivery.sources_from(SOURCES_DIR)
-    ingest_with_workers(months, store.IngestPaths(tmp_path), sources, b"integration-test-key", workers=2)
+    ingest_with_workers(months, HomeLayout(tmp_path), sources, b"integration-test-key", workers=2)
     written = _outputs(home)
     assert len(written) > 50 and written == _outputs(tmp_path)
     for rel in written:

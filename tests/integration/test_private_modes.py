@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lowinc.private import PERSONAL_DATA_FOLDERS
+from lowinc.home import HomeLayout
 from lowinc.settings import DEFAULT_CONFIG_DIR
 from tests.outreach.factory import TOWN_A, heads, make_config, visit_list
 
@@ -80,12 +80,13 @@ def written_home(tmp_path_factory) -> Path:
 
 
 def test_every_personal_data_folder_was_written(written_home):
-    for name in PERSONAL_DATA_FOLDERS:
-        if name != "scores":  # scoring needs a trained model: not run here
-            assert any((written_home / name).iterdir()), name
-    assert list((written_home / "quarantine").rglob("*.parquet"))
-    assert list((written_home / "outreach" / "exports").rglob("*.xlsx"))
-    assert list((written_home / "outreach").glob("outreach.db*"))
+    layout = HomeLayout(written_home)
+    for folder in layout.personal_data:
+        if folder != layout.scores:  # scoring needs a trained model: not run here
+            assert any(folder.iterdir()), folder
+    assert list(layout.quarantine.rglob("*.parquet"))
+    assert list(layout.exports.rglob("*.xlsx"))
+    assert list(layout.outreach.glob("outreach.db*"))
 
 
 def test_every_folder_is_0700_and_every_file_0600_under_a_loose_umask(written_home):

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from lowinc import idno
-from lowinc.settings import load_settings
+from pipelines.settings import load_settings
 from simulator.contract import FILES, SPECS
 from simulator.population import OTHER_PROVINCE_AREAS
 from simulator.simulation import simulate

@@ -35,8 +35,8 @@ ENV = {
 def home(ingested_region, tmp_path_factory) -> Path:
     """A home of this module's own sharing the region's canonical tables, truth and key,
     with feature snapshots built by the real feature stage."""
-    from lowinc.settings import load_settings
     from pipelines.features import snapshots
+    from pipelines.settings import load_settings
 
     own = tmp_path_factory.mktemp("train_home")
     for name in ("canonical", "truth", "secure"):
@@ -106,10 +106,11 @@ def test_cli_train_registers_a_challenger_that_does_not_beat_the_champion_then_p
 
 
 def test_the_champion_scores_the_latest_snapshot_for_the_scoring_stage(flow_summary, home):
-    from lowinc.settings import load_settings
     from models.registry import load_champion
+    from pipelines.settings import load_settings
 
-    champion = load_champion(load_settings())
+    settings = load_settings()
+    champion = load_champion(settings.model, settings.home)
     latest = store.read_snapshots(home, as_ofs=[store.available_as_ofs(home)[-1]])
     risk = champion.predict_risk(latest)
     assert champion.version in {"1", "2"} and len(risk) == len(latest)

@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from ingest.report import FileReport, MonthReport
-from lowinc.settings import load_settings
 from pipelines.cli import app
 from pipelines.notify import notify_ingest
+from pipelines.settings import load_settings
 from tests.outreach.receivers import HttpReceiver
 from tests.unit.ingest.factory import (
     HUKOU_HEADER,
@@ -92,6 +92,7 @@ def test_the_data_team_gets_one_notice_per_ingest_and_none_again_for_the_same_mo
 
 
 def test_nothing_to_fix_sends_nothing_and_opens_no_database(webhook, tmp_path, monkeypatch):
+
     home = tmp_path / "home"
     data_team_on(monkeypatch, webhook, home)
     clean = MonthReport(

@@ -11,9 +11,9 @@ from __future__ import annotations
 import pandas as pd
 
 from features.config import FeaturesConfig
+from features.policy import CityPolicyLines, PolicyLinesConfig
 from features.snapshot import Canonical, build_snapshot
 from ingest.tables import BY_NAME, TABLES
-from lowinc.settings import CityThresholds, ThresholdsConfig
 
 VILLAGE = "330502001001"
 COUNTY = "330502"
@@ -27,9 +27,9 @@ DIVISIONS = pd.DataFrame(
         "city_name": ["湖州市"],
     }
 )
-THRESHOLDS = ThresholdsConfig(
+THRESHOLDS = PolicyLinesConfig(
     cities={
-        "湖州市": CityThresholds(
+        "湖州市": CityPolicyLines(
             dibao_annual={2022: 12000, 2023: 12720},
             disposable_income_annual={2021: 59000, 2022: 62000, 2023: 65500},
         )

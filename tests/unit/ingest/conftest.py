@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.store import IngestPaths
+from ingest.suites import SuiteRunner, default_runner
+from lowinc.home import HomeLayout
 from lowinc.settings import DEFAULT_CONFIG_DIR
 from lowinc.sources import SourceSpec, load_sources
-from monitoring.suites import SuiteRunner, default_runner
 
 
 @pytest.fixture(scope="session")
@@ -22,8 +22,8 @@ def runner() -> SuiteRunner:
 
 
 @pytest.fixture
-def paths(tmp_path: Path) -> IngestPaths:
-    return IngestPaths(tmp_path / "home")
+def paths(tmp_path: Path) -> HomeLayout:
+    return HomeLayout(tmp_path / "home")
 
 
 KEY = b"test-pseudonym-key"

@@ -9,8 +9,8 @@ from pydantic import ValidationError
 
 from ingest import delivery, store
 from ingest.normalise import normalise_frame
+from ingest.suites import latest_dates
 from lowinc.sources import CONTRACT_FUTURE_GRACE_DAYS, ColumnSpec, SourceSpec
-from monitoring.suites import latest_dates
 
 from .conftest import KEY
 from .factory import HUKOU_HEADER, MEDICAL_HEADER, hukou_rows, make_id, medical_row, write_csv

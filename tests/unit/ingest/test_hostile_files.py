@@ -19,6 +19,7 @@ import pytest
 
 from ingest import delivery, store
 from ingest.readers import FileRejected, _read_sheet, read_delivered
+from lowinc.home import HomeLayout
 from lowinc.sources import DEFAULT_LIMITS, load_source
 from pipelines.ingest.workers import ingest_with_workers
 
@@ -49,8 +50,8 @@ def _file(report, name):
 def _texts(paths, report) -> str:
     """Everything a reader of the month's outcome sees: the JSON and Markdown reports and
     the Markdown the Prefect artifact publishes (the flow publishes report.to_markdown())."""
-    json_text = (paths.reports / f"{report.month}.json").read_text(encoding="utf-8")
-    md_text = (paths.reports / f"{report.month}.md").read_text(encoding="utf-8")
+    json_text = (paths.ingest_reports / f"{report.month}.json").read_text(encoding="utf-8")
+    md_text = (paths.ingest_reports / f"{report.month}.md").read_text(encoding="utf-8")
     return "\n".join([json_text, md_text, report.to_markdown(), report.to_json()])
 
 
@@ -74,7 +75,7 @@ def _employment(paths) -> None:
 def test_an_empty_csv_is_rejected_alone_and_the_sources_parquet_files_are_ingested(tmp_path, sources):
     reports = {}
     for workers in (1, 2):
-        paths = store.IngestPaths(tmp_path / f"home{workers}")
+        paths = HomeLayout(tmp_path / f"home{workers}")
         _employment(paths)
         (report,) = ingest_with_workers([MONTH], paths, {"employment": sources["employment"]}, KEY, workers)
         got = {f.file: (f.status, f.rows_in, f.accepted) for f in report.files}
@@ -352,7 +353,7 @@ from pathlib import Path
 from lowinc.sources import load_sources
 from lowinc.settings import DEFAULT_CONFIG_DIR
 from ingest import delivery, store
-paths = store.IngestPaths(Path(sys.argv[1]))
+paths = HomeLayout(Path(sys.argv[1]))
 sources = {"disability": load_sources(DEFAULT_CONFIG_DIR / "sources")["disability"]}
 report = delivery.ingest_month("2023-03", paths, sources, b"k")
 # VmHWM: this process's own peak (ru_maxrss would carry the forking parent's across exec)
@@ -370,7 +371,7 @@ def test_a_month_with_a_zip_bomb_workbook_is_ingested_in_under_1_gb(paths):
     assert bomb.stat().st_size < 4 << 20
     env = os.environ | {"PYTHONPATH": str(Path(__file__).parents[3])}
     done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(ZIP_BOMB_MONTH), str(paths.home)],
+        [sys.executable, "-c", textwrap.dedent(ZIP_BOMB_MONTH), str(paths.root)],
         capture_output=True,
         text=True,
         env=env,

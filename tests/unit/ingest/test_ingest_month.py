@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from ingest import delivery, store
+from lowinc.home import HomeLayout
 
 from .conftest import KEY
 from .factory import (
@@ -96,7 +97,7 @@ def test_canonical_tables_hold_no_plaintext_id_or_name(report, paths):
         assert "person_key" in frame.columns or "rows" in frame.columns or frame.empty
     identity = store.read_partitions(paths.identity, "hukou_base")
     assert set(identity["id_no"]) == {r[0] for r in hukou_rows()}
-    report_text = (paths.reports / f"{MONTH}.json").read_text(encoding="utf-8")
+    report_text = (paths.ingest_reports / f"{MONTH}.json").read_text(encoding="utf-8")
     assert not any(s in report_text for s in secrets)
 
 
@@ -109,8 +110,8 @@ def test_canonical_rows_carry_event_date_and_known_month(report, paths):
 def test_re_ingesting_a_month_gives_the_same_bytes(report, paths, sources, runner):
     def digest():
         return {
-            p.relative_to(paths.home): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(paths.home.rglob("*"))
+            p.relative_to(paths.root): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(paths.root.rglob("*"))
             if p.is_file() and p.parent != paths.secure
         }
 
@@ -159,7 +160,7 @@ def test_a_settlement_id_delivered_in_an_earlier_month_is_a_duplicate(paths, sou
 
 
 def test_months_ingested_out_of_order_or_twice_end_as_in_order(tmp_path, sources, runner):
-    in_order, shuffled = (store.IngestPaths(tmp_path / name) for name in ("a", "b"))
+    in_order, shuffled = (HomeLayout(tmp_path / name) for name in ("a", "b"))
     for paths in (in_order, shuffled):
         _deliver(paths)
         _deliver_april(paths)

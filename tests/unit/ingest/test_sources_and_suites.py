@@ -4,8 +4,8 @@ import yaml
 from pydantic import ValidationError
 
 from ingest.normalise import normalise_frame
+from ingest.suites import build_expectations
 from lowinc.sources import SourceSpec
-from monitoring.suites import build_expectations
 from simulator.contract import COLUMN_ALIASES
 
 

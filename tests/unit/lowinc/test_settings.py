@@ -1,3 +1,4 @@
+import ast
 import json
 import os
 import shutil
@@ -8,7 +9,9 @@ from pathlib import Path
 import pydantic
 import pytest
 
-from lowinc.settings import DEFAULT_CONFIG_DIR, load_settings, mask_url
+from lowinc.errors import BadValue
+from lowinc.settings import DEFAULT_CONFIG_DIR, mask_url
+from pipelines.settings import load_settings
 
 
 def test_yaml_defaults_load_and_environment_overrides_one_nested_field(monkeypatch, tmp_path):
@@ -16,10 +19,10 @@ def test_yaml_defaults_load_and_environment_overrides_one_nested_field(monkeypat
     monkeypatch.setenv("LOWINC_SIMULATION__DEFECTS__ID_EMPTY", "0.25")
     s = load_settings()
     assert s.home == tmp_path
-    assert s.raw_dir == tmp_path / "raw" and s.truth_dir == tmp_path / "truth"
+    assert s.layout.raw == tmp_path / "raw" and s.layout.truth == tmp_path / "truth"
     assert s.simulation.defects.id_empty == 0.25
     assert s.simulation.defects.id_15_digit == 0.001  # the rest of the section still from YAML
-    assert s.thresholds.cities["湖州市"].dibao_annual[2022] == 12000
+    assert s.policy_lines.cities["湖州市"].dibao_annual[2022] == 12000
 
 
 def test_unknown_keys_and_bad_months_are_refused(monkeypatch):
@@ -136,3 +139,52 @@ def test_secrets_are_masked_in_reprs_and_mlflow_params_but_used_where_needed(mon
     assert "mail-s3cret" in apprise_url("email", "a@b.cn", "k1", s.outreach)
     assert mask_url("sqlite:////srv/lowinc/outreach.db") == "sqlite:////srv/lowinc/outreach.db"
     assert mask_url("http://mlflow.internal:5000") == "http://mlflow.internal:5000"
+
+
+def test_a_bureaus_old_thresholds_file_is_refused_with_what_to_rename(monkeypatch, tmp_path):
+    configs = _copied_configs(tmp_path)
+    lines = (configs / "policy_lines.yaml").read_text(encoding="utf-8")
+    (configs / "policy_lines.yaml").unlink()
+    (configs / "thresholds.yaml").write_text(lines.replace("policy_lines:", "thresholds:"), encoding="utf-8")
+    monkeypatch.setenv("LOWINC_CONFIG_DIR", str(configs))
+    with pytest.raises(BadValue) as refused:
+        load_settings()
+    assert refused.value.line() == (
+        "thresholds.yaml: the configuration key `thresholds` is now `policy_lines` "
+        f"(run: rename `thresholds` to `policy_lines` in {configs / 'thresholds.yaml'})"
+    )
+
+
+def test_old_tier_share_keys_and_variables_are_refused_not_ignored(monkeypatch, tmp_path):
+    configs = _copied_configs(tmp_path)
+    (configs / "ours.yaml").write_text("scoring:\n  red_top_share: 0.02\n", encoding="utf-8")
+    monkeypatch.setenv("LOWINC_CONFIG_DIR", str(configs))
+    with pytest.raises(BadValue, match=r"`scoring.red_top_share` is now `scoring.tier_shares.red`"):
+        load_settings()
+    (configs / "ours.yaml").unlink()
+    monkeypatch.setenv("LOWINC_THRESHOLDS__YEARLY_GROWTH", "0.05")
+    with pytest.raises(BadValue) as refused:
+        load_settings()
+    assert refused.value.hint == "set LOWINC_POLICY_LINES__YEARLY_GROWTH instead"
+    monkeypatch.delenv("LOWINC_THRESHOLDS__YEARLY_GROWTH")
+    monkeypatch.setenv("LOWINC_SCORING__TIER_SHARES__RED", "0.02")
+    assert load_settings().scoring.tier_shares.red == 0.02
+
+
+def test_the_bottom_layer_knows_no_section():
+    source = (DEFAULT_CONFIG_DIR.parent / "lowinc" / "settings.py").read_text(encoding="utf-8")
+    imported = {
+        node.module.split(".")[0]
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert imported <= {"__future__", "os", "collections", "pathlib", "typing", "urllib", "yaml", "pydantic",
+                        "pydantic_settings", "lowinc"}  # fmt: skip
+
+
+def test_a_file_that_is_not_yaml_is_named_in_the_error(monkeypatch, tmp_path):
+    configs = _copied_configs(tmp_path)
+    (configs / "model.yaml").write_text("model:\n  name: [unclosed\n", encoding="utf-8")
+    monkeypatch.setenv("LOWINC_CONFIG_DIR", str(configs))
+    with pytest.raises(BadValue, match=rf"^{configs / 'model.yaml'} line 3 is not valid YAML$"):
+        load_settings()

@@ -7,7 +7,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-from lowinc.settings import load_settings
+from lowinc.home import HomeLayout
 from models import registry
 from models.config import LightGBMConfig, ModelConfig, SplitConfig
 from models.privacy import find_personal_data
@@ -28,7 +28,6 @@ WEAK = [f for f in FEATURES if f.name in ("noise", "members")]
 def store(tmp_path_factory):
     """v1 weak (first: champion), v2 strong (beats it: promoted), v3 weak again (waits)."""
     home = tmp_path_factory.mktemp("home")
-    settings = load_settings(home=home, model=CFG)
     snapshots, truth = make_snapshots(households=2_000, months=30, seed=5)
     weak = train_risk_model(snapshots, WEAK, CFG, horizon=6, truth=truth)
     strong = train_risk_model(snapshots, FEATURES, CFG, horizon=6, truth=truth)
@@ -36,10 +35,10 @@ def store(tmp_path_factory):
     for result in (weak, strong, weak):
         logged = log_training(result, CFG, home, horizon=6)
         decision = registry.register_challenger(
-            settings, logged.version, logged.run_id, result.metrics["precision_at_k"], result.windows["test"]
+            CFG, home, logged.version, logged.run_id, result.metrics["precision_at_k"], result.windows["test"]
         )
-        steps.append((logged, decision, registry.list_versions(settings)))
-    return settings, snapshots, strong, steps
+        steps.append((logged, decision, registry.list_versions(CFG, home)))
+    return home, snapshots, strong, steps
 
 
 def aliases(rows):
@@ -68,8 +67,8 @@ def test_a_worse_challenger_is_not_promoted_and_waits_as_challenger(store):
 
 
 def test_load_champion_gives_calibrated_risk_version_features_and_booster(store):
-    settings, _, strong, _ = store
-    champion = registry.load_champion(settings)
+    home, _, strong, _ = store
+    champion = registry.load_champion(CFG, home)
     test = strong.windows["test"]
     assert champion.version == "2" and champion.feature_names == strong.model.feature_names
     assert np.allclose(champion.predict_risk(test), strong.model.predict_risk(test))
@@ -108,14 +107,14 @@ def test_the_run_records_splits_datasets_metrics_plots_and_a_card(store):
 
 def test_nothing_logged_carries_personal_data(store):
     """Scan every artifact file and every text cell of the MLflow database."""
-    settings, snapshots, _, _ = store
+    home, snapshots, _, _ = store
     keys = set(snapshots["household_key"].unique())
     villages = set(snapshots["village_code"].unique()) | set(snapshots["town_code"].unique())
     texts = []
-    for path in (settings.home / "mlflow" / "artifacts").rglob("*"):
+    for path in HomeLayout(home).mlflow_artifacts.rglob("*"):
         if path.is_file() and path.suffix != ".png":
             texts.append((str(path), path.read_text(encoding="utf-8", errors="ignore")))
-    with sqlite3.connect(settings.home / "mlflow" / "mlflow.db") as db:
+    with sqlite3.connect(HomeLayout(home).mlflow_db) as db:
         tables = [r[0] for r in db.execute("select name from sqlite_master where type='table'")]
         for table in tables:
             for row in db.execute(f"select * from {table}"):
@@ -129,14 +128,14 @@ def test_nothing_logged_carries_personal_data(store):
 
 
 def test_rollback_restores_the_previous_champion_and_promote_sets_it_by_hand(store):
-    settings, _, _, _ = store
-    assert registry.rollback(settings) == {"champion": "1", "rolled_back": "2"}
-    assert registry.load_champion(settings).version == "1"
-    assert registry.promote(settings, "3") == {"champion": "3", "previous": "1"}
-    assert aliases(registry.list_versions(settings))["3"] == ["champion"]  # challenger alias moved off
-    assert registry.rollback(settings)["champion"] == "1"
+    home, _, _, _ = store
+    assert registry.rollback(CFG, home) == {"champion": "1", "rolled_back": "2"}
+    assert registry.load_champion(CFG, home).version == "1"
+    assert registry.promote(CFG, home, "3") == {"champion": "3", "previous": "1"}
+    assert aliases(registry.list_versions(CFG, home))["3"] == ["champion"]  # challenger alias moved off
+    assert registry.rollback(CFG, home)["champion"] == "1"
     with pytest.raises(LookupError):
-        registry.rollback(settings)
+        registry.rollback(CFG, home)
     history = json.loads(
         __import__("mlflow").tracking.MlflowClient().get_registered_model(CFG.name).tags["champion_history"]
     )

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from lowinc.idno import valid_vec
-from lowinc.settings import DefectRates
+from lowinc.synthetic import DefectRates
 from simulator.contract import FILES, FileSpec
 from simulator.defects import ROW_KINDS, applicable_kinds, assign_kinds
 from simulator.writer import FILE_KINDS, ExtractWriter

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from lowinc.settings import DefectRates
+from lowinc.synthetic import DefectRates
 from simulator.contract import COLUMN_ALIASES, FILES, SPECS, FileSpec
 from simulator.defects import ROW_KINDS
 from simulator.writer import FILE_KINDS, ExtractWriter

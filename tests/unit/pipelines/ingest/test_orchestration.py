@@ -11,8 +11,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from ingest import store
 from ingest.report import FileReport, MonthReport
+from lowinc.home import HomeLayout
 from lowinc.settings import DEFAULT_CONFIG_DIR
 from lowinc.sources import load_sources
 from pipelines.ingest import orchestration
@@ -36,14 +36,14 @@ def _done(reports: list[FileReport]) -> Future[list[FileReport]]:
 
 
 def test_months_are_submitted_at_once_and_finished_in_order(tmp_path, sources):
-    paths = store.IngestPaths(tmp_path)
-    paths.reports.mkdir(parents=True)
+    paths = HomeLayout(tmp_path)
+    paths.ingest_reports.mkdir(parents=True)
     for m in MONTHS:  # an earlier run's reports: gone before anything is submitted
-        (paths.reports / f"{m}.json").write_text("{}")
+        (paths.ingest_reports / f"{m}.json").write_text("{}")
     events: list[tuple[str, ...]] = []
 
     def submit(name: str, month: str) -> Future[list[FileReport]]:
-        assert not list(paths.reports.glob("*.json"))
+        assert not list(paths.ingest_reports.glob("*.json"))
         events.append(("submit", name, month))
         if (name, month) == ("medical", MONTHS[1]):
             failed: Future[list[FileReport]] = Future()

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest import delivery, store
+from ingest import delivery
+from lowinc.home import HomeLayout
 from lowinc.settings import DEFAULT_CONFIG_DIR
 from lowinc.sources import load_sources
 from pipelines.ingest import workers
@@ -44,10 +45,10 @@ def test_workers_default_to_one_per_core_and_never_exceed_the_sources(monkeypatc
     assert worker_count(0, 100) == 1
 
 
-def _deliver(home: Path) -> store.IngestPaths:
+def _deliver(home: Path) -> HomeLayout:
     """Two months of two sources; the second month re-sends a settlement of the first (a
     duplicate only when the months run in order)."""
-    paths = store.IngestPaths(home)
+    paths = HomeLayout(home)
     write_csv(paths.raw / "hukou" / MONTHS[0] / "户籍人口_全量.csv", HUKOU_HEADER, hukou_rows(), "gb18030")
     head, other = make_id(seq="011"), make_id(seq="022")
     months = {MONTHS[0]: [medical_row("S1", head), medical_row("S2", other)]}

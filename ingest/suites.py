@@ -56,7 +56,7 @@ def latest_dates(spec: FileSpec, latest_date: pd.Timestamp) -> dict[str, pd.Time
 
 
 def _exp(cls_name: str, meta: dict[str, str], **kwargs: Any) -> Any:
-    import great_expectations.expectations as gxe
+    import great_expectations.expectations as gxe  # after GX_ANALYTICS_ENABLED is set (_get_context)
 
     return getattr(gxe, cls_name)(meta=meta, **kwargs)
 
@@ -227,6 +227,7 @@ class SuiteRunner:
     def _get_context(self) -> Any:
         if self._context is None:
             os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+            # imported only now: GX reads GX_ANALYTICS_ENABLED when it is first imported
             import great_expectations as gx
             from great_expectations.execution_engine import pandas_execution_engine
 
