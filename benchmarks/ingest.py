@@ -32,7 +32,6 @@ import pyarrow.parquet as pq
 from benchmarks import TreeMemory, command_line, peak_rss_gib
 from ingest import delivery
 from ingest.suites import default_runner
-from lowinc.home import HomeLayout
 from lowinc.pseudonym import load_key
 from lowinc.sources import FileSpec, SourceSpec
 from pipelines.ingest.workers import ingest_with_workers, worker_count
@@ -86,7 +85,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     settings = load_settings(home=args.home)
-    paths = HomeLayout(settings.home)
+    paths = settings.layout
     sources = delivery.sources_from(settings.ingest.sources_dir)
     months = delivery.delivered_months(paths.raw)
     if not months:

@@ -26,7 +26,7 @@ from ingest.quarantine import quarantine_records
 from ingest.readers import FORMULA_DETAIL, FORMULA_KIND, FileRejected, ReadResult, read_delivered
 from ingest.report import FileReport, IgnoredFolder, MonthReport, month_report_from_dict
 from ingest.suites import SuiteRunner, default_runner
-from ingest.table_names import EXTRAS_TABLE, HOUSEHOLDS_TABLE, HUKOU_TABLES, UNLINKED_TABLE
+from ingest.tables import EXTRAS_TABLE, HOUSEHOLDS_TABLE, HUKOU_TABLES, UNLINKED_TABLE
 from ingest.validate import decide_rows, defect_failures, exact_duplicates
 from lowinc.home import HomeLayout
 from lowinc.months import check_month, is_month, month_problem

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ingest import link, store
-from ingest.table_names import HUKOU_BASE, HUKOU_CHANGES
+from ingest.tables import HUKOU_BASE, HUKOU_CHANGES
 from lowinc.pseudonym import Pseudonymiser
 from lowinc.sources import FileSpec
 

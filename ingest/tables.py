@@ -26,6 +26,15 @@ Grain = Literal["household", "person", "house"]
 
 KNOWN_MONTH = "known_month"  # 'YYYY-MM': the delivery month, the partition of every table
 EVENT_DATE = "event_date"  # datetime64[us]: when the row's event happened
+# Tables ingest treats apart from the delivered ones: the hukou register's two sources (read
+# to link people to households) and the three tables ingest writes itself. Spelled here once
+# for linking, the memo and the outreach heads (who reads the households).
+HUKOU_BASE = "hukou_base"  # the register as delivered in full
+HUKOU_CHANGES = "hukou_changes"  # the register's monthly changes
+HUKOU_TABLES = (HUKOU_BASE, HUKOU_CHANGES)
+HOUSEHOLDS_TABLE = "households"  # each person's hukou household at the end of a month
+UNLINKED_TABLE = "unlinked"  # rows of people outside the hukou register
+EXTRAS_TABLE = "extra_columns"  # undeclared delivered columns, kept under quarantine/
 DTYPES: dict[ColumnType, str] = {"str": "str", "date": "datetime64[us]", "float": "float64", "int": "int64"}
 
 

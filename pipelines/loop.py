@@ -78,7 +78,7 @@ def monthly_flow(month: str | None = None, all_months: bool = False, retrain: bo
         check_month(month)  # before anything is read or written
     settings = load_settings()
     private_run(settings.layout)  # a worker's flow run: personal data owner-only whatever its umask
-    paths = HomeLayout(settings.home)
+    paths = settings.layout
     months = [month] if month else months_due(paths, all_months)
     reports = ingest_flow(months=months) if months else []
     result: dict[str, Any] = {"ingest": ingest_totals(reports)}

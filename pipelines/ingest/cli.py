@@ -11,7 +11,6 @@ from rich.progress import Progress
 
 from ingest import delivery
 from lowinc.errors import BadValue, NotFound
-from lowinc.home import HomeLayout
 from lowinc.months import check_month
 from lowinc.pseudonym import load_key
 from pipelines.ingest import workers
@@ -30,7 +29,7 @@ def ingest_command(
     if month is not None:
         check_month(month)  # before anything is read or written
     settings = load_settings()
-    paths = HomeLayout(settings.home)
+    paths = settings.layout
     sources = delivery.sources_from(settings.ingest.sources_dir)
     requested = delivery.delivered_months(paths.raw) if all_months else [month or ""]
     if not requested:

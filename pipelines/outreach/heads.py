@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ingest import store
-from ingest.table_names import HOUSEHOLDS_TABLE, HUKOU_TABLES
+from ingest.tables import HOUSEHOLDS_TABLE, HUKOU_TABLES
 from lowinc.home import HomeLayout
 
 HEAD = "head"

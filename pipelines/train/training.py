@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from features import store
+from ingest import delivery
 from lowinc.errors import NotFound, UserError
 from lowinc.settings import mask_url
 from models.registry import PromotionDecision, register_challenger
@@ -81,11 +82,7 @@ class StaleSnapshot(UserError, KeyError):
 def features_hint(settings: Settings) -> str:
     """What to run for more snapshots: the features of every ingested month when some are
     missing, else ingest more months first."""
-    from features import store
-    from ingest import delivery
-    from ingest.store import HomeLayout
-
-    months = delivery.ingested_months(HomeLayout(settings.home))
+    months = delivery.ingested_months(settings.layout)
     if not months:
         return "lowinc ingest --all (then lowinc features --from ... --to ...)"
     first = pd.Timestamp(f"{months[0]}-01") + pd.DateOffset(months=1)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from ingest import delivery, store
-from ingest.table_names import EXTRAS_TABLE
+from ingest.tables import EXTRAS_TABLE
 from lowinc.home import HomeLayout
 from pipelines.ingest.workers import ingest_with_workers
 from pipelines.settings import load_settings
