@@ -291,8 +291,8 @@ def test_hostile_variants_of_every_format_never_crash_leak_or_lose_a_row(
         assert f.file != "*" and f.table != "*"
     statuses = {f.status for f in report.files}
     assert {"ingested", "rejected"} <= statuses  # the fuzz reaches both outcomes
-    json_text = (paths.reports / f"{MONTH}.json").read_text(encoding="utf-8")
-    md_text = (paths.reports / f"{MONTH}.md").read_text(encoding="utf-8")
+    json_text = (paths.ingest_reports / f"{MONTH}.json").read_text(encoding="utf-8")
+    md_text = (paths.ingest_reports / f"{MONTH}.md").read_text(encoding="utf-8")
     out, err = capfd.readouterr()
     for text in (json_text, md_text, report.to_markdown(), caplog.text, out, err):
         assert not _secrets_in(text), _secrets_in(text)[:5]

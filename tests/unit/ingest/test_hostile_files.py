@@ -352,7 +352,8 @@ import json, sys
 from pathlib import Path
 from lowinc.sources import load_sources
 from lowinc.settings import DEFAULT_CONFIG_DIR
-from ingest import delivery, store
+from ingest import delivery
+from lowinc.home import HomeLayout
 paths = HomeLayout(Path(sys.argv[1]))
 sources = {"disability": load_sources(DEFAULT_CONFIG_DIR / "sources")["disability"]}
 report = delivery.ingest_month("2023-03", paths, sources, b"k")

@@ -176,7 +176,7 @@ def test_months_ingested_out_of_order_or_twice_end_as_in_order(tmp_path, sources
     _ingest(shuffled, sources, runner, "2023-03")  # March, then April again
     _ingest(shuffled, sources, runner, "2023-03")  # and twice
     for sub in ("canonical", "quarantine", "reports"):
-        assert _digests(in_order.home / sub) == _digests(shuffled.home / sub)
+        assert _digests(in_order.root / sub) == _digests(shuffled.root / sub)
 
 
 def _digests(root) -> dict:

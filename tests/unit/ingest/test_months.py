@@ -90,7 +90,7 @@ def test_folders_that_are_not_months_are_not_ingested_but_listed_in_the_report(p
         ("hukou", "2022-13"): "month 13 is not 01-12",
         ("hukou", "2022-8"): "not a month folder (YYYY-MM)",
     }
-    saved = json.loads((paths.reports / f"{MONTH}.json").read_text(encoding="utf-8"))
+    saved = json.loads((paths.ingest_reports / f"{MONTH}.json").read_text(encoding="utf-8"))
     assert {"source": "medical", "folder": "backup", "reason": "not a month folder (YYYY-MM)"} in saved[
         "ignored_folders"
     ]

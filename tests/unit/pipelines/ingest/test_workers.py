@@ -86,8 +86,8 @@ def test_worker_processes_give_what_one_process_gives(tmp_path, sources, monkeyp
     assert [r.to_dict() for r in reports_pooled] == [r.to_dict() for r in reports_alone]
     medical = {r.month: f for r in reports_pooled for f in r.files if f.table == "medical_settlements"}
     assert medical[MONTHS[1]].duplicates == 1  # S1 again: the months ran in order
-    written = _written(alone.home)
-    assert len(written) > 5 and written == _written(pooled.home)
+    written = _written(alone.root)
+    assert len(written) > 5 and written == _written(pooled.root)
 
 
 def test_a_table_that_fails_in_this_process_is_rejected_by_name(tmp_path, sources, monkeypatch):
