@@ -83,7 +83,7 @@ def features_hint(settings: Settings) -> str:
     missing, else ingest more months first."""
     from features import store
     from ingest import delivery
-    from ingest.store import HomeLayout
+    from lowinc.home import HomeLayout
 
     months = delivery.ingested_months(HomeLayout(settings.home))
     if not months:
