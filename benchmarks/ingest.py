@@ -86,7 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_settings(home=args.home)
     paths = settings.layout
-    sources = delivery.sources_from(settings.ingest.sources_dir)
+    sources = delivery.sources_from(settings.sources_dir)
     months = delivery.delivered_months(paths.raw)
     if not months:
         sys.exit(f"no deliveries under {paths.raw}: run benchmarks.simulate --home {args.home} first")

@@ -35,7 +35,8 @@ def latest_rows(frame: pd.DataFrame, month: int, by: str = "event") -> pd.DataFr
     eligible = months[months <= month]
     if len(eligible) == 0 or eligible.max() < month - STALE_MONTHS:
         return frame.iloc[:0]
-    return frame[months == eligible.max()]
+    latest: pd.DataFrame = frame[months == eligible.max()]
+    return latest
 
 
 def covered(frame: pd.DataFrame, month: int) -> bool:
@@ -62,7 +63,8 @@ def unemployed_at(employment_registrations: pd.DataFrame, month: int) -> pd.Data
         return r
     r = r[date_month_number(r["event_date"]) <= month]
     r = r.sort_values(["event_date", "known_month"], kind="stable").drop_duplicates("person_key", keep="last")
-    return r[r["registration_type"].to_numpy() == "unemployed"]
+    unemployed: pd.DataFrame = r[r["registration_type"].to_numpy() == "unemployed"]
+    return unemployed
 
 
 def assistance_benefit(spine: Spine, roster: pd.DataFrame) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,14 +72,17 @@ class Canonical:
 
     def replace(self, frames: dict[str, pd.DataFrame]) -> Canonical:
         """The same tables with some frames replaced."""
-        return dataclasses.replace(self, **frames)
+        changes: dict[str, Any] = dict(frames)  # table fields only; mypy checks ** against every field
+        return dataclasses.replace(self, **changes)
 
 
 def hukou_rows(base: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:
     """The hukou base and change rows together (a base row has no ``change_type``)."""
     if not len(base):
         return changes
-    return pd.concat([base.assign(change_type=pd.NA), changes], ignore_index=True)
+    # pandas-stubs: assign takes a scalar pd.NA (broadcast), the stubs do not list NAType
+    tagged: pd.DataFrame = base.assign(change_type=pd.NA)  # type: ignore[arg-type]
+    return pd.concat([tagged, changes], ignore_index=True)
 
 
 def known_at(tables: Canonical, as_of: pd.Timestamp) -> Canonical:

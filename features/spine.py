@@ -40,7 +40,7 @@ class Spine:
             rows = rows["person_key"]
         if len(rows) == 0:
             return np.empty(0, dtype="int64")
-        found: np.ndarray = self.person_index.get_indexer(key_array(rows))
+        found: np.ndarray = self.person_index.get_indexer(key_array(rows))  # type: ignore[arg-type]  # pandas-stubs: get_indexer takes any array-like target
         return found
 
     def household_of(self, rows: pd.DataFrame | pd.Series) -> np.ndarray:
@@ -53,7 +53,7 @@ class Spine:
         """Position of each household key; -1 for a household that does not exist at T."""
         if len(household_keys) == 0:
             return np.empty(0, dtype="int64")
-        found: np.ndarray = self.household_index.get_indexer(key_array(household_keys))
+        found: np.ndarray = self.household_index.get_indexer(key_array(household_keys))  # type: ignore[arg-type]  # pandas-stubs: get_indexer takes any array-like target
         return found
 
     def total(self, hh: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -85,7 +85,8 @@ def key_array(keys: pd.Series | pd.Index | np.ndarray) -> np.ndarray:
 
 
 def key_index(keys: pd.Series | pd.Index | np.ndarray) -> pd.Index:
-    return pd.Index(key_array(keys), dtype=object)
+    index: pd.Index = pd.Index(key_array(keys), dtype=object)
+    return index
 
 
 def latest_membership(households: pd.DataFrame) -> pd.DataFrame:
@@ -94,7 +95,8 @@ def latest_membership(households: pd.DataFrame) -> pd.DataFrame:
     if known.empty:
         return known
     last = known["known_month"].max()
-    return known[known["known_month"].to_numpy() == last]
+    latest: pd.DataFrame = known[known["known_month"].to_numpy() == last]
+    return latest
 
 
 def birth_dates(persons: pd.DataFrame, person_index: pd.Index) -> np.ndarray:
@@ -111,7 +113,7 @@ def birth_dates(persons: pd.DataFrame, person_index: pd.Index) -> np.ndarray:
     )
     later = known[~base].sort_values(["event_date", "known_month"], kind="stable")
     for rows in (known[base], later):
-        pos = person_index.get_indexer(key_array(rows["person_key"]))
+        pos = person_index.get_indexer(key_array(rows["person_key"]))  # type: ignore[arg-type]  # pandas-stubs: get_indexer takes any array-like target
         keep = pos >= 0
         out[pos[keep]] = rows["birth_date"].to_numpy(dtype="datetime64[us]")[keep]
     return out

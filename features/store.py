@@ -116,15 +116,17 @@ def read_snapshots(
     out = pd.concat(parts, ignore_index=True)
     out["county_code"] = out["county_code"].astype("str")
     if columns is not None:
-        return out[list(columns)]
+        chosen: pd.DataFrame = out[list(columns)]
+        return chosen
     # the written column order: household_key first, then the partition columns
     order = ["household_key", "as_of", *[c for c in out.columns if c not in ("household_key", "as_of")]]
-    return out[order]
+    ordered: pd.DataFrame = out[order]
+    return ordered
 
 
 def read_truth(home: Path, as_ofs: Iterable[pd.Timestamp | str] | None = None) -> pd.DataFrame:
     """Latent truth rows (household_key, as_of, latent_fall, p_fall); evaluation only."""
-    parts = []
+    parts: list[pd.DataFrame] = []
     for as_of in _chosen(_as_ofs_in(truth_dir(home)), as_ofs):
         frame = pq.read_table(truth_dir(home) / _as_of_folder(as_of) / PART).to_pandas()
         frame.insert(1, "as_of", pd.Series(as_of, index=frame.index).astype("datetime64[us]"))

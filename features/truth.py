@@ -32,14 +32,17 @@ def latent_truth(
     month = month_label(as_of)
     out = pd.DataFrame({"household_key": household_keys.astype("str").to_numpy()})
     out.insert(1, "as_of", pd.Series(as_of, index=out.index).astype("datetime64[us]"))
-    lat = latent[latent["as_of"].astype("str") == month]
+    lat_rows = latent[latent["as_of"].astype("str") == month]
     lat = pd.Series(
-        lat["fall_within_h"].to_numpy(), index=household_keys_of(lat["hh_no"], hash_codes).to_numpy()
+        lat_rows["fall_within_h"].to_numpy(),
+        index=household_keys_of(lat_rows["hh_no"], hash_codes).to_numpy(),
     )
-    out["latent_fall"] = pd.array(out["household_key"].map(lat.to_dict()), dtype="boolean")
-    fp = fall_probability[fall_probability["as_of"].astype("str") == month]
+    # pandas-stubs: pd.array accepts a Series of bools and NaN for "boolean"; the stubs list only sequences
+    out["latent_fall"] = pd.array(out["household_key"].map(lat.to_dict()), dtype="boolean")  # type: ignore[call-overload]
+    fp_rows = fall_probability[fall_probability["as_of"].astype("str") == month]
     fp = pd.Series(
-        fp["p_fall"].to_numpy(dtype="float64"), index=household_keys_of(fp["hh_no"], hash_codes).to_numpy()
+        fp_rows["p_fall"].to_numpy(dtype="float64"),
+        index=household_keys_of(fp_rows["hh_no"], hash_codes).to_numpy(),
     )
     out["p_fall"] = out["household_key"].map(fp.to_dict()).astype("float64")
     return out

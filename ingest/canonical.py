@@ -21,7 +21,8 @@ def event_dates(spec: FileSpec, frame: pd.DataFrame, known_month: str) -> pd.Ser
     if spec.event_date == "month_end":
         end = start + pd.offsets.MonthEnd(0)
         return pd.Series(end, index=frame.index, dtype="datetime64[us]")
-    return frame[spec.event_date].dt.floor("D").astype("datetime64[us]")
+    dates: pd.Series = frame[spec.event_date].dt.floor("D").astype("datetime64[us]")
+    return dates
 
 
 class UndeliveredColumn(BadValue):

@@ -162,7 +162,8 @@ def drop_earlier_keys(
         rep.accepted -= n
         rep.duplicates += n
         rep.notes.append(f"{n} rows repeat a {'+'.join(spec.unique_key)} delivered in an earlier month")
-    return canon[~repeat].reset_index(drop=True)
+    kept: pd.DataFrame = canon[~repeat]
+    return kept.reset_index(drop=True)
 
 
 def formula_failures(result: ReadResult, fresh: pd.Index) -> pd.DataFrame:

@@ -26,7 +26,9 @@ def hukou_events(base: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:
     day a change comes after the base."""
     parts = []
     if len(base):
-        parts.append(base[[*HOUSEHOLD_COLUMNS, "status", "event_date"]].assign(change_type=pd.NA, _order=0))
+        head = base[[*HOUSEHOLD_COLUMNS, "status", "event_date"]]
+        # pandas-stubs: assign takes a scalar pd.NA (broadcast), the stubs do not list NAType
+        parts.append(head.assign(change_type=pd.NA, _order=0))  # type: ignore[arg-type]
     if len(changes):
         cols = [*HOUSEHOLD_COLUMNS, "status", "change_type", "event_date"]
         parts.append(changes[cols].assign(_order=1))
@@ -98,7 +100,8 @@ class Register:
             pc.is_in(s["status"], pa.array(GONE_STATUS)), pc.is_in(s["change_type"], pa.array(GONE_CHANGES))
         )
         present = s.filter(pc.invert(pc.fill_null(gone, False))).select(HOUSEHOLD_COLUMNS)
-        return present.to_pandas().astype("str")
+        frame: pd.DataFrame = present.to_pandas()  # pyarrow is untyped
+        return frame.astype("str")
 
     def known(self, keys: pd.Series) -> np.ndarray:
         """True for each key the register has ever held (missing keys are not)."""

@@ -185,7 +185,8 @@ def _normalise_messy(values: pd.Series, suffix_digits: int) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": s,
-            "check": s.str[17].where(shaped, pd.NA),
+            # pandas-stubs: where's `other` may be pd.NA; the stubs do not list NAType
+            "check": s.str[17].where(shaped, pd.NA),  # type: ignore[call-overload]
             "expected": expected,
             "suffix": suffix,
             "full_width": full_width.to_numpy(),

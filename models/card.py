@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import pandas as pd
 
@@ -47,9 +48,11 @@ def group_table(groups: pd.DataFrame) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for row in groups.itertuples(index=False):
+        positives = int(cast(float, row.positives))
+        recall, ratio = cast(float, row.recall_at_k), cast(float, row.recall_ratio)
         lines.append(
-            f"| {row.group} | {row.value} | {row.rows:,} | {int(row.positives):,} | {_f(row.recall_at_k)} | "
-            f"{_f(row.recall_ratio, 2)} | {_f(row.precision_at_k)} |"
+            f"| {row.group} | {row.value} | {row.rows:,} | {positives:,} | {_f(recall)} | "
+            f"{_f(ratio, 2)} | {_f(cast(float, row.precision_at_k))} |"
         )
     return "\n".join(lines)
 

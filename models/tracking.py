@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from mlflow.data.pandas_dataset import from_pandas
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
-from mlflow.types import ColSpec, Schema
+from mlflow.types import ColSpec, Schema, TensorSpec
 from mlflow.types.utils import _infer_schema
 
 from models import plots
@@ -110,12 +110,13 @@ def frame_digest(frame: pd.DataFrame) -> str:
 def frame_schema(frame: pd.DataFrame) -> Schema:
     head = _infer_schema(frame.head(1_000))
     nullable = frame.isna().any()
-    return Schema(
-        [
-            ColSpec(spec.type, spec.name, required=not bool(nullable[spec.name]))  # type: ignore[arg-type]
-            for spec in head.inputs  # a data frame's schema: column specs of mlflow DataTypes
-        ]
-    )
+    columns: list[ColSpec | TensorSpec] = []
+    for spec in head.inputs:  # a data frame's schema: column specs of mlflow DataTypes
+        if spec.name is None:
+            raise ValueError("a data frame's inferred schema has an unnamed column")
+        required = not bool(nullable[spec.name])
+        columns.append(ColSpec(spec.type, spec.name, required=required))  # type: ignore[arg-type]
+    return Schema(columns)
 
 
 def log_datasets(result: TrainingResult, names: list[str]) -> dict[str, str]:

@@ -121,10 +121,12 @@ class _Injector:
         self.done = np.zeros(len(clean), dtype=bool)
 
     # -- bookkeeping ---------------------------------------------------------------
-    def _set(self, rows: np.ndarray, col: str, values: object, kind: str) -> None:
+    def _set(self, rows: np.ndarray, col: str, values: np.ndarray | pd.Series | None, kind: str) -> None:
         if len(rows) == 0:
             return
         j = self.out.columns.get_loc(col)
+        if not isinstance(j, int):
+            raise ValueError(f"column {col!r} is not unique in the rendered frame")
         if isinstance(values, pd.Series):
             values = values.to_numpy(dtype=object)
         self.out.iloc[rows, j] = values
@@ -218,13 +220,12 @@ class _Injector:
                     "%M": v.dt.minute.astype(str).str.zfill(2),
                     "%S": v.dt.second.astype(str).str.zfill(2),
                 }
-                values: object = compose_date(fmt, parts).to_numpy(dtype=object)
+                values: np.ndarray = compose_date(fmt, parts).to_numpy(dtype=object)
             elif kind == "date_future":
                 days = self.rng.integers(2 * 365, 10 * 365, len(v))
-                future = (
+                future = pd.Series(
                     self.month_start + pd.to_timedelta(days, unit="D") + (v - v.dt.normalize()).to_numpy()
                 )
-                future = pd.Series(future)
                 values = (
                     future.dt.date.to_numpy(dtype=object)
                     if excel
@@ -246,7 +247,7 @@ class _Injector:
             self._set(sel_rows, col, values, kind)
 
     # -- money ---------------------------------------------------------------------
-    def _render_money(self, values: np.ndarray) -> object:
+    def _render_money(self, values: np.ndarray) -> np.ndarray:
         if self.spec.format == "csv":
             return format_money(values).to_numpy(dtype=object)
         return np.round(values, 2)
@@ -340,15 +341,15 @@ def inject_row_defects(
     # rows after duplicates move down; a copy sits right after its original
     shift = np.cumsum(is_dup) - is_dup
     position = np.arange(n) + shift  # 0-based row of each original in the final frame
-    rows = [position[r] + 1 for r in inj.rows]
+    final_rows = [position[r] + 1 for r in inj.rows]
     kinds, details = list(inj.kinds), list(inj.details)
     dup_rows = np.flatnonzero(is_dup)
-    rows.append(position[dup_rows] + 2)
+    final_rows.append(position[dup_rows] + 2)
     kinds.append(np.full(len(dup_rows), "duplicate_row", dtype=object))
     details.append(np.full(len(dup_rows), "", dtype=object))
     order = np.repeat(np.arange(n), 1 + is_dup.astype(np.int64))
     final = out.iloc[order].reset_index(drop=True)
-    all_rows = np.concatenate(rows) if rows else np.array([], dtype=np.int64)
+    all_rows = np.concatenate(final_rows) if final_rows else np.array([], dtype=np.int64)
     sort = np.argsort(all_rows, kind="stable")
     return InjectedRows(
         frame=final,

@@ -62,6 +62,8 @@ def hukou_frame(
         }
     )
     if change is not None:
+        if dates is None:
+            raise ValueError(f"hukou change {change!r} needs its change dates")
         frame["变动类型"] = change
         frame["变动日期"] = pd.to_datetime(dates)
     return frame
@@ -175,7 +177,7 @@ def demographic_events(
             frames.append(hukou_frame(world, splitters, ctx, "正常", "分户", days_in(t, rng, len(splitters))))
 
     # households moving in: young families or single workers with a job
-    n_in = rng.binomial(int(h.present.sum()), monthly(cfg.move_in_rate))
+    n_in = int(rng.binomial(int(h.present.sum()), monthly(cfg.move_in_rate)))
     if n_in:
         _move_in(world, t, rng, ctx, n_in, frames if rec is not None else None)
     if rec is not None and frames:

@@ -92,8 +92,8 @@ def _settlements(
     t: int,
     rng: np.random.Generator,
     scope_lo: float,
-) -> tuple[np.ndarray, pd.DataFrame | None, np.ndarray]:
-    """Out-of-pocket yuan per settlement, and the settlement rows (None without a recorder)."""
+) -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
+    """Out-of-pocket yuan per settlement, the settlement rows, and the medical aid paid."""
     p, h = world.people, world.households
     total = np.round(total_yuan * 100).astype(np.int64)
     in_scope = (total * rng.uniform(scope_lo, 0.97, len(who))).astype(np.int64)
@@ -154,7 +154,9 @@ def hospital_stays(
     p = world.people
     dx_idx = rng.integers(0, len(DIAGNOSES), len(who))
     factor = DIAGNOSES["cost_factor"].to_numpy()[dx_idx] * np.where(age[who] >= 65, 1.2, 1.0)
-    total = ctx.cfg.hospital_cost_median * factor * rng.lognormal(0, ctx.cfg.hospital_cost_sigma, len(who))
+    total: np.ndarray = (
+        ctx.cfg.hospital_cost_median * factor * rng.lognormal(0, ctx.cfg.hospital_cost_sigma, len(who))
+    )
     total = np.round(np.clip(total, 800, 900_000), 2)
     level = rng.choice([1, 2, 3], len(who), p=[0.20, 0.50, 0.30])  # most stays are in county hospitals
     start = month_start(t)

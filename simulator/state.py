@@ -7,7 +7,8 @@ to their household by that index.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from typing import Self
 
 import numpy as np
 
@@ -44,7 +45,7 @@ def month_start(index: int) -> np.datetime64:
 class Arrays:
     """A struct of equal-length arrays with row selection and concatenation."""
 
-    def take(self, idx: np.ndarray) -> Arrays:
+    def take(self, idx: np.ndarray) -> Self:
         return type(self)(**{f.name: getattr(self, f.name)[idx] for f in fields(self)})
 
     def extend(self, other: Arrays) -> None:
@@ -139,6 +140,8 @@ class World:
     id_pool: np.ndarray  # sorted int64 of every 17-digit ID prefix issued, to keep IDs unique
     disaster_hit: np.ndarray | None = None  # households a disaster struck this month
     temp_aid: np.ndarray | None = None  # households given temporary aid this month
+    # per-household 遗属待遇 paid this month; set by demographic_events before income is summed
+    death_grant: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def members(self) -> np.ndarray:
         """Count of living, present members per household."""

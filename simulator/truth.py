@@ -18,6 +18,11 @@ from simulator.state import DIBAO, EDGE, MONITOR, RIGID, TEKUN, World, month_lab
 from simulator.timeline import Context
 
 
+def _fell(poor: np.ndarray) -> np.ndarray:
+    """Per household, poor in any of the months (rows) of a months x households block."""
+    return np.asarray(poor.any(axis=0))
+
+
 def _pad(a: np.ndarray, n: int, fill: object = False) -> np.ndarray:
     if len(a) == n:
         return a
@@ -79,7 +84,7 @@ class TruthLog:
             if t < first or i + horizon > len(months) or i == 0:
                 continue
             cohort = (members[i - 1] > 0) & ~poor[i - 1] & ~np.isin(cat[i - 1], [DIBAO, TEKUN])
-            fell = poor[i : i + horizon].any(axis=0)
+            fell = _fell(poor[i : i + horizon])
             idx = np.flatnonzero(cohort)
             labels.append(
                 pd.DataFrame(
@@ -113,7 +118,7 @@ def base_rates(
             continue
         alive = members[i - 1] > 0
         notpoor = alive & ~poor[i - 1] & ~np.isin(cat[i - 1], [DIBAO, TEKUN])
-        fell = poor[i : i + 12].any(axis=0)
+        fell = _fell(poor[i : i + 12])
         monitored = notpoor & np.isin(cat[i - 1], [EDGE, RIGID, MONITOR])
         falls_all.append(fell[notpoor].mean())
         if monitored.any():

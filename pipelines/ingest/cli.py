@@ -30,7 +30,7 @@ def ingest_command(
         check_month(month)  # before anything is read or written
     settings = load_settings()
     paths = settings.layout
-    sources = delivery.sources_from(settings.ingest.sources_dir)
+    sources = delivery.sources_from(settings.sources_dir)
     requested = delivery.delivered_months(paths.raw) if all_months else [month or ""]
     if not requested:
         raise NotFound(

@@ -79,7 +79,7 @@ def ingest_flow(
     settings = load_settings()
     home = settings.home
     paths = HomeLayout(home)
-    sources = delivery.sources_from(settings.ingest.sources_dir)
+    sources = delivery.sources_from(settings.sources_dir)
     requested = months or (delivery.delivered_months(paths.raw) if all_months else [month] if month else [])
     if not requested:
         raise UserError("give a month (YYYY-MM), months, or all_months=True", hint=MONTH_HINT)
