@@ -9,11 +9,13 @@ the raw root.
 
 from __future__ import annotations
 
+import functools
 import json
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Concatenate, ParamSpec
 
 import numpy as np
 import pandas as pd
@@ -303,6 +305,27 @@ def table_failed(source: str, spec: FileSpec, month: str, raw: Path, exc: BaseEx
     ]
 
 
+P = ParamSpec("P")
+TableStep = Callable[Concatenate[str, FileSpec, str, HomeLayout, P], list[FileReport]]
+
+
+def reported_per_table(step: TableStep[P]) -> TableStep[P]:
+    """A table step that never raises: a failure of the whole table is reported per file
+    (:func:`table_failed`); a failure of one file is the step's own to report."""
+
+    @functools.wraps(step)
+    def guarded(
+        source: str, spec: FileSpec, month: str, paths: HomeLayout, /, *args: P.args, **kwargs: P.kwargs
+    ) -> list[FileReport]:
+        try:
+            return step(source, spec, month, paths, *args, **kwargs)
+        except Exception as exc:
+            return table_failed(source, spec, month, paths.raw, exc)
+
+    return guarded
+
+
+@reported_per_table
 def ingest_table(
     source: str,
     spec: FileSpec,
@@ -315,22 +338,6 @@ def ingest_table(
 ) -> list[FileReport]:
     """One table of one source and month, every delivered file of it; writes its partitions.
     Never raises: what fails is reported per file (or, failing that, per table)."""
-    try:
-        return _ingest_table(source, spec, month, paths, key, runner, first_month, fallback_dates)
-    except Exception as exc:
-        return table_failed(source, spec, month, paths.raw, exc)
-
-
-def _ingest_table(
-    source: str,
-    spec: FileSpec,
-    month: str,
-    paths: HomeLayout,
-    key: bytes,
-    runner: SuiteRunner,
-    first_month: str | None,
-    fallback_dates: bool = True,
-) -> list[FileReport]:
     month_dir = paths.raw / source / month
     files = delivered_files(month_dir, spec)
     refused = refused_files(month_dir, spec)
