@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ingest.tables import missing_columns
+from ingest.tables import EVENT_DATE, KNOWN_MONTH, missing_columns
 from lowinc.errors import BadValue
 from lowinc.pseudonym import Pseudonymiser
 from lowinc.sources import FileSpec
@@ -29,9 +29,18 @@ class UndeliveredColumn(BadValue):
     """A sources YAML no longer delivers a column the canonical table declares (ingest/tables.py)."""
 
 
-def check_declared(spec: FileSpec, canonical: pd.DataFrame) -> None:
-    """Raise when the rows lack a column their table's declaration promises its readers."""
-    missing = missing_columns(spec.table, list(canonical.columns))
+def written_columns(spec: FileSpec) -> list[str]:
+    """The columns :func:`canonical_frame` writes for a file, in order: the knowledge month,
+    the event date, every column (a keyed one under its key; names only in the identity
+    rows), the source file and row number."""
+    kept = [c.key or c.name for c in spec.columns if not c.identity_of]
+    return [KNOWN_MONTH, EVENT_DATE, *kept, "source_file", "row_number"]
+
+
+def check_declared(spec: FileSpec) -> None:
+    """Raise when a file's definition would not write a column its table's declaration
+    promises its readers: a configuration error, found when the sources are loaded."""
+    missing = missing_columns(spec.table, written_columns(spec))
     if missing:
         raise UndeliveredColumn(
             f"canonical table {spec.table} lacks declared column(s) {', '.join(missing)}",
@@ -48,8 +57,8 @@ def canonical_frame(
     only. Person keys use no namespace, so one person has one key in every table.
     """
     out: dict[str, object] = {
-        "known_month": known_month,
-        "event_date": event_dates(spec, accepted, known_month),
+        KNOWN_MONTH: known_month,
+        EVENT_DATE: event_dates(spec, accepted, known_month),
     }
     identity = []
     for col in spec.columns:
@@ -77,7 +86,6 @@ def canonical_frame(
     out["source_file"] = file
     out["row_number"] = accepted["row_id"].astype("int64")
     canonical = pd.DataFrame(out, index=accepted.index).reset_index(drop=True)
-    check_declared(spec, canonical)
     if identity:
         ident = pd.concat(identity, ignore_index=True)
     else:

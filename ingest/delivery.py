@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ingest import link, store
-from ingest.canonical import canonical_frame
+from ingest.canonical import canonical_frame, check_declared
 from ingest.memo import IngestMemo, key_hashes, memo_for
 from ingest.normalise import normalise_frame
 from ingest.quarantine import quarantine_records
@@ -511,4 +511,10 @@ def ingest_month(
 
 
 def sources_from(directory: Path) -> dict[str, SourceSpec]:
-    return load_sources(directory)
+    """The source definitions of a folder, each file checked against its table's declaration
+    (a definition that no longer writes a declared column stops here, before any work)."""
+    sources = load_sources(directory)
+    for source in sources.values():
+        for spec in source.files:
+            check_declared(spec)
+    return sources
