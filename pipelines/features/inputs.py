@@ -20,7 +20,7 @@ from features.catalogue import lookback
 from features.income import STALE_MONTHS
 from features.snapshot import Canonical
 from features.timeline import add_months, month_label
-from ingest.store import PART, months_of
+from ingest.store import PART, months_of, partition_dir
 from ingest.tables import PERSON_TABLES, TABLES
 
 COLUMNS: dict[str, list[str]] = {t.name: t.read_columns for t in TABLES}
@@ -38,7 +38,7 @@ def read_table(
     parts = []
     columns = COLUMNS[table]
     for month in sorted(set(months) & have):
-        path = canonical / table / f"known_month={month}" / PART
+        path = partition_dir(canonical, table, month) / PART
         names = pq.read_schema(path).names
         data = pq.read_table(path, columns=[c for c in columns if c in names], filters=row_filter)
         for c in columns:  # a column no row ever filled may be absent from an old partition

@@ -78,7 +78,7 @@ def ingest_flow(
     month's later months already ingested are ingested again, in order."""
     settings = load_settings()
     home = settings.home
-    paths = HomeLayout(home)
+    paths = settings.layout
     sources = delivery.sources_from(settings.sources_dir)
     requested = months or (delivery.delivered_months(paths.raw) if all_months else [month] if month else [])
     if not requested:
