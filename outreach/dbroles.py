@@ -16,8 +16,20 @@ from outreach.config import DatabaseRoles
 
 AUDIT_TABLE = "audit_log"
 # visit records are history too (a correction is a new row): the app appends and reads them
-APPEND_ONLY = (AUDIT_TABLE, "visit_outcomes")
-WORKING_TABLES = ("users", "alerts", "visit_tasks", "outbox", "deliveries")
+APPEND_ONLY = (AUDIT_TABLE, "visit_outcomes", "outcome_routes")
+WORKING_TABLES = (
+    "users",
+    "user_areas",
+    "web_sessions",
+    "login_attempts",
+    "alerts",
+    "alert_contacts",
+    "visit_tasks",
+    "outcome_needs",
+    "referrals",
+    "outbox",
+    "deliveries",
+)
 WORKING_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 
 

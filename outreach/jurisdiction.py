@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, false, or_, select
 from sqlalchemy.orm import Session
 
 from lowinc.divisions import LEVEL_DIGITS, contains, validate_code
@@ -22,7 +23,7 @@ from lowinc.errors import AccessDenied, NotFound, UserError
 from outreach.audit import record_audit
 from outreach.config import UserConfig
 from outreach.db import transaction, utc_naive
-from outreach.schema import User
+from outreach.schema import Alert, User, UserArea
 
 USER_COLUMNS = ["user_id", "name", "role", "level", "code", "addresses"]
 AREA_ROLES = frozenset({"village_worker", "town_officer", "county_officer"})
@@ -31,6 +32,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "export_list": AREA_ROLES,
     "record_visit": AREA_ROLES,
     "explain": AREA_ROLES,
+    "view_household": AREA_ROLES,
+    "follow_referral": frozenset({"town_officer", "county_officer"}),
+    "view_dashboard": frozenset({"town_officer", "county_officer"}),
+    "manage_users": frozenset({"data_team"}),
     "requeue_dead": frozenset({"data_team"}),
 }
 USERS_HINT = "add the user under outreach.users in configs/outreach.yaml (active: true)"
@@ -102,12 +107,21 @@ def _validated_area(spec: UserConfig) -> tuple[str | None, str | None]:
 def sync_users(session: Session, users: list[UserConfig], now: dt.datetime | None = None) -> None:
     """Insert or update the configured users by name (users missing from the config stay, inactive).
 
-    Sign-in columns (password hash, lock-out) are left alone: the configuration does not own them.
+    Sign-in columns (password hash, lock-out) are left alone: the configuration does not own them,
+    nor the users added by ``lowinc users add`` or the demo's staff (origin cli/demo), which the
+    sync never changes; a configured name that one of those already has is refused.
     """
     created = utc_naive(now or dt.datetime.now(dt.UTC))
-    existing = {u.name: u for u in session.execute(select(User)).scalars()}
+    rows = session.execute(select(User)).scalars().all()
+    existing = {u.name: u for u in rows if u.origin == "config"}
+    managed = {u.name for u in rows if u.origin != "config"}
     configured = {u.name for u in users}
     for spec in users:
+        if spec.name in managed:
+            raise UserError(
+                f"user {spec.name} of outreach.users is already a user added by lowinc users add",
+                hint="give the configured user another name, or remove it from outreach.users",
+            )
         level, code = _validated_area(spec)
         values = {
             "role": spec.role,
@@ -118,7 +132,7 @@ def sync_users(session: Session, users: list[UserConfig], now: dt.datetime | Non
         }
         row = existing.get(spec.name)
         if row is None:
-            session.add(User(name=spec.name, created_at=created, failed_logins=0, **values))
+            session.add(User(name=spec.name, created_at=created, failed_logins=0, origin="config", **values))
         else:
             for key, value in values.items():
                 setattr(row, key, value)
@@ -194,3 +208,63 @@ def authorize_household(
             session, actor=user.name, action=action, target=target, now=utc_naive(now), detail=detail
         )
         return user.name
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one active user may see: their areas (level, code), primary and further ones.
+
+    The one authorization layer: every query of alerts, households, outcomes, referrals and
+    needs on behalf of a user filters with :meth:`alert_filter` (or asks :meth:`covers`), the web
+    page and the CLI commands alike. A user without an area (data team, model owner) covers
+    nothing personal.
+    """
+
+    user_id: int
+    name: str
+    role: str
+    areas: tuple[tuple[str, str], ...]
+
+    def covers(self, village_code: str | None) -> bool:
+        """Whether a village (12 digits) or a town/county code lies inside one of the areas."""
+        if not village_code:
+            return False
+        return any(contains(code, village_code) for _, code in self.areas)
+
+    def alert_filter(self) -> ColumnElement[bool]:
+        """A WHERE clause on :class:`Alert` rows inside the areas (false when there are none)."""
+        by_level: dict[str, list[str]] = {}
+        for level, code in self.areas:
+            by_level.setdefault(level, []).append(code)
+        clauses = [getattr(Alert, f"{level}_code").in_(codes) for level, codes in sorted(by_level.items())]
+        return or_(*clauses) if clauses else false()
+
+    @property
+    def villages(self) -> tuple[str, ...]:
+        return tuple(code for level, code in self.areas if level == "village")
+
+
+def scope_of(session: Session, user: User) -> Scope:
+    """The user's scope: the primary area on users plus the rows of user_areas."""
+    areas: list[tuple[str, str]] = []
+    if user.level and user.code:
+        areas.append((user.level, user.code))
+    extra = session.execute(
+        select(UserArea.level, UserArea.code).where(UserArea.user_id == user.id).order_by(UserArea.code)
+    ).all()
+    areas += [(level, code) for level, code in extra if (level, code) not in areas]
+    return Scope(user_id=user.id, name=user.name, role=user.role, areas=tuple(areas))
+
+
+def acting_scope(session: Session, name: str, action: str) -> Scope:
+    """The scope of the active user of that name allowed to do the action (AccessDenied else)."""
+    return scope_of(session, acting_user(session, name, action))
+
+
+def authorized_alert(session: Session, scope: Scope, alert_id: int) -> Alert:
+    """The alert if it lies inside the scope; the same NotFound for one that does not exist and
+    one outside the area, so ids cannot be probed."""
+    alert = session.get(Alert, alert_id)
+    if alert is None or not scope.covers(alert.village_code):
+        raise NotFound(f"no alert {alert_id} in the area of {scope.name}")
+    return alert

@@ -24,6 +24,8 @@ from outreach.jurisdiction import acting_user, audited_refusals, covers
 from outreach.schema import Alert, User, VisitOutcome, VisitTask
 
 OUTCOME_COLUMNS = ["household_key", "visit_date", "hardship_confirmed"]
+# the results that say something about the household (a label); 已在救助, 联系不上 and 拒绝 do not
+LABELS = ("confirmed", "no_hardship")
 # the workers' calendar: a visit made this morning in Zhejiang is "today" although UTC is behind
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -69,7 +71,7 @@ def current_outcome(session: Session, task_id: int) -> VisitOutcome | None:
 def _task_for(session: Session, alert: Alert, user: User) -> VisitTask:
     task = session.execute(select(VisitTask).where(VisitTask.alert_id == alert.id)).scalar_one_or_none()
     if task is None:  # a listed household without a task of its own (cooldown, watch) can be visited too
-        task = VisitTask(alert_id=alert.id, assignee_id=user.id, due_date=alert.due_date, status="open")
+        task = VisitTask(alert_id=alert.id, assignee_id=user.id, due_date=alert.due_date, status="new")
         session.add(task)
         session.flush()
     return task
@@ -128,6 +130,7 @@ def record_visit(
         outcome = VisitOutcome(
             task_id=task.id,
             visited_on=visited_on,
+            result="confirmed" if hardship_confirmed else "no_hardship",
             hardship_confirmed=hardship_confirmed,
             note=note,
             recorded_by_id=user.id,
@@ -136,7 +139,7 @@ def record_visit(
             supersedes_id=supersedes,
         )
         session.add(outcome)
-        task.status = "done"
+        task.status = "closed"
         session.flush()
         record_audit(
             session,
@@ -158,7 +161,7 @@ def visit_outcomes(engine: Engine) -> pd.DataFrame:
         .join(VisitTask, VisitTask.id == VisitOutcome.task_id)
         .join(Alert, Alert.id == VisitTask.alert_id)
         .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
-        .where(newer.id.is_(None))
+        .where(newer.id.is_(None), VisitOutcome.result.in_(LABELS))
         .order_by(VisitOutcome.visited_on, Alert.household_key)
     )
     with engine.connect() as connection:

@@ -215,7 +215,7 @@ def queue_alerts(
                 "alert_id": tasks["alert_id"].astype(int),
                 "assignee_id": tasks["assignee_id"].astype(object).where(tasks["assignee_id"].notna(), None),
                 "due_date": tasks["due_date"],
-                "status": "open",
+                "status": "new",
             }
         )
         if len(task_rows):

@@ -28,8 +28,12 @@ class Base(DeclarativeBase):
 class User(Base):
     """A social worker, officer, data-team member or model owner, and the area they answer for.
 
-    Only an active user acts. The sign-in columns (password_hash for Argon2id, failed_logins,
-    locked_until, password_changed_at) are for the web page and stay empty until it arrives.
+    Only an active user acts. ``level``/``code`` is the user's primary area; a worker who
+    answers for several villages has the others in ``user_areas``. The sign-in columns
+    (password_hash for Argon2id, failed_logins, locked_until, password_changed_at) are the web
+    page's. ``origin`` says who manages the row: ``config`` (synced from outreach.users, made
+    inactive when removed there), ``cli`` (``lowinc users add``) or ``demo`` (the embedded
+    default's staff); only ``config`` rows are touched by the sync.
     """
 
     __tablename__ = "users"
@@ -47,6 +51,52 @@ class User(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # None: configured before 0002
+    origin: Mapped[str] = mapped_column(String(10), default="config", server_default="config")
+    capacity: Mapped[int | None] = mapped_column(Integer)  # home visits a month; None: the config's default
+
+
+class UserArea(Base):
+    """A further area a user answers for (a worker covering a few villages); the primary one is on
+    users. Every jurisdiction check reads both (outreach.jurisdiction.scope_of)."""
+
+    __tablename__ = "user_areas"
+    __table_args__ = (UniqueConstraint("user_id", "code", name="uq_user_areas_user_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    level: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str] = mapped_column(String(12))
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored (id), so
+    the table cannot be replayed. A new session is made at every sign-in (rotation)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)  # absolute limit, whatever the activity
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class LoginAttempt(Base):
+    """Every sign-in attempt, for the rate limit per client and per user name."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_client_at", "client", "at"),
+        Index("ix_login_attempts_username_at", "username", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    username: Mapped[str] = mapped_column(String(100))
+    client: Mapped[str] = mapped_column(String(64))
+    ok: Mapped[bool] = mapped_column(Boolean)
 
 
 class Alert(Base):
@@ -56,6 +106,9 @@ class Alert(Base):
     __table_args__ = (
         UniqueConstraint("household_key", "as_of", name="uq_alerts_household_as_of"),
         Index("ix_alerts_town_as_of", "town_code", "as_of"),
+        Index("ix_alerts_village_as_of", "village_code", "as_of"),
+        Index("ix_alerts_county_as_of", "county_code", "as_of"),
+        Index("ix_alerts_household_code", "household_code"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -82,6 +135,27 @@ class Alert(Base):
     status: Mapped[str] = mapped_column(String(10))
     previous_alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # a short code a worker can read out on the phone (from the keyed hash, not personal data)
+    household_code: Mapped[str | None] = mapped_column(String(16))
+
+
+class AlertContact(Base):
+    """Personal data: who to ask for at a listed household, for the worker entitled to it.
+
+    Written when the alert is queued, from the protected identity table: the head's name (or the
+    latest known member's when the head left the hukou, ``stand_in``), the ID number masked
+    (never the plain number), the address and 组 where the hukou delivers them. Read only through
+    the jurisdiction layer, every read audited.
+    """
+
+    __tablename__ = "alert_contacts"
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), primary_key=True)
+    head_name: Mapped[str | None] = mapped_column(String(100))
+    head_id_masked: Mapped[str | None] = mapped_column(String(24))
+    address: Mapped[str | None] = mapped_column(Text)
+    group_name: Mapped[str | None] = mapped_column(String(50))
+    stand_in: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class VisitTask(Base):
@@ -93,7 +167,9 @@ class VisitTask(Base):
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), unique=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     due_date: Mapped[dt.date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(10), default="open")  # open | done
+    # new: not visited yet (or nobody answered); visited: hardship confirmed and needs or referrals
+    # still open; closed: nothing left to do
+    status: Mapped[str] = mapped_column(String(10), default="new")
 
 
 class VisitOutcome(Base):
@@ -106,12 +182,61 @@ class VisitOutcome(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("visit_tasks.id"), index=True)
     visited_on: Mapped[dt.date] = mapped_column(Date)
-    hardship_confirmed: Mapped[bool] = mapped_column(Boolean)
+    # confirmed (确认困难) | no_hardship (暂无困难) | assisted (已在救助) | unreachable (联系不上) |
+    # refused (拒绝); only the first two are labels (outreach.outcomes.LABELS)
+    result: Mapped[str] = mapped_column(String(12))
+    hardship_confirmed: Mapped[bool] = mapped_column(Boolean)  # result == "confirmed"
     note: Mapped[str | None] = mapped_column(Text)
+    # web | cli | import | simulated
+    source: Mapped[str] = mapped_column(String(10), default="cli", server_default="cli")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("visit_outcomes.id"), unique=True)
+
+
+class OutcomeNeed(Base):
+    """A need found at a confirmed visit (需求: outreach.field.needs in config), for the needs
+    register (救助对象需求库) until the township marks it met."""
+
+    __tablename__ = "outcome_needs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outcome_id: Mapped[int] = mapped_column(ForeignKey("visit_outcomes.id"), index=True)
+    category: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | met
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class OutcomeRoute(Base):
+    """A route taken for a confirmed household (救助路径: outreach.field.routes in config)."""
+
+    __tablename__ = "outcome_routes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outcome_id: Mapped[int] = mapped_column(ForeignKey("visit_outcomes.id"), index=True)
+    route: Mapped[str] = mapped_column(String(30))
+
+
+class Referral(Base):
+    """A route handled by another department (转办转介): sent by the township, followed up by it."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (Index("ix_referrals_town_status", "town_code", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outcome_id: Mapped[int] = mapped_column(ForeignKey("visit_outcomes.id"), index=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    town_code: Mapped[str] = mapped_column(String(9))
+    route: Mapped[str] = mapped_column(String(30))
+    department: Mapped[str] = mapped_column(String(40))
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="sent")  # sent | accepted | done | declined
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str] = mapped_column(String(100))
 
 
 class Outbox(Base):
