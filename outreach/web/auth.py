@@ -67,7 +67,7 @@ def _login_page(request: Request, next_path: str, message: str | None, status_co
     return response
 
 
-@router.get("/")
+@router.api_route("/", methods=["GET", "HEAD"])
 def start_page() -> RedirectResponse:
     return RedirectResponse("/visits", status_code=303)
 

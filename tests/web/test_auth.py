@@ -24,3 +24,14 @@ def test_logout_needs_the_csrf_token(signed_in_client):
     assert c.post("/logout", data={}).status_code == 403
     page = c.get("/login?next=/x")  # signed in: goes on
     assert page.status_code == 303
+
+
+def test_chromium_signs_in_through_the_real_form_over_http_127_0_0_1(live_server, page):
+    from tests.web.conftest import login, screenshot
+
+    page.goto(f"{live_server}/login")
+    screenshot(page, "login")
+    login(page, live_server, "王芳")
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert cookies["lowinc_session"]["secure"] and cookies["lowinc_session"]["httpOnly"]
+    print(page.url, page.title())
