@@ -19,6 +19,7 @@ from outreach.web.deps import (
     csrf_checked,
     render,
     safe_next,
+    signed_in,
     web_context,
 )
 from outreach.web.sessions import (
@@ -117,6 +118,12 @@ def login(
     )
     response.delete_cookie(LOGIN_COOKIE, path="/login", secure=ctx.web.secure_cookies, httponly=True)
     return response
+
+
+@router.get("/account")
+def account(request: Request, who: Annotated[SignedIn, Depends(signed_in)]) -> Response:
+    """Who is signed in: name, role and areas (no personal data of households)."""
+    return render(request, "account.html", areas=who.scope.areas)
 
 
 @router.post("/logout")
