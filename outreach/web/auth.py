@@ -13,12 +13,13 @@ from outreach.db import transaction
 from outreach.web.context import WebContext
 from outreach.web.deps import (
     LOGIN_COOKIE,
-    SESSION_COOKIE,
     SignedIn,
     client_address,
     csrf_checked,
     render,
     safe_next,
+    session_cookie_name,
+    session_token,
     signed_in,
     web_context,
 )
@@ -79,7 +80,7 @@ def login_form(request: Request, next: str | None = None, bye: str | None = None
     ctx = web_context(request)
     next_path = safe_next(next)
     with transaction(ctx.engine) as session:
-        open_session = find_session(session, request.cookies.get(SESSION_COOKIE), ctx.now(), ctx.web)
+        open_session = find_session(session, session_token(request), ctx.now(), ctx.web)
     if open_session is not None:
         return RedirectResponse(next_path, status_code=303)
     message = "login_signed_out" if bye == "1" else None
@@ -109,12 +110,17 @@ def login(
         except LoginFailed:
             session.commit()
             return _login_page(request, next_path, "login_failed", status_code=401)
-        revoke_session(session, request.cookies.get(SESSION_COOKIE), now)
+        revoke_session(session, session_token(request), now)
         token, _row = start_session(session, user.id, now, ctx.web)
         session.commit()
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, token, path="/", secure=ctx.web.secure_cookies, httponly=True, samesite="lax"
+        session_cookie_name(ctx.web),
+        token,
+        path="/",
+        secure=ctx.web.secure_cookies,
+        httponly=True,
+        samesite="lax",
     )
     response.delete_cookie(LOGIN_COOKIE, path="/login", secure=ctx.web.secure_cookies, httponly=True)
     return response
@@ -131,7 +137,9 @@ def logout(request: Request, who: Annotated[SignedIn, Depends(csrf_checked)]) ->
     """End the session on the server, then forget the cookie."""
     ctx = web_context(request)
     with transaction(ctx.engine) as session:
-        revoke_session(session, request.cookies.get(SESSION_COOKIE), ctx.now())
+        revoke_session(session, session_token(request), ctx.now())
     response = RedirectResponse("/login?bye=1", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=ctx.web.secure_cookies, httponly=True)
+    response.delete_cookie(
+        session_cookie_name(ctx.web), path="/", secure=ctx.web.secure_cookies, httponly=True
+    )
     return response
