@@ -389,3 +389,26 @@ def _record(
         now=now,
         detail={"client": client} if ok else {"client": client, "reason": reason},
     )
+
+
+def change_password(
+    session: Session,
+    user: User,
+    new_password: str,
+    now: dt.datetime,
+) -> int:
+    """A signed-in user's own new password (the caller has checked the current one with
+    :func:`authenticate`): policy checked, hashed, every session of the user ended (the caller
+    starts a fresh one); audited. How many sessions were ended."""
+    user.password_hash = hash_password(check_password(new_password, user.name))
+    user.password_changed_at = utc_naive(now)
+    revoked = revoke_user_sessions(session, user.id, now)
+    record_audit(
+        session,
+        actor=user.name,
+        action="change_password",
+        target=f"user:{user.name}",
+        now=utc_naive(now),
+        detail={"sessions_revoked": revoked},
+    )
+    return revoked

@@ -8,7 +8,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from outreach.accounts import LoginFailed, LoginPolicy, RateLimited, authenticate
+from lowinc.errors import BadValue
+from outreach.accounts import (
+    LoginFailed,
+    LoginPolicy,
+    RateLimited,
+    authenticate,
+    change_password,
+    check_password,
+)
 from outreach.db import transaction
 from outreach.web.context import WebContext
 from outreach.web.deps import (
@@ -23,6 +31,7 @@ from outreach.web.deps import (
     signed_in,
     web_context,
 )
+from outreach.web.i18n import translate
 from outreach.web.sessions import (
     find_session,
     login_form_token,
@@ -127,9 +136,62 @@ def login(
 
 
 @router.get("/account")
-def account(request: Request, who: Annotated[SignedIn, Depends(signed_in)]) -> Response:
-    """Who is signed in: name, role and areas (no personal data of households)."""
-    return render(request, "account.html", areas=who.scope.areas)
+def account(
+    request: Request, who: Annotated[SignedIn, Depends(signed_in)], changed: str | None = None
+) -> Response:
+    """Who is signed in: name, role and areas (no personal data of households), and the form to
+    change one's password."""
+    message = "password_changed" if changed == "1" else None
+    return render(request, "account.html", areas=who.scope.areas, message=message, error=None)
+
+
+@router.post("/account/password")
+def change_own_password(
+    request: Request,
+    who: Annotated[SignedIn, Depends(csrf_checked)],
+    current_password: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    new_password: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    new_password_again: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+) -> Response:
+    """Change one's own password: the current one is checked like a sign-in (it counts toward
+    the lock-out), the new one against the policy; every session ends and this browser gets a
+    new one."""
+    ctx = web_context(request)
+    now = ctx.now()
+
+    def refused(error: str, status_code: int) -> Response:
+        return render(
+            request, "account.html", status_code=status_code, areas=who.scope.areas, message=None, error=error
+        )
+
+    if new_password != new_password_again:
+        return refused(translate("password_mismatch", who.locale), 400)
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        try:
+            user = authenticate(
+                session, who.user.name, current_password, client_address(request), now, login_policy(ctx)
+            )
+        except (LoginFailed, RateLimited):
+            session.commit()
+            return refused(translate("password_current_wrong", who.locale), 403)
+        try:
+            check_password(new_password, user.name)
+        except BadValue as error:
+            session.commit()  # the sign-in attempt stays recorded
+            return refused(error.message, 400)
+        change_password(session, user, new_password, now)
+        token, _row = start_session(session, user.id, now, ctx.web)
+        session.commit()
+    response = RedirectResponse("/account?changed=1", status_code=303)
+    response.set_cookie(
+        session_cookie_name(ctx.web),
+        token,
+        path="/",
+        secure=ctx.web.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
+    return response
 
 
 @router.post("/logout")

@@ -274,6 +274,12 @@ def test_the_language_switch_keeps_english(client):
 def test_chromium_signs_in_through_the_real_form_over_http_127_0_0_1(live_server, page):
     page.goto(f"{live_server}/login")
     assert page.locator("label[for=username]").inner_text() == "用户名"
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.click("button[data-show-password]")  # the one script runs under the CSP
+    assert page.get_attribute("#password", "type") == "text"
+    page.click("button[data-show-password]")
+    assert not errors  # no CSP violation or script error
     screenshot(page, "login")
     page.set_viewport_size({"width": 360, "height": 740})
     screenshot(page, "login-phone")
@@ -286,3 +292,34 @@ def test_chromium_signs_in_through_the_real_form_over_http_127_0_0_1(live_server
     page.click("form[action='/logout'] button")
     page.wait_for_url(f"{live_server}/login?bye=1")
     assert "您已退出登录" in page.inner_text("main")
+
+
+def test_a_user_changes_their_own_password_and_other_sessions_end(signed_in_client, client):
+    c, elsewhere = signed_in_client("王芳"), signed_in_client("王芳")
+    token = csrf_from(c.get("/account").text)
+    new = "二月春风似剪刀 grass"
+    form = {"current_password": PASSWORD, "new_password": new, "new_password_again": new, "csrf_token": token}
+    response = c.post("/account/password", data=form)
+    assert response.status_code == 303 and response.headers["location"] == "/account?changed=1"
+    assert "密码已修改" in c.get("/account?changed=1").text  # this browser got a fresh session
+    assert elsewhere.get("/account").status_code == 303  # the other one is signed out
+    assert sign_in(client, "王芳", password=new).status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "again", "status", "text"),
+    [
+        ("wrong current pass", "a good new passphrase", "a good new passphrase", 403, "当前密码不正确"),
+        (PASSWORD, "a good new passphrase", "a different passphrase", 400, "不一致"),
+        (PASSWORD, "password1234", "password1234", 400, "common"),
+    ],
+)
+def test_a_password_change_is_refused_without_the_current_password_or_with_a_weak_one(
+    signed_in_client, current, new, again, status, text
+):
+    c = signed_in_client("王芳")
+    token = csrf_from(c.get("/account").text)
+    form = {"current_password": current, "new_password": new, "new_password_again": again, "csrf_token": token}
+    response = c.post("/account/password", data=form)
+    assert response.status_code == status and text in response.text
+    assert c.get("/account").status_code == 200  # still signed in, password unchanged
