@@ -319,7 +319,12 @@ def test_a_password_change_is_refused_without_the_current_password_or_with_a_wea
 ):
     c = signed_in_client("王芳")
     token = csrf_from(c.get("/account").text)
-    form = {"current_password": current, "new_password": new, "new_password_again": again, "csrf_token": token}
+    form = {
+        "current_password": current,
+        "new_password": new,
+        "new_password_again": again,
+        "csrf_token": token,
+    }
     response = c.post("/account/password", data=form)
     assert response.status_code == status and text in response.text
     assert c.get("/account").status_code == 200  # still signed in, password unchanged
