@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from lowinc.errors import BadValue
 from outreach.accounts import (
     LoginFailed,
     LoginPolicy,
+    PasswordRefused,
     RateLimited,
     authenticate,
     change_password,
@@ -176,9 +176,9 @@ def change_own_password(
             return refused(translate("password_current_wrong", who.locale), 403)
         try:
             check_password(new_password, user.name)
-        except BadValue as error:
+        except PasswordRefused as error:
             session.commit()  # the sign-in attempt stays recorded
-            return refused(error.message, 400)
+            return refused(translate(f"password_rule_{error.rule}", who.locale), 400)
         change_password(session, user, new_password, now)
         token, _row = start_session(session, user.id, now, ctx.web)
         session.commit()

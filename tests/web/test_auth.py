@@ -311,7 +311,8 @@ def test_a_user_changes_their_own_password_and_other_sessions_end(signed_in_clie
     [
         ("wrong current pass", "a good new passphrase", "a good new passphrase", 403, "当前密码不正确"),
         (PASSWORD, "a good new passphrase", "a different passphrase", 400, "不一致"),
-        (PASSWORD, "password1234", "password1234", 400, "common"),
+        (PASSWORD, "password1234", "password1234", 400, "常见或已泄露"),
+        (PASSWORD, "王芳的新密码很长很长很长很长", "王芳的新密码很长很长很长很长", 400, "不能包含用户名"),
     ],
 )
 def test_a_password_change_is_refused_without_the_current_password_or_with_a_weak_one(
