@@ -99,5 +99,9 @@ def create_app(ctx: WebContext) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _bad_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=ctx.web.hosts())
-    app.add_middleware(SecurityHeaders, error_page=lambda _scope: _server_error_page(app.state.templates))
+    app.add_middleware(
+        SecurityHeaders,
+        error_page=lambda _scope: _server_error_page(app.state.templates),
+        trusted_proxies=tuple(ctx.web.trusted_proxies),
+    )
     return app

@@ -37,6 +37,7 @@ from outreach.web.sessions import (
     login_form_token,
     login_form_valid,
     new_login_nonce,
+    purge_ended,
     revoke_session,
     start_session,
 )
@@ -120,6 +121,7 @@ def login(
             session.commit()
             return _login_page(request, next_path, "login_failed", status_code=401)
         revoke_session(session, session_token(request), now)
+        purge_ended(session, now)
         token, _row = start_session(session, user.id, now, ctx.web)
         session.commit()
     response = RedirectResponse(next_path, status_code=303)

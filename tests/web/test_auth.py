@@ -63,6 +63,7 @@ def test_every_failure_gives_the_same_answer_and_is_audited_without_the_password
     assert not audit["detail"].astype(str).str.contains(PASSWORD).any()
 
 
+@pytest.mark.parametrize("web_db_url", ["sqlite", "postgresql"], indirect=True)
 def test_an_account_locks_after_repeated_failures_with_the_same_error_then_unlocks(client, clock):
     for _ in range(5):
         assert sign_in(client, "王芳", password="not the password at all").status_code == 401
@@ -98,6 +99,7 @@ def test_one_client_is_rate_limited_across_user_names(web_context, clock):
         assert sign_in(c, "王芳").status_code == 303
 
 
+@pytest.mark.parametrize("web_db_url", ["sqlite", "postgresql"], indirect=True)
 def test_sign_in_rotates_the_session_and_the_old_token_is_refused(signed_in_client, app):
     c = signed_in_client("王芳")
     before = c.cookies[SESSION_COOKIE]
@@ -123,6 +125,7 @@ def test_the_sign_in_form_token_is_not_a_session(client):
     assert client.get("/account").status_code == 303
 
 
+@pytest.mark.parametrize("web_db_url", ["sqlite", "postgresql"], indirect=True)
 def test_a_session_ends_after_the_idle_timeout_and_at_the_absolute_limit(signed_in_client, clock):
     c = signed_in_client("王芳")
     clock.advance(minutes=29)
@@ -329,3 +332,41 @@ def test_a_password_change_is_refused_without_the_current_password_or_with_a_wea
     response = c.post("/account/password", data=form)
     assert response.status_code == status and text in response.text
     assert c.get("/account").status_code == 200  # still signed in, password unchanged
+
+
+def test_sessions_ended_long_ago_are_purged_at_the_next_sign_in(signed_in_client, web_engine, clock):
+    signed_in_client("王芳")
+    clock.advance(hours=12 + 25)  # past the absolute limit, and a day more
+    signed_in_client("李强")
+    with Session(web_engine) as session:
+        names = session.execute(select(User.name).join(WebSession, WebSession.user_id == User.id)).scalars()
+        assert list(names) == ["李强"]
+
+
+def test_behind_a_trusted_proxy_its_forwarded_address_and_scheme_count(web_context, clock):
+    # the TestClient's peer is "testclient": configured as the proxy
+    proxied = web_context.outreach.model_copy(
+        update={
+            "web": WebConfig(
+                allowed_hosts=["testserver"], trusted_proxies=["testclient"], rate_limit_attempts=2
+            )
+        }
+    )
+    with TestClient(
+        create_app(dataclasses.replace(web_context, outreach=proxied)), base_url="http://testserver"
+    ) as c:
+        forwarded = {"x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.9"}
+        assert c.get("/login", headers=forwarded).headers["strict-transport-security"].startswith("max-age")
+        assert "strict-transport-security" not in c.get("/login").headers
+    with Session(web_context.engine) as session:
+        session.add_all(
+            [LoginAttempt(at=NOW, username="x", client="203.0.113.9", ok=False) for _ in range(2)]
+        )
+        session.commit()
+    with new_client(create_app(dataclasses.replace(web_context, outreach=proxied))) as c:
+        form = c.get("/login")
+        data = {"username": "王芳", "password": PASSWORD, "csrf_token": csrf_from(form.text)}
+        assert c.post("/login", data=data, headers={"x-forwarded-for": "203.0.113.9"}).status_code == 429
+        form = c.get("/login")
+        data["csrf_token"] = csrf_from(form.text)
+        assert c.post("/login", data=data, headers={"x-forwarded-for": "198.51.100.7"}).status_code == 303
