@@ -370,3 +370,10 @@ def test_behind_a_trusted_proxy_its_forwarded_address_and_scheme_count(web_conte
         form = c.get("/login")
         data["csrf_token"] = csrf_from(form.text)
         assert c.post("/login", data=data, headers={"x-forwarded-for": "198.51.100.7"}).status_code == 303
+
+
+def test_a_404_says_nothing_but_keeps_the_signed_in_frame(signed_in_client, client):
+    page = signed_in_client("王芳").get("/no/such/page")
+    assert page.status_code == 404 and "退出登录" in page.text and "未找到" in page.text
+    anonymous = client.get("/no/such/page")
+    assert anonymous.status_code == 404 and "退出登录" not in anonymous.text
