@@ -363,7 +363,8 @@ def authenticate(
         verify_password(None, password)
         _record(session, typed, client, moment, ok=False, reason="rate_limited")
         raise RateLimited("too many failed sign-ins from this address: wait a few minutes and try again")
-    user = session.execute(select(User).where(User.name == typed)).scalar_one_or_none()
+    # FOR UPDATE (PostgreSQL): concurrent failures each count toward the lock-out
+    user = session.execute(select(User).where(User.name == typed).with_for_update()).scalar_one_or_none()
     matches = verify_password(user.password_hash if user else None, password)
     reason = None
     if user is None:

@@ -377,3 +377,23 @@ def test_a_404_says_nothing_but_keeps_the_signed_in_frame(signed_in_client, clie
     assert page.status_code == 404 and "退出登录" in page.text and "未找到" in page.text
     anonymous = client.get("/no/such/page")
     assert anonymous.status_code == 404 and "退出登录" not in anonymous.text
+
+
+@pytest.mark.parametrize("web_db_url", ["postgresql"], indirect=True)
+def test_concurrent_failures_all_count_toward_the_lockout(seeded, web_engine):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from outreach.accounts import LoginFailed, authenticate
+
+    def attempt(i: int) -> None:
+        with Session(web_engine) as session:
+            try:
+                authenticate(session, "王芳", f"wrong password {i:04d}", f"10.0.0.{i}", NOW)
+            except LoginFailed:
+                session.commit()
+
+    with ThreadPoolExecutor(5) as pool:
+        list(pool.map(attempt, range(5)))
+    with Session(web_engine) as session:
+        user = session.execute(select(User).where(User.name == "王芳")).scalar_one()
+        assert user.locked_until is not None  # five at once still lock
