@@ -355,7 +355,7 @@ def authenticate(
     """
     policy = policy or LoginPolicy()
     moment = utc_naive(now)
-    typed = str(username)[:100]
+    typed = unicodedata.normalize("NFC", str(username))[:100]  # as add_user stores names
     client = str(client)[:64]
     if _failed_from(session, client, moment - dt.timedelta(minutes=policy.rate_limit_window_minutes)) >= (
         policy.rate_limit_attempts
