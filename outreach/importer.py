@@ -69,6 +69,7 @@ class ImportReport:
     empty: int = 0  # no fill-in cell filled
     refused: list[RowProblem] = field(default_factory=list)
     sha256: str = ""
+    sheets: list[str] = field(default_factory=list)  # in the workbook's order
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -224,6 +225,7 @@ def read_rows(data: bytes, report: ImportReport, fields: FieldConfig) -> list[Fi
         total = 0
         for sheet in workbook.worksheets:
             name = str(sheet.title)[:31]
+            report.sheets.append(name)
             with workbook._archive.open(sheet._worksheet_path) as part:
                 spans = sheet_rows(part)
             if spans > MAX_ROWS + HEADER_SEARCH_ROWS:
@@ -326,6 +328,8 @@ def import_visits(
         else:
             report.recorded += 1
             report.corrected += int(done.supersedes is not None)
+    order = {name: i for i, name in enumerate(report.sheets)}
+    report.refused.sort(key=lambda p: (order.get(p.sheet, -1), p.row))
     with transaction(engine) as session:
         record_audit(
             session,
