@@ -314,6 +314,7 @@ def import_visits(
                 source="import",
                 field=fields,
                 skip_identical=True,
+                compare_routes=False,  # the sheet has no route column: routes stay the web's or CLI's
                 replace_current=corrections,
                 household_code=row.household_code,
             )

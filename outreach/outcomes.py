@@ -152,7 +152,7 @@ def _same(
     visited_on: dt.date,
     result: str,
     needs: list[str],
-    routes: list[str],
+    routes: list[str] | None,
     note: str | None,
 ) -> bool:
     """Whether the current record says exactly this already (an import read twice)."""
@@ -168,7 +168,7 @@ def _same(
         .scalars()
         .all()
     )
-    return sorted(had_needs) == sorted(needs) and sorted(had_routes) == sorted(routes)
+    return sorted(had_needs) == sorted(needs) and (routes is None or sorted(had_routes) == sorted(routes))
 
 
 def record_outcome(
@@ -188,6 +188,7 @@ def record_outcome(
     skip_identical: bool = False,
     replace_current: bool = False,
     household_code: str | None = None,
+    compare_routes: bool = True,
 ) -> RecordedVisit:
     """Record what a home check found, as a new row, for an active worker or officer whose scope
     covers the alert's village (NotFound for an alert outside it, as for one that does not exist).
@@ -197,7 +198,8 @@ def record_outcome(
     visited_on + due_days, status sent). The task's status follows (:func:`task_status`). A
     second record must be a correction (it supersedes the current one; nothing is overwritten).
     With ``skip_identical`` a record identical to the current one is not written again
-    (``RecordedVisit.unchanged``): what an import read twice does; with ``replace_current`` a
+    (``RecordedVisit.unchanged``): what an import read twice does (``compare_routes`` False: the
+    routes are not part of the comparison, a sheet has no route column); with ``replace_current`` a
     record supersedes the current one if there is one (a correction) and is the first otherwise.
     ``household_code``, when given (a row of a sheet), must be the alert's. Every refusal is
     audited as ``record_visit_denied``.
@@ -244,7 +246,15 @@ def record_outcome(
         if (
             skip_identical
             and current is not None
-            and _same(session, current, visited_on, result, need_codes, route_codes, text)
+            and _same(
+                session,
+                current,
+                visited_on,
+                result,
+                need_codes,
+                route_codes if compare_routes else None,
+                text,
+            )
         ):
             return RecordedVisit(task.id, current.id, current.supersedes_id, task.status, unchanged=True)
         if replace_current:

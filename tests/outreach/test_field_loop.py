@@ -19,12 +19,13 @@ from typer.testing import CliRunner
 from lowinc.errors import AccessDenied, NotFound, UserError
 from outreach.audit import read_audit
 from outreach.dashboard import view_dashboard
+from outreach.export import HEADERS, export_town_list
 from outreach.needs import export_register, view_register
 from outreach.outcomes import record_outcome, visit_history, visit_outcomes
 from outreach.referrals import mark_need_met, update_referral
 from outreach.schema import AlertContact, OutcomeNeed, OutcomeRoute, Referral, VisitTask
 from tests.outreach.factory import TOWN_A, TOWN_B, household_key, make_config
-from tests.outreach.fieldkit import NOW, listed
+from tests.outreach.fieldkit import NOW, TOWN_B_OFFICER, listed
 
 pytestmark = pytest.mark.integration
 VISIT = dt.date(2024, 6, 10)
@@ -266,7 +267,10 @@ def test_the_field_commands_record_follow_up_and_export(engine, config, tmp_path
     (tmp_path / "configs").mkdir()
     (tmp_path / "configs" / "outreach.yaml").write_text(
         yaml.safe_dump(
-            {"outreach": make_config().model_dump(mode="json") | {"database_url": str(engine.url)}},
+            {
+                "outreach": make_config(users=[*config.users, TOWN_B_OFFICER]).model_dump(mode="json")
+                | {"database_url": str(engine.url)}
+            },
             allow_unicode=True,
         ),
         encoding="utf-8",
@@ -312,3 +316,16 @@ def test_the_field_commands_record_follow_up_and_export(engine, config, tmp_path
         "--no-hardship",
     )
     assert alias["result"] == "no_hardship"
+    listing = export_town_list(
+        engine, tmp_path, town_code=TOWN_A, as_of=dt.date(2024, 6, 1), user_name="李强", now=NOW
+    )
+    workbook = load_workbook(listing.xlsx)
+    sheet = workbook["东村"]
+    sheet.cell(row=4, column=HEADERS.index("走访日期") + 1, value="2024-06-11")  # household 2
+    sheet.cell(row=4, column=HEADERS.index("核查结果") + 1, value="拒绝")
+    workbook.save(tmp_path / "filled.xlsx")
+    imported = run("visits", "import", str(tmp_path / "filled.xlsx"), "--user", "王芳")
+    counts = (imported["recorded"], imported["unchanged"], imported["empty"], imported["refused"])
+    assert counts == (1, 2, 2, [])  # household 2 recorded; 0 (routes aside) and 1 as recorded; 3 and 10 empty
+    foreign = runner.invoke(app, ["visits", "import", str(tmp_path / "filled.xlsx"), "--user", "孙丽"])
+    assert foreign.exit_code == 1 and "refused: sheet 东村 row 2: no alert" in foreign.output
