@@ -329,3 +329,38 @@ def test_the_field_commands_record_follow_up_and_export(engine, config, tmp_path
     assert counts == (1, 2, 2, [])  # household 2 recorded; 0 (routes aside) and 1 as recorded; 3 and 10 empty
     foreign = runner.invoke(app, ["visits", "import", str(tmp_path / "filled.xlsx"), "--user", "孙丽"])
     assert foreign.exit_code == 1 and "refused: sheet 东村 row 2: no alert" in foreign.output
+
+
+def test_the_application_role_of_postgresql_runs_the_whole_loop(postgres_server, config):
+    """Recording, follow-up and the register need no privilege beyond the app role's (outcome
+    routes are append-only like the visit records; needs and referrals are working tables)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from outreach.startup import open_outreach_db
+
+    name = f"f_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    owner = f"{postgres_server}/{name}"
+    app_url = make_url(owner).set(username="lowinc_app").render_as_string(hide_password=False)
+    engine = open_outreach_db(
+        make_config(migration_url=owner, database_url=app_url),
+        home=None,  # type: ignore[arg-type]
+    )
+    try:
+        ids = listed(engine, config)
+        done = _record(engine, ids[0], needs=["medical"], routes=["medical_aid"])
+        update_referral(engine, referral_id=done.referrals[0], user_name="李强", status="accepted", now=NOW)
+        update_referral(engine, referral_id=done.referrals[0], user_name="李强", status="done", now=NOW)
+        assert mark_need_met(engine, need_id=done.needs[0], user_name="李强", now=NOW).task_status == "closed"
+        _record(engine, ids[0], result="no_hardship", correction=True)
+        assert view_register(engine, user_name="李强", now=NOW, today=NOW.date()).needs.empty
+        with engine.connect() as connection, pytest.raises(Exception, match="permission denied"):
+            connection.execute(text("DELETE FROM outcome_routes"))
+    finally:
+        engine.dispose()
