@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, aliased
 
 from lowinc.errors import UserError
@@ -366,6 +366,20 @@ def visit_outcomes(engine: Engine) -> pd.DataFrame:
     frame["visit_date"] = pd.to_datetime(frame["visit_date"])
     frame["hardship_confirmed"] = frame["hardship_confirmed"].astype(bool)
     return frame
+
+
+def outcome_counts(engine: Engine) -> dict[str, int]:
+    """How many tasks' current records have each result (every result present, 0 when none)."""
+    newer = aliased(VisitOutcome)
+    query = (
+        select(VisitOutcome.result, func.count(VisitOutcome.id))
+        .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
+        .where(newer.id.is_(None))
+        .group_by(VisitOutcome.result)
+    )
+    with engine.connect() as connection:
+        found = {str(r): int(n) for r, n in connection.execute(query).all()}
+    return {code: found.get(code, 0) for code in RESULTS}
 
 
 def visit_history(engine: Engine, alert_id: int) -> pd.DataFrame:

@@ -298,14 +298,26 @@ def import_command(
 
 @visits_app.command("outcomes")
 def outcomes_command(as_json: JsonFlag = False) -> None:
-    """Counts of recorded visits and confirmed hardship (the labels themselves stay in the database)."""
-    from outreach.outcomes import visit_outcomes
+    """Counts of recorded visits by result and of the labels they give (the labels themselves
+    stay in the database)."""
+    from outreach.field import RESULTS
+    from outreach.outcomes import outcome_counts, visit_outcomes
 
     engine, _config, _home = _open()
     labels = visit_outcomes(engine)
-    data = {"visits": len(labels), "hardship_confirmed": int(labels["hardship_confirmed"].sum())}
+    by_result = outcome_counts(engine)
+    data = {
+        "visits": len(labels),
+        "hardship_confirmed": int(labels["hardship_confirmed"].sum()),
+        "by_result": by_result,
+    }
     _emit(
-        data, as_json, [f"{data['visits']} visits recorded, {data['hardship_confirmed']} confirmed hardship"]
+        data,
+        as_json,
+        [
+            f"{data['visits']} visits with a label, {data['hardship_confirmed']} confirmed hardship",
+            "  " + ", ".join(f"{RESULTS[code][0]} {n}" for code, n in by_result.items()),
+        ],
     )
 
 
