@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH = 640
+WIDTH = 420
 ROW = 30
-LABEL_W = 170
-VALUE_W = 110
+LABEL_W = 120
+VALUE_W = 100
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def bar_chart(bars: Sequence[Bar], title: str, maximum: float | None = None) -> 
     for i, bar in enumerate(bars):
         y = 3 + i * ROW
         length = max(0.0, min(1.0, bar.value / top)) * span
-        label = bar.label if len(bar.label) <= 12 else bar.label[:11] + "…"
+        label = bar.label if len(bar.label) <= 8 else bar.label[:7] + "…"
         parts.append(
             f'<text x="{LABEL_W - 6}" y="{y + 19}" text-anchor="end">{escape(label)}</text>'
             f'<rect class="{escape(bar.css)}" x="{LABEL_W}" y="{y + 3}" width="{length:.1f}" '
