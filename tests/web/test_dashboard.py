@@ -83,6 +83,7 @@ def test_an_officer_sees_their_town_only_on_the_dashboard_and_in_the_register(
     assert "<h1>Dashboard</h1>" in english.text and "Completion by village" in english.text
     assert "东村" not in town_a.get("/dashboard?as_of=2024-05-01&lang=zh").text  # no list that month
     assert town_a.get("/dashboard?as_of=June").status_code == 400
+    assert "东村" in town_a.get("/dashboard?as_of=2024-06&lang=zh").text  # the month picker's form
     other = town_b.get("/dashboard")
     assert other.status_code == 200 and "南社区" in other.text and "东村" not in other.text
     register = town_a.get("/needs")
