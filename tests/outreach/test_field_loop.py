@@ -71,30 +71,22 @@ def test_confirmed_hardship_with_needs_and_routes_opens_needs_and_referrals_of_o
     assert entry["detail"]["needs"] == ["medical", "care"] and entry["detail"]["task_status"] == "visited"
 
 
-@pytest.mark.parametrize(
-    ("result", "status", "label"),
-    [
-        ("confirmed", "closed", True),  # nothing left open
-        ("no_hardship", "closed", False),
-        ("assisted", "closed", None),
-        ("unreachable", "new", None),  # still to visit
-        ("refused", "closed", None),
-    ],
-)
-def test_each_result_sets_the_task_status_and_only_two_give_a_label(engine, config, result, status, label):
+def test_each_result_sets_the_task_status_and_only_two_give_a_label(engine, config):
     ids = listed(engine, config)
-    assert _record(engine, ids[0], result=result).status == status == _task_status(engine, ids[0])
-    labels = visit_outcomes(engine)
-    if label is None:
-        assert labels.empty
-    else:
-        assert labels.to_dict("records") == [
-            {
-                "household_key": household_key(0),
-                "visit_date": dt.datetime(2024, 6, 10),
-                "hardship_confirmed": label,
-            }
-        ]
+    cases = [  # household, result, task status after it, label
+        (0, "confirmed", "closed", True),  # nothing left open
+        (1, "no_hardship", "closed", False),
+        (2, "assisted", "closed", None),
+        (3, "unreachable", "new", None),  # still to visit
+        (10, "refused", "closed", None),
+    ]
+    for n, result, status, _label in cases:
+        user = "王芳" if n < 10 else "李强"
+        assert (
+            _record(engine, ids[n], result=result, user=user).status == status == _task_status(engine, ids[n])
+        )
+    labels = visit_outcomes(engine).set_index("household_key")["hardship_confirmed"].to_dict()
+    assert labels == {household_key(n): label for n, _r, _s, label in cases if label is not None}
 
 
 def test_a_correction_supersedes_the_record_and_its_needs_leave_the_register(engine, config):
