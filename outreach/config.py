@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr
 
 from lowinc.home import HomeLayout
 from lowinc.section import Section
+from outreach.field import FieldConfig
 from outreach.web.config import WebConfig
 
 ChannelName = Literal["dingtalk", "wecom", "email", "webhook"]
@@ -95,6 +96,7 @@ class OutreachConfig(Section):
     retry: RetryPolicy = RetryPolicy()
     channels: Channels = Channels()
     users: list[UserConfig] = Field(default_factory=list)
+    field: FieldConfig = FieldConfig()  # needs, routes and limits of the field loop (outreach/field.py)
     web: WebConfig = WebConfig()
 
     def url_for(self, home: Path) -> str:
