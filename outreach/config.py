@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr
 
 from lowinc.home import HomeLayout
 from lowinc.section import Section
+from outreach.field import FieldConfig
 from outreach.web.config import WebConfig
 
 ChannelName = Literal["dingtalk", "wecom", "email", "webhook"]
@@ -96,6 +97,7 @@ class OutreachConfig(Section):
     channels: Channels = Channels()
     users: list[UserConfig] = Field(default_factory=list)
     web: WebConfig = WebConfig()
+    field: FieldConfig = FieldConfig()  # needs, routes and limits of the field loop (outreach/field.py)
 
     def url_for(self, home: Path) -> str:
         """The database URL: the configured one, else the embedded SQLite file under home."""
