@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from ingest import store
@@ -68,15 +70,18 @@ def household_members(
     )
     if membership.empty:
         return _empty_members()
-    months = [m for m in _hukou_months(layout.canonical) if m < month]
     by_person: Filter = [("person_key", "in", membership["person_key"].unique().tolist())]
-    persons = _latest(_read_months(layout.canonical, months, ["person_key", "sex", "birth_date"], by_person))
     identity = _latest(
-        _read_months(layout.identity, months, ["person_key", "id_no", "name", *OPTIONAL_IDENTITY], by_person)
+        _read_months(layout.identity, month, ["person_key", "id_no", "name", *OPTIONAL_IDENTITY], by_person)
     )
-    out = membership.merge(persons, on="person_key", how="left").merge(identity, on="person_key", how="left")
-    birth = pd.to_datetime(out["birth_date"])
+    out = membership.merge(identity, on="person_key", how="left")
+    # birth date and sex as the ID number states them (GB 11643; ingest checked that the
+    # register's own columns agree), so the register itself need not be read again
+    ids = out["id_no"].astype("string")
+    birth = pd.to_datetime(ids.str[6:14], format="%Y%m%d", errors="coerce")
     out["birth_date"] = birth
+    sex_digit = pd.to_numeric(ids.str[16:17], errors="coerce")
+    out["sex"] = sex_digit.map(lambda d: None if pd.isna(d) else ("M" if int(d) % 2 else "F"))
     out["age"] = _age(birth, as_of)
     out["id_masked"] = mask_ids(out["id_no"])
     out.loc[out["id_no"].isna(), "id_masked"] = None
@@ -99,13 +104,17 @@ def choose_contacts(members: pd.DataFrame) -> pd.DataFrame:
     order = np.lexsort((birth, rank, unnamed, members["household_key"].to_numpy()))
     ranked = members.iloc[order]
     chosen = ranked.drop_duplicates("household_key", keep="first")
+
+    def text(column: str) -> list[str | None]:
+        return [None if pd.isna(v) else str(v) for v in chosen[column]]
+
     return pd.DataFrame(
         {
             "household_key": chosen["household_key"].to_numpy(),
-            "head_name": chosen["name"].to_numpy(dtype=object),
-            "head_id_masked": chosen["id_masked"].to_numpy(dtype=object),
-            "address": chosen["address"].to_numpy(dtype=object),
-            "group_name": chosen["group_name"].to_numpy(dtype=object),
+            "head_name": text("name"),
+            "head_id_masked": text("id_masked"),
+            "address": text("address"),
+            "group_name": text("group_name"),
             "stand_in": (chosen["relation"] != HEAD).to_numpy(),
         }
     )
@@ -117,19 +126,24 @@ def _age(birth: pd.Series, as_of: pd.Timestamp) -> pd.Series:
     return (years - before.astype("float64")).astype("float64")
 
 
-def _hukou_months(base: Path) -> list[str]:
-    return sorted({m for t in HUKOU_TABLES for m in store.months_of(base, t)})
-
-
-def _read_months(base: Path, months: list[str], columns: list[str], filters: Filter) -> pd.DataFrame:
-    """The hukou tables' partitions of those months, oldest first (the columns each one has)."""
+def _read_months(base: Path, before: str, columns: list[str], filters: Filter) -> pd.DataFrame:
+    """The hukou tables' rows known before the month ``before`` (one dataset scan per table,
+    filtered), with their month and whether they are a change (which comes after the base)."""
     parts = []
-    for month in months:
-        for table in HUKOU_TABLES:
-            path = store.partition_dir(base, table, month) / store.PART
-            if path.exists():
-                frame = _read(path, columns, filters)
-                parts.append(frame.assign(_month=month, _change=table != HUKOU_TABLES[0]))
+    for table in HUKOU_TABLES:
+        root = base / table
+        months = [m for m in store.months_of(base, table) if m < before]
+        if not months:
+            continue
+        data = ds.dataset(root, format="parquet", partitioning="hive")
+        wanted = pc.field("known_month").isin(months)
+        for name, op, value in filters or []:
+            assert op == "in"
+            wanted = wanted & pc.field(name).isin(value)
+        present = [c for c in columns if c in data.schema.names]
+        frame: pd.DataFrame = data.to_table(columns=[*present, "known_month"], filter=wanted).to_pandas()
+        frame = frame.reindex(columns=[*columns, "known_month"]).rename(columns={"known_month": "_month"})
+        parts.append(frame.assign(_change=table != HUKOU_TABLES[0]))
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,120 @@
+"""Household codes, the contacts of list rows (the stand-in when the head is gone) and their
+idempotent write to the outreach database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, func, select
+
+from lowinc.errors import BadValue
+from outreach.contacts import CODE_PATTERN, household_code, household_codes, normalise_code, write_contacts
+from outreach.members import choose_contacts, household_members
+from outreach.queue import queue_alerts
+from outreach.schema import Alert, AlertContact
+from pipelines.outreach.dispatch import write_list_contacts
+from pipelines.outreach.heads import household_contacts, household_heads
+from tests.outreach.factory import household_key, make_config, visit_list
+from tests.outreach.hukou_home import people, write_home
+
+AS_OF = pd.Timestamp("2024-06-01")
+NOW = dt.datetime(2024, 6, 2, 8, 0)
+
+
+def test_a_household_code_is_eight_crockford_characters_stable_and_distinct() -> None:
+    codes = [household_code(household_key(n)) for n in range(2000)]
+    assert all(CODE_PATTERN.match(c) for c in codes)
+    assert not any(set(c) & set("ILOU") for c in codes)
+    assert len(set(codes)) == len(codes)
+    assert household_code(household_key(7)) == household_code(household_key(7))
+    assert list(household_codes(pd.Series([household_key(1), household_key(1)]))) == [codes[1]] * 2
+
+
+def test_a_typed_code_is_read_back_and_nonsense_is_refused_in_one_line() -> None:
+    code = household_code(household_key(3))
+    assert normalise_code(code.lower().replace("-", " ")) == code
+    assert normalise_code(code.replace("0", "O").replace("1", "I")) == code
+    for bad in ["", "ABC", "ABCD-EFGH-J", "ÄBCD-EFGH", "ABCU-0000"]:
+        with pytest.raises(BadValue):
+            normalise_code(bad)
+
+
+def test_the_spouse_stands_in_for_a_head_who_died_then_the_oldest_adult(tmp_path: Path) -> None:
+    layout = write_home(tmp_path)
+    contacts = choose_contacts(household_members(layout, AS_OF)).set_index("household_key")
+    named = {p.name: p for p in people()}
+    h0, h1, h2, h3 = (contacts.loc[household_key(n)] for n in (0, 1, 2, 3))
+    assert (h0["head_name"], bool(h0["stand_in"])) == ("李桂英", True)  # the head died: the spouse
+    assert (h1["head_name"], bool(h1["stand_in"])) == ("赵一", False)  # the head is there
+    assert (h2["head_name"], bool(h2["stand_in"])) == ("孙三", True)  # the adult, not the child
+    assert h3["head_name"] == "周五"  # only children left: the oldest
+    assert h0["head_id_masked"] == named["李桂英"].id_no[:6] + "*" * 8 + named["李桂英"].id_no[-4:]
+    assert h0["address"] is None and h0["group_name"] is None  # not delivered
+
+
+def test_no_plain_id_leaves_the_contacts_and_heads_frames(tmp_path: Path) -> None:
+    write_home(tmp_path)
+    plain = {p.id_no for p in people()}
+    for frame in (household_contacts(tmp_path, AS_OF), household_heads(tmp_path, AS_OF)):
+        text = frame.astype(str).to_string()
+        assert not any(i in text for i in plain)
+    assert len(household_heads(tmp_path, AS_OF)) == 5
+
+
+def test_an_address_and_group_a_source_delivers_reach_the_contact(tmp_path: Path) -> None:
+    layout = write_home(tmp_path, extra_identity={"address": "东村12号", "group_name": "三组"})
+    contacts = choose_contacts(household_members(layout, AS_OF, [household_key(0)]))
+    assert contacts[["address", "group_name"]].values.tolist() == [["东村12号", "三组"]]
+
+
+def _queue(engine: Engine, numbers: range | list[int]) -> None:
+    tiers = {n: "red" for n in numbers}
+    queue_alerts(engine, visit_list(tiers), "run-1", NOW, config=make_config())
+
+
+def test_write_contacts_sets_codes_and_rows_once(engine: Engine, tmp_path: Path) -> None:
+    write_home(tmp_path)
+    _queue(engine, [0, 1, 2, 3, 10, 11])
+    listed = visit_list({n: "red" for n in [0, 1, 2, 3, 10, 11]})
+    assert write_list_contacts(engine, tmp_path, listed) == 5  # household 11 has no members
+    assert write_list_contacts(engine, tmp_path, listed) == 0  # a re-run inserts nothing
+    with engine.connect() as connection:
+        codes = dict(connection.execute(select(Alert.household_key, Alert.household_code)).all())
+        rows = connection.execute(select(AlertContact.head_name, AlertContact.stand_in)).all()
+    assert codes[household_key(11)] == household_code(household_key(11))  # a code even without contact
+    assert sorted(rows) == sorted(
+        [("李桂英", True), ("赵一", False), ("孙三", True), ("周五", True), ("吴七", False)]
+    )
+
+
+def test_write_contacts_refuses_a_plain_id_column(engine: Engine) -> None:
+    frame = pd.DataFrame({"household_key": ["k"], "head_id_no": ["330502195001011234"], "head_name": ["x"]})
+    with pytest.raises(BadValue):
+        write_contacts(engine, frame, AS_OF.date())
+
+
+def test_ten_thousand_contacts_are_written_in_about_a_second(engine: Engine) -> None:
+    numbers = range(10_000)
+    frame = visit_list({n: "yellow" for n in numbers})
+    queue_alerts(engine, frame, "run-big", NOW, config=make_config())
+    contacts = pd.DataFrame(
+        {
+            "household_key": frame["household_key"],
+            "head_name": [f"户主{n}" for n in numbers],
+            "head_id_masked": "330502********1234",
+            "stand_in": False,
+        }
+    )
+    started = time.perf_counter()
+    assert write_contacts(engine, contacts, AS_OF.date()) == 10_000
+    elapsed = time.perf_counter() - started
+    with engine.connect() as connection:
+        coded = connection.execute(select(func.count()).where(Alert.household_code.is_not(None))).scalar()
+    assert coded == 10_000
+    assert elapsed < 5, f"{elapsed:.2f} s"  # ~1 s on 2 cores; the bound leaves room for a busy machine
+    assert re.match(r"^户主\d+$", contacts["head_name"].iloc[0])
