@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,7 +17,7 @@ from outreach.web.context import WebContext
 from pipelines.outreach.dispatch import write_list_contacts
 from tests.outreach.factory import household_key, visit_list
 from tests.outreach.hukou_home import people, write_home
-from tests.web.conftest import TIERS, Seeded, csrf_from
+from tests.web.conftest import TIERS, Seeded, csrf_from, login, screenshot
 
 Client = Callable[[str], TestClient]
 
@@ -164,3 +165,26 @@ def test_needs_without_confirmed_hardship_and_a_second_record_are_refused_with_t
 def test_signed_out_get_goes_to_sign_in(client: TestClient, seeded: Seeded) -> None:
     response = client.get(f"/alerts/{seeded.alerts[0]}")
     assert response.status_code == 303 and response.headers["location"].startswith("/login?next=")
+
+
+def test_a_worker_records_an_outcome_in_the_browser_on_a_phone(
+    home: Path, seeded: Seeded, live_server: str, page: Any, web_engine: Engine
+) -> None:
+    alert = seeded.alerts[0]
+    page.set_viewport_size({"width": 360, "height": 740})
+    login(page, live_server, "王芳")
+    page.goto(f"{live_server}/alerts/{alert}")
+    assert page.locator("h1").inner_text().startswith("预警")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 380  # no sideways page scroll
+    screenshot(page, "alert-page-phone")
+    page.fill("#visited_on", "2024-06-03")
+    page.check("input[name=result][value=confirmed]")
+    page.check("input[name=needs][value=housing]")
+    page.check("input[name=routes][value=housing_renovation]")
+    page.fill("#note", "房屋漏雨")
+    page.click("#outcome button[type=submit]")
+    page.wait_for_load_state()
+    assert "核查结果已记录" in page.content()
+    screenshot(page, "alert-page-recorded")
+    with web_engine.connect() as connection:
+        assert connection.execute(select(Referral.department)).scalars().all() == ["住建局"]
