@@ -18,8 +18,9 @@ import pandas as pd
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
-from lowinc.errors import BadValue
+from lowinc.errors import BadValue, NotFound
 from outreach.db import transaction
+from outreach.jurisdiction import acting_scope, audited_refusals, authorized_alert
 from outreach.schema import Alert, AlertContact
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to mishear or misread
@@ -119,3 +120,36 @@ def _month_alerts(session: Session, as_of: dt.date) -> pd.DataFrame:
     )
     frame["has_contact"] = frame["has_contact"].astype(bool)
     return frame
+
+
+def household_of(
+    engine: Engine, *, user_name: str, now: dt.datetime, alert_id: int | None = None, code: str | None = None
+) -> tuple[str, dt.date]:
+    """(household key, as-of date) of an alert, or of the newest alert with a household code,
+    in the area of the user (an active worker or officer who may explain). NotFound alike for
+    one that does not exist and one outside the area; every refusal audited as explain_denied."""
+    target = f"alert:{alert_id}" if alert_id is not None else f"code:{(code or '')[:20]}"
+    with (
+        audited_refusals(engine, actor=user_name, action="explain_denied", target=target, now=now),
+        Session(engine) as session,
+    ):
+        scope = acting_scope(session, user_name, "explain")
+        if alert_id is not None:
+            if not 0 < alert_id < 2**31:
+                raise NotFound(f"no alert {alert_id} in the area of {user_name}")
+            alert = authorized_alert(session, scope, alert_id)
+            return alert.household_key, alert.as_of
+        wanted = normalise_code(code or "")
+        found = session.execute(
+            select(Alert.household_key, Alert.as_of)
+            .where(Alert.household_code == wanted, scope.alert_filter())
+            .order_by(Alert.as_of.desc(), Alert.id.desc())
+        ).all()
+        if (
+            not found or len({key for key, _ in found}) > 1
+        ):  # two households sharing a code: ask for the alert
+            raise NotFound(
+                f"no single household with code {wanted} in the area of {user_name}",
+                hint="lowinc explain --alert N with the alert number of the list",
+            )
+        return found[0][0], found[0][1]

@@ -14,9 +14,17 @@ from sqlalchemy import Engine, func, select
 
 from ingest import store
 from ingest.link import households_as_of
-from lowinc.errors import BadValue
+from lowinc.errors import BadValue, NotFound
 from lowinc.home import HomeLayout
-from outreach.contacts import CODE_PATTERN, household_code, household_codes, normalise_code, write_contacts
+from outreach.audit import read_audit
+from outreach.contacts import (
+    CODE_PATTERN,
+    household_code,
+    household_codes,
+    household_of,
+    normalise_code,
+    write_contacts,
+)
 from outreach.members import choose_contacts, household_members
 from outreach.queue import queue_alerts
 from outreach.schema import Alert, AlertContact
@@ -155,3 +163,27 @@ def test_a_head_who_left_the_hukou_is_replaced_by_the_spouse_through_ingests_reg
     assert before.empty  # what left 7.6-10.9% of the demo's rows without a name
     (row,) = household_contacts(tmp_path, AS_OF).to_dict("records")
     assert (row["head_name"], row["head_id_masked"], row["stand_in"]) == ("乙", "330502********2226", True)
+
+
+def test_explain_finds_the_household_by_alert_number_or_code_within_the_area_only(engine: Engine) -> None:
+    _queue(engine, [0, 20])
+    write_contacts(
+        engine, pd.DataFrame(columns=["household_key", "head_name", "head_id_masked"]), AS_OF.date()
+    )
+    with engine.connect() as connection:
+        ids = dict(connection.execute(select(Alert.household_key, Alert.id)).all())
+    mine, other = ids[household_key(0)], ids[household_key(20)]
+    code = household_code(household_key(0))
+    assert household_of(engine, user_name="王芳", now=NOW, alert_id=mine) == (household_key(0), AS_OF.date())
+    assert household_of(engine, user_name="王芳", now=NOW, code=code.lower())[0] == household_key(0)
+    refusals = [
+        {"alert_id": other},
+        {"alert_id": 0},
+        {"code": household_code(household_key(20))},
+        {"code": "ZZZZ-ZZZZ"},
+    ]
+    for refusal in refusals:
+        with pytest.raises(NotFound):
+            household_of(engine, user_name="王芳", now=NOW, **refusal)  # type: ignore[arg-type]
+    audit = read_audit(engine)
+    assert (audit["action"] == "explain_denied").sum() == len(refusals)
