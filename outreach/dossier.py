@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow.compute as pc
@@ -362,24 +363,32 @@ def _members(
         ["_o", "birth_date"], kind="stable"
     )
     out = []
-    for row in ranked.itertuples(index=False):
-        is_contact = contact is not None and (
-            (contact.head_id_masked is not None and row.id_masked == contact.head_id_masked)
-            and (row.name == contact.head_name)
+    for row in ranked.to_dict("records"):
+        name, masked, age, sex = (_present(row[c]) for c in ("name", "id_masked", "age", "sex"))
+        is_contact = (
+            contact is not None
+            and contact.head_id_masked is not None
+            and masked == contact.head_id_masked
+            and name == contact.head_name
         )
         out.append(
             Member(
-                name=None if pd.isna(row.name) else str(row.name),
-                id_masked=None if pd.isna(row.id_masked) else str(row.id_masked),
-                age=None if pd.isna(row.age) else int(row.age),
-                sex=None if pd.isna(row.sex) else str(row.sex),
-                relation=str(row.relation),
-                disability_grade=grade.get(str(row.person_key)),
-                chronic_illness=str(row.person_key) in chronic,
-                contact=bool(is_contact),
+                name=None if name is None else str(name),
+                id_masked=None if masked is None else str(masked),
+                age=None if age is None else int(age),
+                sex=None if sex is None else str(sex),
+                relation=str(row["relation"]),
+                disability_grade=grade.get(str(row["person_key"])),
+                chronic_illness=str(row["person_key"]) in chronic,
+                contact=is_contact,
             )
         )
     return tuple(out)
+
+
+def _present(value: Any) -> Any:
+    """None for a missing value (NaN, NA, NaT, None), else the value."""
+    return None if value is None or (not isinstance(value, str) and bool(pd.isna(value))) else value
 
 
 def _risk(layout: HomeLayout, household_key: str, summaries: list[AlertSummary]) -> tuple[RiskMonth, ...]:

@@ -114,8 +114,13 @@ async def post_outcome(
         correction=text("correction", 5) == "1",
     )
     # the area first: an alert outside it is a 404 whatever the form says
-    refusal = {"actor": who.user.name, "action": "record_visit_denied", "target": f"alert:{alert_id}"}
-    with audited_refusals(ctx.engine, **refusal, now=ctx.now()), Session(ctx.engine) as session:
+    target = f"alert:{alert_id}"
+    with (
+        audited_refusals(
+            ctx.engine, actor=who.user.name, action="record_visit_denied", target=target, now=ctx.now()
+        ),
+        Session(ctx.engine) as session,
+    ):
         earliest = authorized_alert(session, who.scope, _valid_id(alert_id)).as_of
     visited_on = _date(form.visited_on)
     today = local_today(ctx.now())
