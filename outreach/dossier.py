@@ -26,7 +26,7 @@ from lowinc.home import HomeLayout
 from outreach.audit import record_audit
 from outreach.db import transaction, utc_naive
 from outreach.jurisdiction import Scope, audited_refusals, authorized_alert
-from outreach.members import household_members
+from outreach.members import membership, with_identity
 from outreach.schema import Alert, AlertContact, OutcomeNeed, OutcomeRoute, Referral, VisitOutcome, VisitTask
 
 SIGNAL_MONTHS = 24
@@ -165,8 +165,8 @@ def household_dossier(
         visits = _visits(session, [s.id for s in summaries])
         key = alert.household_key
         as_of = pd.Timestamp(alert.as_of)
-        members = household_members(layout, as_of, [key])
-        detail = {"as_of": alert.as_of.isoformat(), "members": len(members)}
+        people = membership(layout, as_of, [key])
+        detail = {"as_of": alert.as_of.isoformat(), "members": len(people)}
         record_audit(
             session,
             actor=scope.name,
@@ -175,7 +175,10 @@ def household_dossier(
             now=utc_naive(now),
             detail=detail,
         )
-    frames = _signal_rows(layout.canonical, members["person_key"].tolist(), as_of)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        identified = pool.submit(with_identity, layout, people, as_of)
+        frames = _signal_rows(pool, layout.canonical, people["person_key"].tolist(), as_of)
+        members = identified.result()
     contact = None
     if contact_row is not None:
         contact = Contact(
@@ -280,7 +283,9 @@ def signal_months(as_of: pd.Timestamp, months: int = SIGNAL_MONTHS) -> list[str]
     return [str(start - i) for i in range(months, 0, -1)]
 
 
-def _signal_rows(canonical: Path, person_keys: list[str], as_of: pd.Timestamp) -> dict[str, pd.DataFrame]:
+def _signal_rows(
+    pool: ThreadPoolExecutor, canonical: Path, person_keys: list[str], as_of: pd.Timestamp
+) -> dict[str, pd.DataFrame]:
     """Each signal table's rows of these people, known before as_of and within the window."""
     first = signal_months(as_of)[0]
     last = f"{as_of:%Y-%m}"
@@ -301,8 +306,7 @@ def _signal_rows(canonical: Path, person_keys: list[str], as_of: pd.Timestamp) -
         frame: pd.DataFrame = data.to_table(columns=present, filter=wanted).to_pandas()
         return code, frame.reindex(columns=columns)
 
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        return dict(pool.map(read, SIGNAL_TABLES.items()))
+    return dict(pool.map(read, SIGNAL_TABLES.items()))
 
 
 def _by_month(frame: pd.DataFrame, values: pd.Series, months: list[str]) -> tuple[float, ...]:

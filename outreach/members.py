@@ -57,24 +57,32 @@ def household_members(
     """Everyone in a household at ``as_of`` (the membership known before its month), with age
     at ``as_of``, sex, name, masked ID and the optional address and 组; only the given
     households when ``household_keys`` is given (read with parquet filters)."""
+    return with_identity(layout, membership(layout, as_of, household_keys), as_of)
+
+
+def membership(
+    layout: HomeLayout, as_of: pd.Timestamp, household_keys: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """(household_key, person_key, relation) of the membership known before the as-of month."""
     month = f"{as_of:%Y-%m}"
     known = [m for m in store.months_of(layout.canonical, HOUSEHOLDS_TABLE) if m < month]
+    columns = ["household_key", "person_key", "relation"]
     if not known:
-        return _empty_members()
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     keys = None if household_keys is None else list(dict.fromkeys(household_keys))
     by_household: Filter = None if keys is None else [("household_key", "in", keys)]
-    membership = _read(
-        store.partition_dir(layout.canonical, HOUSEHOLDS_TABLE, known[-1]) / store.PART,
-        ["household_key", "person_key", "relation"],
-        by_household,
-    )
-    if membership.empty:
+    path = store.partition_dir(layout.canonical, HOUSEHOLDS_TABLE, known[-1]) / store.PART
+    return _read(path, columns, by_household)
+
+
+def with_identity(layout: HomeLayout, members: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The membership rows with name, masked ID, birth date, sex, age, address and 组."""
+    if members.empty:
         return _empty_members()
-    by_person: Filter = [("person_key", "in", membership["person_key"].unique().tolist())]
-    identity = _latest(
-        _read_months(layout.identity, month, ["person_key", "id_no", "name", *OPTIONAL_IDENTITY], by_person)
-    )
-    out = membership.merge(identity, on="person_key", how="left")
+    by_person: Filter = [("person_key", "in", members["person_key"].unique().tolist())]
+    columns = ["person_key", "id_no", "name", *OPTIONAL_IDENTITY]
+    identity = _latest(_read_months(layout.identity, f"{as_of:%Y-%m}", columns, by_person))
+    out = members.merge(identity, on="person_key", how="left")
     # birth date and sex as the ID number states them (GB 11643; ingest checked that the
     # register's own columns agree), so the register itself need not be read again
     ids = out["id_no"].astype("string")
