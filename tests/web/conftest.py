@@ -19,6 +19,7 @@ import re
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,6 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, select, text
 
 from lowinc.home import HomeLayout
@@ -49,6 +49,10 @@ from tests.outreach.factory import (
     visit_list,
 )
 from tests.postgres import free_port, postgres_cluster
+
+with warnings.catch_warnings():  # starlette's TestClient asks for httpx2, which is not in the lock
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
 
 NOW = dt.datetime(2024, 6, 3, 9, 0, 0)  # UTC; the visit list is of 2024-06-01
 PASSWORD = "correct horse battery staple"  # every seeded user's
@@ -226,7 +230,9 @@ def live_server(app: FastAPI) -> Iterator[str]:
 
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", server_header=False
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -237,6 +243,7 @@ def live_server(app: FastAPI) -> Iterator[str]:
         time.sleep(0.02)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
+    server.force_exit = True  # do not wait for the browser's keep-alive connections
     thread.join(timeout=10)
 
 
@@ -278,8 +285,3 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # fastapi.testclient re-exports starlette's, which asks for httpx2 (not in the lock)
-    config.addinivalue_line("filterwarnings", "ignore:Using `httpx` with `starlette.testclient`")
