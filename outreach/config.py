@@ -96,8 +96,8 @@ class OutreachConfig(Section):
     retry: RetryPolicy = RetryPolicy()
     channels: Channels = Channels()
     users: list[UserConfig] = Field(default_factory=list)
-    web: WebConfig = WebConfig()
     field: FieldConfig = FieldConfig()  # needs, routes and limits of the field loop (outreach/field.py)
+    web: WebConfig = WebConfig()
 
     def url_for(self, home: Path) -> str:
         """The database URL: the configured one, else the embedded SQLite file under home."""

@@ -406,25 +406,31 @@ def user_list_filter(
     status: str | None = None,
     assigned_only: bool | None = None,
 ) -> tuple[ColumnElement[bool], dt.date | None]:
-    """The WHERE clause of one user's list and its month: inside the scope, the month (default:
-    the newest listed in the scope), only households with a visit task; a village worker's own
-    tasks (``assigned_only`` None: True for village workers), filtered by tier, village and task
-    status. A bad filter is a UserError; a village outside the scope answers NotFound."""
+    """The WHERE clause of one user's list and its month, as /visits (outreach.worklist) has it:
+    inside the scope, the month (default: the newest in the scope); a village worker's own tasks
+    (``assigned_only`` None: True for village workers), an officer's whole area; filtered by tier,
+    village and task status. A bad filter is a UserError; a village outside the scope (or not a
+    village code) answers NotFound."""
     base = scope.alert_filter()
+    mine = assigned_only if assigned_only is not None else scope.role == "village_worker"
+    if mine:
+        base = base & (VisitTask.assignee_id == scope.user_id)
     if as_of is None:
-        as_of = session.execute(select(func.max(Alert.as_of)).where(base)).scalar_one()
-    where = base & (Alert.as_of == as_of) & VisitTask.id.is_not(None)
-    if assigned_only if assigned_only is not None else scope.role == "village_worker":
-        where = where & (VisitTask.assignee_id == scope.user_id)
+        latest = select(func.max(Alert.as_of)).outerjoin(VisitTask, VisitTask.alert_id == Alert.id)
+        as_of = session.execute(latest.where(base)).scalar_one()
+    where = base & (Alert.as_of == as_of)
     bad_tiers = [t for t in tiers if t not in TIERS]
     if bad_tiers:
         raise UserError(f"unknown tier {bad_tiers[0][:10]!r}", hint="one of " + ", ".join(TIERS))
     if tiers:
         where = where & Alert.tier.in_(tiers)
     if village:
-        code = validate_code(village, "village")
+        try:
+            code = validate_code(village, "village")
+        except UserError as error:  # the same answer as a village outside the area
+            raise NotFound("no such village in your area") from error
         if not scope.covers(code):
-            raise NotFound(f"no village {code} in the area of {scope.name}")
+            raise NotFound("no such village in your area")
         where = where & (Alert.village_code == code)
     if status:
         if status not in TASK_STATUSES:

@@ -186,6 +186,8 @@ def record_outcome(
     source: str = "cli",
     field: FieldConfig | None = None,
     skip_identical: bool = False,
+    replace_current: bool = False,
+    household_code: str | None = None,
 ) -> RecordedVisit:
     """Record what a home check found, as a new row, for an active worker or officer whose scope
     covers the alert's village (NotFound for an alert outside it, as for one that does not exist).
@@ -195,8 +197,10 @@ def record_outcome(
     visited_on + due_days, status sent). The task's status follows (:func:`task_status`). A
     second record must be a correction (it supersedes the current one; nothing is overwritten).
     With ``skip_identical`` a record identical to the current one is not written again
-    (``RecordedVisit.unchanged``): what an import read twice does. Every refusal is audited as
-    ``record_visit_denied``.
+    (``RecordedVisit.unchanged``): what an import read twice does; with ``replace_current`` a
+    record supersedes the current one if there is one (a correction) and is the first otherwise.
+    ``household_code``, when given (a row of a sheet), must be the alert's. Every refusal is
+    audited as ``record_visit_denied``.
     """
     field = field or FieldConfig()
     now = utc_naive(now)
@@ -221,6 +225,11 @@ def record_outcome(
             raise UserError(f"unknown source {source[:20]!r} of a visit record (one of {', '.join(SOURCES)})")
         scope = acting_scope(session, user_name, "record_visit")
         alert = authorized_alert(session, scope, alert_id)
+        if household_code and alert.household_code and household_code != alert.household_code:
+            raise UserError(
+                f"alert {alert_id}: the household code does not match the alert's",
+                hint="check the row: 预警编号 and 户编码 must stay as exported",
+            )
         if result not in RESULTS:
             raise UserError(
                 f"alert {alert_id}: unknown result {str(result)[:20]!r}",
@@ -238,6 +247,9 @@ def record_outcome(
             and _same(session, current, visited_on, result, need_codes, route_codes, text)
         ):
             return RecordedVisit(task.id, current.id, current.supersedes_id, task.status, unchanged=True)
+        if replace_current:
+            correction = current is not None
+            detail["correction"] = correction
         supersedes = _superseded(session, task, alert_id, correction)
         outcome = VisitOutcome(
             task_id=task.id,
