@@ -15,7 +15,7 @@ import re
 from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from lowinc.errors import BadValue, NotFound
@@ -89,8 +89,14 @@ def write_contacts(engine: Engine, contacts: pd.DataFrame, as_of: dt.date) -> in
         uncoded = alerts[alerts["household_code"].isna()]
         if len(uncoded):
             codes = household_codes(uncoded["household_key"])
-            rows = [{"id": int(i), "household_code": c} for i, c in zip(uncoded["id"], codes, strict=True)]
-            session.execute(update(Alert), rows)
+            rows = [{"b_id": int(i), "b_code": c} for i, c in zip(uncoded["id"], codes, strict=True)]
+            alerts_table = cast(Table, Alert.__table__)
+            statement = (
+                update(alerts_table)
+                .where(alerts_table.c.id == bindparam("b_id"))
+                .values(household_code=bindparam("b_code"))
+            )
+            session.connection().execute(statement, rows)  # Core executemany: no ORM bookkeeping
         lacking = alerts[~alerts["has_contact"]].merge(frame, on="household_key", how="inner")
         if lacking.empty:
             return 0
@@ -100,7 +106,7 @@ def write_contacts(engine: Engine, contacts: pd.DataFrame, as_of: dt.date) -> in
         for record in records:
             record["alert_id"] = int(record["alert_id"])
             record["stand_in"] = bool(record["stand_in"])
-        session.execute(insert(AlertContact), records)
+        session.connection().execute(insert(cast(Table, AlertContact.__table__)), records)
         return len(records)
 
 
