@@ -22,7 +22,7 @@ import pyarrow.dataset as ds
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from lowinc.home import HomeLayout
+from lowinc.home import SCORES_FILE, HomeLayout
 from outreach.audit import record_audit
 from outreach.db import transaction, utc_naive
 from outreach.jurisdiction import Scope, audited_refusals, authorized_alert
@@ -194,7 +194,7 @@ def household_dossier(
         contact=contact,
         members=_members(members, frames, as_of, contact),
         signals=_signals(frames, as_of),
-        risk=_risk(layout, key, summaries),
+        risk=_risk(layout, key, summaries, current.as_of),
         alerts=tuple(s for s in summaries if s.id != alert_id),
         visits=visits,
     )
@@ -395,17 +395,25 @@ def _present(value: Any) -> Any:
     return None if value is None or (not isinstance(value, str) and bool(pd.isna(value))) else value
 
 
-def _risk(layout: HomeLayout, household_key: str, summaries: list[AlertSummary]) -> tuple[RiskMonth, ...]:
-    """Risk and reasons by month: the household's scores under scores/as_of=*/ where present,
-    else its alerts (a month listed but no longer on disk)."""
+def _risk(
+    layout: HomeLayout, household_key: str, summaries: list[AlertSummary], as_of: dt.date
+) -> tuple[RiskMonth, ...]:
+    """Risk and reasons by month over the 24 months up to the alert's: the household's scores
+    under scores/as_of=*/ where present (one filtered scan), else its alerts."""
     by_month: dict[dt.date, RiskMonth] = {}
     alert_of = {s.as_of: s.id for s in summaries}
+    first = (pd.Timestamp(as_of) - pd.DateOffset(months=SIGNAL_MONTHS)).date()
     root = layout.scores
+    paths = []
     for folder in sorted(root.glob("as_of=*")) if root.exists() else []:
-        path = folder / "scores.parquet"
-        if not path.exists():
+        try:
+            day = dt.date.fromisoformat(folder.name.split("=", 1)[1])
+        except ValueError:
             continue
-        table = ds.dataset(path, format="parquet").to_table(
+        if first <= day <= as_of and (folder / SCORES_FILE).exists():
+            paths.append(str(folder / SCORES_FILE))
+    if paths:
+        table = ds.dataset(paths, format="parquet").to_table(
             columns=["as_of", "risk", "tier", "reasons_zh", "reasons_en"],
             filter=pc.field("household_key") == household_key,
         )
