@@ -188,3 +188,10 @@ def test_a_worker_records_an_outcome_in_the_browser_on_a_phone(
     screenshot(page, "alert-page-recorded")
     with web_engine.connect() as connection:
         assert connection.execute(select(Referral.department)).scalars().all() == ["住建局"]
+
+
+def test_hostile_alert_ids_get_the_same_404(home: Path, seeded: Seeded, signed_in_client: Client) -> None:
+    worker = signed_in_client("王芳")
+    for path in ["/alerts/0", "/alerts/-5", "/alerts/99999999999999999999", "/alerts/2147483648"]:
+        assert worker.get(path).status_code == 404, path
+    assert worker.get("/alerts/abc").status_code in (400, 404)
