@@ -111,7 +111,7 @@ def explain_command(
     if sum(x is not None for x in (household, alert, code)) != 1:
         raise UserError(
             "name the household once: --household KEY, --alert N or --code XXXX-XXXX",
-            hint="lowinc explain --alert N",
+            hint="lowinc explain --help",
         )
     if household is None:
         household, alert_as_of = _household_of(settings, resolve_user(user), alert, code)
