@@ -30,6 +30,7 @@ CODE_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
 _TYPED = str.maketrans({"I": "1", "L": "1", "O": "0"})
 CONTACT_COLUMNS = ["household_key", "head_name", "head_id_masked", "address", "group_name", "stand_in"]
 _CONTACT_FIELDS = CONTACT_COLUMNS[1:]
+WIDTHS = {"head_name": 100, "head_id_masked": 24, "group_name": 50, "address": 2000}  # alert_contacts
 
 
 def household_code(household_key: str) -> str:
@@ -71,6 +72,8 @@ def contacts_frame(contacts: pd.DataFrame) -> pd.DataFrame:
         raise BadValue(f"contacts lack column(s) {', '.join(missing)}")
     out = contacts.reindex(columns=CONTACT_COLUMNS).drop_duplicates("household_key", keep="first")
     out["stand_in"] = out["stand_in"].fillna(False).astype(bool)
+    for column, width in WIDTHS.items():  # department text of any length: cut to the column
+        out[column] = [None if pd.isna(v) else str(v)[:width] for v in out[column]]
     return out
 
 

@@ -188,3 +188,20 @@ def test_explain_finds_the_household_by_alert_number_or_code_within_the_area_onl
             household_of(engine, user_name="王芳", now=NOW, **refusal)  # type: ignore[arg-type]
     audit = read_audit(engine)
     assert (audit["action"] == "explain_denied").sum() == len(refusals)
+
+
+def test_overlong_department_text_is_cut_to_the_columns(engine: Engine) -> None:
+    _queue(engine, [0])
+    frame = pd.DataFrame(
+        {
+            "household_key": [household_key(0)],
+            "head_name": ["名" * 500],
+            "head_id_masked": ["3" * 40],
+            "group_name": ["组" * 80],
+            "address": ["路" * 5000],
+        }
+    )
+    assert write_contacts(engine, frame, AS_OF.date()) == 1
+    with engine.connect() as connection:
+        row = connection.execute(select(AlertContact)).one()
+    assert (len(row.head_name), len(row.head_id_masked), len(row.group_name)) == (100, 24, 50)
