@@ -71,7 +71,7 @@ def contacts_frame(contacts: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise BadValue(f"contacts lack column(s) {', '.join(missing)}")
     out = contacts.reindex(columns=CONTACT_COLUMNS).drop_duplicates("household_key", keep="first")
-    out["stand_in"] = out["stand_in"].fillna(False).astype(bool)
+    out["stand_in"] = [bool(v) and not pd.isna(v) for v in out["stand_in"]]
     for column, width in WIDTHS.items():  # department text of any length: cut to the column
         out[column] = [None if pd.isna(v) else str(v)[:width] for v in out[column]]
     return out
