@@ -11,6 +11,9 @@ from lowinc.pseudonym import Pseudonymiser
 from lowinc.sources import FileSpec
 
 IDENTITY_COLUMNS = ["person_key", "id_no", "name", "known_month", "table"]
+# identity_of columns kept under their own names (a source may deliver them; the hukou's
+# address and 组 for a visit list); any other identity_of column is the person's name
+IDENTITY_EXTRAS = ("address", "group_name")
 
 
 def event_dates(spec: FileSpec, frame: pd.DataFrame, known_month: str) -> pd.Series:
@@ -69,18 +72,7 @@ def canonical_frame(
             hashed = pseudonyms(values, "" if col.type == "id" else col.key.removesuffix("_key"))
             out[col.key] = hashed
             if col.type == "id":
-                name_col = next((c.name for c in spec.columns if c.identity_of == col.name), None)
-                identity.append(
-                    pd.DataFrame(
-                        {
-                            "person_key": hashed,
-                            "id_no": values,
-                            "name": accepted[name_col]
-                            if name_col
-                            else pd.Series(pd.NA, index=values.index, dtype="str"),
-                        }
-                    )
-                )
+                identity.append(_identity_rows(spec, col.name, hashed, values, accepted))
         else:
             out[col.name] = values
     out["source_file"] = file
@@ -93,5 +85,23 @@ def canonical_frame(
     ident["known_month"] = known_month
     ident["table"] = spec.table
     # the number follows from the key: one row per key and name is every distinct row
-    ident = ident.dropna(subset=["person_key"]).drop_duplicates(["person_key", "name"], ignore_index=True)
-    return canonical, ident[IDENTITY_COLUMNS]
+    extras = [c for c in IDENTITY_EXTRAS if c in ident.columns]
+    ident = ident.dropna(subset=["person_key"]).drop_duplicates(
+        ["person_key", "name", *extras], ignore_index=True
+    )
+    return canonical, ident[[*IDENTITY_COLUMNS, *extras]]
+
+
+def _identity_rows(
+    spec: FileSpec, id_column: str, hashed: pd.Series, values: pd.Series, accepted: pd.DataFrame
+) -> pd.DataFrame:
+    """(person_key, id_no, name[, address, group_name]) for one ID column's rows."""
+    beside = [c.name for c in spec.columns if c.identity_of == id_column]
+    name_col = next((c for c in beside if c not in IDENTITY_EXTRAS), None)
+    rows = {
+        "person_key": hashed,
+        "id_no": values,
+        "name": accepted[name_col] if name_col else pd.Series(pd.NA, index=values.index, dtype="str"),
+    }
+    rows |= {c: accepted[c] for c in IDENTITY_EXTRAS if c in beside}
+    return pd.DataFrame(rows)

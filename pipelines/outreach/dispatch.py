@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import Engine
 
 from outreach.config import OutreachConfig
+from outreach.contacts import write_contacts
 from outreach.deliver import deliver_pending
 from outreach.queue import queue_alerts
 from outreach.startup import open_outreach_db
+from pipelines.outreach.heads import household_contacts
 from pipelines.settings import load_settings
 
 
@@ -26,9 +29,20 @@ def queue_visit_list(visit_list: pd.DataFrame, run_id: str) -> dict[str, Any]:
     config, home = load_outreach()
     engine = open_outreach_db(config, home)
     try:
-        return queue_alerts(engine, visit_list, run_id, utcnow(), config=config).to_dict()
+        summary = queue_alerts(engine, visit_list, run_id, utcnow(), config=config).to_dict()
+        summary["contacts"] = write_list_contacts(engine, home, visit_list)
+        return summary
     finally:
         engine.dispose()
+
+
+def write_list_contacts(engine: Engine, home: Path, visit_list: pd.DataFrame) -> int:
+    """Household codes and contacts (head or stand-in, masked ID) for the list's alerts."""
+    if visit_list.empty:
+        return 0
+    as_of = pd.Timestamp(visit_list["as_of"].iloc[0])
+    contacts = household_contacts(home, as_of, visit_list["household_key"].astype(str).tolist())
+    return write_contacts(engine, contacts, as_of.date())
 
 
 def deliver_due() -> dict[str, Any]:

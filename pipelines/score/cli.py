@@ -46,6 +46,21 @@ def score_command(as_of: AsOf = None, as_json: JsonFlag = False) -> None:
     out.print(f"Scores and visit list: {run['output']}")
 
 
+def _household_of(settings: Settings, user: str, alert: int | None, code: str | None) -> tuple[str, str]:
+    """The household key and as-of date (YYYY-MM-DD) of an alert number or household code,
+    looked up within the user's area (the same NotFound outside it)."""
+    from outreach.contacts import household_of
+    from outreach.startup import open_outreach_db
+    from pipelines.outreach.dispatch import utcnow
+
+    engine = open_outreach_db(settings.outreach, settings.home)
+    try:
+        key, day = household_of(engine, user_name=user, now=utcnow(), alert_id=alert, code=code)
+    finally:
+        engine.dispose()
+    return key, day.isoformat()
+
+
 def _authorize(settings: Settings, user: str, household: str, village: str | None, as_of: str) -> None:
     """The export's rules for one household: an active worker or officer of its area, audited."""
     from outreach.jurisdiction import authorize_household
@@ -67,7 +82,15 @@ def _authorize(settings: Settings, user: str, household: str, village: str | Non
 
 
 def explain_command(
-    household: Annotated[str, typer.Option("--household", help="household key (as in the visit list)")],
+    household: Annotated[
+        str | None, typer.Option("--household", help="household key (as in the visit list)")
+    ] = None,
+    alert: Annotated[
+        int | None, typer.Option("--alert", help="alert number (as in the list and the message)")
+    ] = None,
+    code: Annotated[
+        str | None, typer.Option("--code", help="household code XXXX-XXXX (as in the list)")
+    ] = None,
     as_of: AsOf = None,
     user: Annotated[
         str | None, typer.Option("--user", help="who asks (default: $LOWINC_USER, else the login name)")
@@ -85,6 +108,14 @@ def explain_command(
     from scoring.scorer import explain_household
 
     settings = load_settings()
+    if sum(x is not None for x in (household, alert, code)) != 1:
+        raise UserError(
+            "name the household once: --household KEY, --alert N or --code XXXX-XXXX",
+            hint="lowinc explain --help",
+        )
+    if household is None:
+        household, alert_as_of = _household_of(settings, resolve_user(user), alert, code)
+        as_of = as_of or alert_as_of
     try:
         ts = resolve_as_of(settings.home, as_of)
     except (LookupError, ValueError) as error:

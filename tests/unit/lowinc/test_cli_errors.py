@@ -92,7 +92,11 @@ def test_debug_shows_the_traceback(one_snapshot):
         (("ingest", "--month", "2024-13"), "--month 2024-13: month 13 is not 01-12", "YYYY-MM"),
         (("ingest", "--all"), "no delivery month folder (YYYY-MM) under", "lowinc simulate"),
         (("model", "rollback"), "no model lowinc-risk registered yet", "lowinc train"),
-        (("explain",), "Missing option '--household'", "lowinc explain --help"),
+        (
+            ("explain",),
+            "name the household once: --household KEY, --alert N or --code",
+            "lowinc explain --help",
+        ),
         (("nosuch",), "No such command 'nosuch'", "lowinc --help"),
         (("simulate", "--city", "北京市"), "no villages for city='北京市'", "lowinc simulate --city"),
         (("simulate", "--start", "2024-13"), "simulation.start: month must be YYYY-MM", "LOWINC_"),

@@ -1,0 +1,159 @@
+"""GET /alerts/{alert_id}: the household behind an alert, and POST /alerts/{alert_id}/outcome:
+the outcome form (核查结果).
+
+Both go through the one authorization layer: the dossier (:func:`outreach.dossier.household_dossier`)
+and the record (:func:`outreach.outcomes.record_outcome`) each authorize the alert against the
+user's scope, so an alert outside the area answers 404 by URL and by form post alike. A refused
+record re-renders the page with the one-line reason (status 400); a recorded one redirects (303)
+back to the page with a confirmation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from lowinc.errors import AccessDenied, NotFound, UserError
+from outreach.dossier import household_dossier
+from outreach.field import RESULTS
+from outreach.jurisdiction import audited_refusals, authorized_alert
+from outreach.outcomes import local_today, record_outcome
+from outreach.web.deps import SignedIn, csrf_checked_for, render, require, web_context
+
+router = APIRouter()
+MAX_ALERT_ID = 2**31 - 1  # an id beyond any row: the same 404 without asking the database
+RELATIONS = ("head", "spouse", "son", "daughter", "parent", "grandchild", "sibling", "other")
+
+
+@dataclass
+class OutcomeForm:
+    """What the form shows: the values posted (or the defaults) and the reason of a refusal."""
+
+    visited_on: str = ""
+    result: str = ""
+    needs: list[str] = field(default_factory=list)
+    routes: list[str] = field(default_factory=list)
+    note: str = ""
+    correction: bool = False
+    error: str | None = None  # a message key of alerts.yaml, or a refusal's own line
+    error_key: bool = True
+
+
+def _valid_id(alert_id: int) -> int:
+    if not 0 < alert_id <= MAX_ALERT_ID:
+        raise NotFound(f"no alert {alert_id}")
+    return alert_id
+
+
+def _page(
+    request: Request, who: SignedIn, alert_id: int, form: OutcomeForm | None = None, status: int = 200
+) -> Response:
+    ctx = web_context(request)
+    dossier = household_dossier(ctx.engine, ctx.layout, who.scope, _valid_id(alert_id), ctx.now())
+    today = local_today(ctx.now())
+    form = form or OutcomeForm(visited_on=today.isoformat())
+    current = next((v for v in dossier.visits if v.alert_id == alert_id and v.current), None)
+    return render(
+        request,
+        "alert.html",
+        status_code=status,
+        d=dossier,
+        form=form,
+        today=today.isoformat(),
+        earliest=dossier.alert.as_of.isoformat(),
+        field=ctx.outreach.field,
+        results=RESULTS,
+        current_visit=current,
+        recorded=request.query_params.get("recorded") == "1",
+        may_record=who.may("record_visit"),
+        relations=RELATIONS,
+    )
+
+
+@router.get("/alerts/{alert_id}")
+def alert_page(
+    request: Request, alert_id: int, who: Annotated[SignedIn, Depends(require("view_household"))]
+) -> Response:
+    """The household behind the alert, for a user whose area covers it (404 else)."""
+    return _page(request, who, alert_id)
+
+
+def _date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+@router.post("/alerts/{alert_id}/outcome")
+async def post_outcome(
+    request: Request, alert_id: int, who: Annotated[SignedIn, Depends(csrf_checked_for("record_visit"))]
+) -> Response:
+    """Record the form's outcome through outreach.outcomes.record_outcome (source web)."""
+    ctx = web_context(request)
+    posted = await request.form()
+
+    def text(name: str, limit: int) -> str:
+        value = posted.get(name)
+        return value[:limit] if isinstance(value, str) else ""
+
+    def codes(name: str) -> list[str]:
+        return [v[:30] for v in posted.getlist(name) if isinstance(v, str) and v.strip()][:50]
+
+    form = OutcomeForm(
+        visited_on=text("visited_on", 20),
+        result=text("result", 20),
+        needs=codes("needs"),
+        routes=codes("routes"),
+        note=text("note", ctx.outreach.field.note_max_chars + 1),
+        correction=text("correction", 5) == "1",
+    )
+    # the area first: an alert outside it is a 404 whatever the form says
+    target = f"alert:{alert_id}"
+    with (
+        audited_refusals(
+            ctx.engine, actor=who.user.name, action="record_visit_denied", target=target, now=ctx.now()
+        ),
+        Session(ctx.engine) as session,
+    ):
+        earliest = authorized_alert(session, who.scope, _valid_id(alert_id)).as_of
+    visited_on = _date(form.visited_on)
+    today = local_today(ctx.now())
+    if visited_on is None:
+        form.error = "alert_error_date"
+    elif visited_on < earliest:
+        form.error = "alert_error_early"
+    elif visited_on > today:
+        form.error = "alert_error_future"
+    elif form.result not in RESULTS:
+        form.error = "alert_error_result"
+    elif (form.needs or form.routes) and form.result != "confirmed":
+        form.error = "alert_error_needs"
+    if form.error is None and visited_on is not None:
+        try:
+            record_outcome(
+                ctx.engine,
+                alert_id=alert_id,
+                user_name=who.user.name,
+                visited_on=visited_on,
+                result=form.result,
+                needs=form.needs,
+                routes=form.routes,
+                note=form.note or None,
+                now=ctx.now(),
+                correction=form.correction,
+                source="web",
+                field=ctx.outreach.field,
+            )
+        except (NotFound, AccessDenied):
+            raise
+        except UserError as error:
+            form.error, form.error_key = error.message, False
+        else:
+            return RedirectResponse(f"/alerts/{alert_id}?recorded=1#outcome", status_code=303)
+    return _page(request, who, alert_id, form, status=400)
