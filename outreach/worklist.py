@@ -152,7 +152,7 @@ def latest_month(session: Session, scope: Scope) -> dt.date | None:
 
 def _rows_statement(
     scope: Scope, as_of: dt.date, filters: dict[str, str], limit: int, offset: int
-) -> Select[Any]:
+) -> Select[*tuple[Any, ...]]:
     tier_order = case(TIER_ORDER, value=Alert.tier, else_=len(TIERS))
     assigned = _assigned_only(scope)
     task_join = (
@@ -160,7 +160,7 @@ def _rows_statement(
         if assigned
         else (VisitTask.alert_id == Alert.id)
     )
-    statement = (
+    statement: Select[*tuple[Any, ...]] = (
         select(
             Alert.id,
             Alert.household_code,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,9 +20,9 @@ from outreach.jurisdiction import acting_scope, sync_users
 from outreach.queue import queue_alerts
 from outreach.schema import Alert, AlertContact, VisitTask
 from outreach.workdays import deadline, holiday_array, working_days_left
-from outreach.worklist import worklist
+from outreach.worklist import Worklist, worklist
 from tests.outreach.conftest import NOW
-from tests.outreach.factory import TOWN_A, VILLAGE_A1, VILLAGE_A2, VILLAGE_B1, visit_list
+from tests.outreach.factory import VILLAGE_A1, VILLAGE_A2, VILLAGE_B1, visit_list
 
 TIERS = {
     0: "red",
@@ -63,10 +64,10 @@ def listed(engine: Engine, config: OutreachConfig) -> Engine:
     return engine
 
 
-def _list(engine: Engine, name: str, **kwargs: object):  # type: ignore[no-untyped-def]
+def _list(engine: Engine, name: str, **kwargs: Any) -> Worklist:
     with transaction(engine) as session:
         scope = acting_scope(session, name, "export_list")
-        return worklist(session, scope, today=TODAY, now=NOW, **kwargs)  # type: ignore[arg-type]
+        return worklist(session, scope, today=TODAY, now=NOW, **kwargs)
 
 
 def test_a_village_worker_sees_only_the_tasks_assigned_to_them_in_their_village(listed: Engine) -> None:
@@ -100,7 +101,14 @@ def test_filters_narrow_the_list_and_bad_values_are_refused(listed: Engine) -> N
     closed = _list(listed, "李强", status="closed")
     assert len(closed.items) == 1 and closed.items[0].status == "closed"
     assert all(i.status == "new" for i in _list(listed, "李强", status="new").items)
-    for bad in [{"tier": "purple"}, {"status": "done"}, {"limit": 0}, {"limit": 10_000}, {"offset": -1}]:
+    bads: list[dict[str, Any]] = [
+        {"tier": "purple"},
+        {"status": "done"},
+        {"limit": 0},
+        {"limit": 10_000},
+        {"offset": -1},
+    ]
+    for bad in bads:
         with pytest.raises(BadValue):
             _list(listed, "李强", **bad)
 
