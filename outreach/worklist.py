@@ -150,10 +150,8 @@ def latest_month(session: Session, scope: Scope) -> dt.date | None:
     return value
 
 
-def _rows_statement(
-    scope: Scope, as_of: dt.date, filters: dict[str, str], limit: int, offset: int
-) -> Select[*tuple[Any, ...]]:
-    tier_order = case(TIER_ORDER, value=Alert.tier, else_=len(TIERS))
+def _matching(scope: Scope, as_of: dt.date, filters: dict[str, str]) -> Select[*tuple[Any, ...]]:
+    """The rows of the month inside the scope that pass the filters (alerts and their tasks)."""
     assigned = _assigned_only(scope)
     task_join = (
         and_(VisitTask.alert_id == Alert.id, VisitTask.assignee_id == scope.user_id)
@@ -161,34 +159,10 @@ def _rows_statement(
         else (VisitTask.alert_id == Alert.id)
     )
     statement: Select[*tuple[Any, ...]] = (
-        select(
-            Alert.id,
-            Alert.household_code,
-            Alert.village_code,
-            Alert.village_name,
-            Alert.town_code,
-            Alert.tier,
-            Alert.rank_in_village,
-            func.coalesce(VisitTask.due_date, Alert.due_date).label("due_date"),
-            Alert.reasons_zh,
-            Alert.reasons_en,
-            Alert.action_zh,
-            VisitTask.status,
-            Alert.hard_triggers,
-            AlertContact.head_name,
-            AlertContact.head_id_masked,
-            AlertContact.address,
-            AlertContact.group_name,
-            AlertContact.stand_in,
-            func.count().over().label("total"),
-        )
+        select(Alert.id)
         .select_from(Alert)
         .join(VisitTask, task_join, isouter=not assigned)
-        .outerjoin(AlertContact, AlertContact.alert_id == Alert.id)
         .where(Alert.as_of == as_of, scope.alert_filter())
-        .order_by(tier_order, Alert.rank_in_town, Alert.risk.desc(), Alert.id)
-        .limit(limit)
-        .offset(offset)
     )
     if "village" in filters:
         statement = statement.where(Alert.village_code == filters["village"])
@@ -197,6 +171,55 @@ def _rows_statement(
     if "status" in filters:
         statement = statement.where(VisitTask.status == filters["status"])
     return statement
+
+
+def _rows_statement(
+    scope: Scope, as_of: dt.date, filters: dict[str, str], limit: int, offset: int
+) -> Select[*tuple[Any, ...]]:
+    """One statement: the page is ranked and cut on the narrow alert and task columns first (with
+    the total as a window count), and only its rows are joined with their texts and contacts."""
+    tier_order = case(TIER_ORDER, value=Alert.tier, else_=len(TIERS))
+    ranking = (tier_order, Alert.rank_in_town, Alert.risk.desc(), Alert.id)
+    page = (
+        _matching(scope, as_of, filters)
+        .add_columns(
+            VisitTask.status.label("task_status"),
+            VisitTask.due_date.label("task_due"),
+            func.count().over().label("total"),
+            func.row_number().over(order_by=ranking).label("position"),
+        )
+        .order_by(*ranking)
+        .limit(limit)
+        .offset(offset)
+        .subquery("page")
+    )
+    return (
+        select(
+            Alert.id,
+            Alert.household_code,
+            Alert.village_code,
+            Alert.village_name,
+            Alert.town_code,
+            Alert.tier,
+            Alert.rank_in_village,
+            func.coalesce(page.c.task_due, Alert.due_date).label("due_date"),
+            Alert.reasons_zh,
+            Alert.reasons_en,
+            Alert.action_zh,
+            page.c.task_status.label("status"),
+            Alert.hard_triggers,
+            AlertContact.head_name,
+            AlertContact.head_id_masked,
+            AlertContact.address,
+            AlertContact.group_name,
+            AlertContact.stand_in,
+            page.c.total,
+        )
+        .select_from(page)
+        .join(Alert, Alert.id == page.c.id)
+        .outerjoin(AlertContact, AlertContact.alert_id == Alert.id)
+        .order_by(page.c.position)
+    )
 
 
 def _split(text: str | None, separator: str) -> tuple[str, ...]:
@@ -265,8 +288,8 @@ def worklist(
         rows = session.execute(_rows_statement(scope, month, filters, limit, offset)).all()
         total = int(rows[0].total) if rows else 0
         if not rows and offset > 0:  # a page past the end: the total still says how many there are
-            counted = _rows_statement(scope, month, filters, 1, 0).with_only_columns(func.count())
-            total = int(session.execute(counted.order_by(None).limit(None).offset(None)).scalar_one())
+            counted = select(func.count()).select_from(_matching(scope, month, filters).subquery())
+            total = int(session.execute(counted).scalar_one())
         items = _items(rows, today, holidays)
     if audit:
         record_audit(
