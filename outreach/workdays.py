@@ -6,8 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 import numpy as np
+import yaml
+
+from lowinc.settings import config_dir_from
 
 
 @dataclass(frozen=True)
@@ -49,3 +54,17 @@ def working_days_left(
 def deadline(today: dt.date, due_date: dt.date | None, holidays: np.ndarray | None = None) -> Deadline:
     """One due date's :class:`Deadline`."""
     return working_days_left(today, [due_date], holidays)[0]
+
+
+@cache
+def configured_holidays(config_dir: Path | None = None) -> np.ndarray:
+    """The public holidays of ``scoring.holidays`` in the configuration folder's scoring.yaml
+    (``LOWINC_CONFIG_DIR``, else the checkout's configs/); none when the file or key is absent.
+    Read once per process: the due dates themselves were counted with the same list."""
+    path = (config_dir or config_dir_from()) / "scoring.yaml"
+    if not path.is_file():
+        return holiday_array()
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    scoring = data.get("scoring") if isinstance(data, dict) else None
+    listed = scoring.get("holidays") if isinstance(scoring, dict) else None
+    return holiday_array(listed or [])

@@ -4,4 +4,5 @@ from __future__ import annotations
 
 ROUTERS: list[str] = [
     "outreach.web.auth",
+    "outreach.web.visits",
 ]
