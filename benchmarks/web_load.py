@@ -75,7 +75,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def pick_users(seeded: Seeded, count: int, mix: tuple[float, float, float], seed: int) -> list[tuple[str, str]]:
+def pick_users(
+    seeded: Seeded, count: int, mix: tuple[float, float, float], seed: int
+) -> list[tuple[str, str]]:
     """(name, role) of the simulated users: village workers, town and county officers by mix."""
     rng = random.Random(seed)
     workers = sorted(name for names in seeded.village_workers.values() for name in names)
@@ -166,7 +168,13 @@ def server(url: str, home: Path, workers: int, pool: int) -> Iterator[str]:
 
 
 async def one_user(
-    client: httpx.AsyncClient, user: SimUser, samples: Samples, start: float, warm: float, end: float, think: float
+    client: httpx.AsyncClient,
+    user: SimUser,
+    samples: Samples,
+    start: float,
+    warm: float,
+    end: float,
+    think: float,
 ) -> None:
     rng = random.Random(user.name)
     await asyncio.sleep(rng.uniform(0, think))  # users do not all start at the same instant
@@ -247,7 +255,9 @@ def backend_url(backend: str, folder: Path) -> Iterator[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--households", type=int, default=1_000_000)
     parser.add_argument("--months", type=int, default=3, help="months of lists (the newest open)")
     parser.add_argument("--users", type=int, default=200, help="concurrent simulated users")
@@ -255,7 +265,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=5)
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between a user's views")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
-    parser.add_argument("--pool", type=int, default=10, help="PostgreSQL pool per worker (+ as many overflow)")
+    parser.add_argument(
+        "--pool", type=int, default=10, help="PostgreSQL pool per worker (+ as many overflow)"
+    )
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument(
         "--mix", default="0.85,0.12,0.03", help="shares of village workers, town and county officers"
@@ -269,7 +281,10 @@ def main() -> None:
     notes: list[str] = []
     today = dt.date.today()
     for backend in args.backends.split(","):
-        with tempfile.TemporaryDirectory(prefix="lowinc-webload-") as tmp, backend_url(backend, Path(tmp)) as url:
+        with (
+            tempfile.TemporaryDirectory(prefix="lowinc-webload-") as tmp,
+            backend_url(backend, Path(tmp)) as url,
+        ):
             print(f"{backend}: seeding {args.households:,} households", file=sys.stderr, flush=True)
             seeded = seed_city(
                 url,
@@ -300,7 +315,9 @@ def main() -> None:
         print(note)
     print_table(rows)
     worst = max((float(r[5]) for r in rows if r[1] == "all" and r[5] != "-"), default=float("nan"))
-    print(f"goal p95 < {GOAL_P95_MS} ms: {'met' if worst < GOAL_P95_MS else 'NOT met'} (worst p95 {worst:.0f} ms)")
+    print(
+        f"goal p95 < {GOAL_P95_MS} ms: {'met' if worst < GOAL_P95_MS else 'NOT met'} (worst p95 {worst:.0f} ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -176,23 +176,19 @@ def _matching(scope: Scope, as_of: dt.date, filters: dict[str, str]) -> Select[*
 def _rows_statement(
     scope: Scope, as_of: dt.date, filters: dict[str, str], limit: int, offset: int
 ) -> Select[*tuple[Any, ...]]:
-    """One statement: the page is ranked and cut on the narrow alert and task columns first (with
-    the total as a window count), and only its rows are joined with their texts and contacts."""
-    tier_order = case(TIER_ORDER, value=Alert.tier, else_=len(TIERS))
-    ranking = (tier_order, Alert.rank_in_town, Alert.risk.desc(), Alert.id)
+    """One statement: the page is ranked and cut on the narrow alert and task columns first (a
+    bounded top-N sort, no window), only its rows are joined with their texts and contacts, and
+    the total comes from an uncorrelated scalar subquery (counted once, on the indexes)."""
+    ranking = (_tier_order(), Alert.rank_in_town, Alert.risk.desc(), Alert.id)
+    matching = _matching(scope, as_of, filters)
     page = (
-        _matching(scope, as_of, filters)
-        .add_columns(
-            VisitTask.status.label("task_status"),
-            VisitTask.due_date.label("task_due"),
-            func.count().over().label("total"),
-            func.row_number().over(order_by=ranking).label("position"),
-        )
+        matching.add_columns(VisitTask.status.label("task_status"), VisitTask.due_date.label("task_due"))
         .order_by(*ranking)
         .limit(limit)
         .offset(offset)
         .subquery("page")
     )
+    total = select(func.count()).select_from(matching.subquery("matching")).scalar_subquery()
     return (
         select(
             Alert.id,
@@ -213,13 +209,17 @@ def _rows_statement(
             AlertContact.address,
             AlertContact.group_name,
             AlertContact.stand_in,
-            page.c.total,
+            total.label("total"),
         )
         .select_from(page)
         .join(Alert, Alert.id == page.c.id)
         .outerjoin(AlertContact, AlertContact.alert_id == Alert.id)
-        .order_by(page.c.position)
+        .order_by(*ranking)
     )
+
+
+def _tier_order() -> Any:
+    return case(TIER_ORDER, value=Alert.tier, else_=len(TIERS))
 
 
 def _split(text: str | None, separator: str) -> tuple[str, ...]:
