@@ -263,7 +263,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200, help="concurrent simulated users")
     parser.add_argument("--seconds", type=float, default=60, help="timed load per backend")
     parser.add_argument("--warmup", type=float, default=5)
-    parser.add_argument("--think", type=float, default=1.0, help="mean seconds between a user's views")
+    parser.add_argument("--think", type=float, default=5.0, help="mean seconds between a user's views")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument(
         "--pool", type=int, default=10, help="PostgreSQL pool per worker (+ as many overflow)"
@@ -280,6 +280,7 @@ def main() -> None:
     rows: list[list[str]] = []
     notes: list[str] = []
     today = dt.date.today()
+    load_before = os.getloadavg()[0]
     for backend in args.backends.split(","):
         with (
             tempfile.TemporaryDirectory(prefix="lowinc-webload-") as tmp,
@@ -309,7 +310,8 @@ def main() -> None:
     print(
         f"{args.users} users ({args.mix} village/town/county), think {args.think} s, "
         f"{args.seconds:.0f} s timed after {args.warmup:.0f} s warm-up, uvicorn workers {args.workers}, "
-        f"PostgreSQL pool {args.pool}+{args.pool} per worker, {os.cpu_count()} cores"
+        f"PostgreSQL pool {args.pool}+{args.pool} per worker, {os.cpu_count()} cores; "
+        f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other work on the machine)"
     )
     for note in notes:
         print(note)
