@@ -5,7 +5,8 @@ import string to run several worker processes; `lowinc web` runs one).
         .venv/bin/python -m uvicorn benchmarks.web_app:make_app --factory --workers 2
 
 LOWINC_BENCH_POOL sets the PostgreSQL connection pool per worker (pool_size; as many again
-may overflow). No user is synced: the seed made them.
+may overflow), LOWINC_BENCH_THREADS the threads a worker runs the (synchronous) pages in
+(anyio's default: 40). No user is synced: the seed made them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine, create_engine
 
@@ -36,4 +38,11 @@ def make_app() -> FastAPI:
     home = Path(os.environ["LOWINC_HOME"])
     engine = bench_engine(url, int(os.environ.get("LOWINC_BENCH_POOL", "10")))
     config = OutreachConfig(users=[], web=WebConfig(allowed_hosts=["127.0.0.1"]))
-    return create_app(WebContext(engine=engine, layout=HomeLayout(home), outreach=config))
+    app = create_app(WebContext(engine=engine, layout=HomeLayout(home), outreach=config))
+    threads = int(os.environ.get("LOWINC_BENCH_THREADS", "40"))
+
+    @app.on_event("startup")
+    async def _threads() -> None:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+
+    return app

@@ -75,6 +75,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def seeded_in(url: str) -> Seeded:
+    """What an earlier seed made, read back from its users (for --url)."""
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        rows = session.execute(select(User.name, User.role, User.code).order_by(User.id)).all()
+    engine.dispose()
+    workers: dict[str, list[str]] = {}
+    for name, role, code in rows:
+        if role == "village_worker" and code:
+            workers.setdefault(code, []).append(name)
+    towns = sorted(code for _, role, code in rows if role == "town_officer" and code)
+    counties = sorted(code for _, role, code in rows if role == "county_officer" and code)
+    return Seeded(0, 0, 0, 0, len(rows), 0.0, dt.date.today(), workers, towns, counties)
+
+
 def pick_users(
     seeded: Seeded, count: int, mix: tuple[float, float, float], seed: int
 ) -> list[tuple[str, str]]:
@@ -124,10 +139,11 @@ def make_sessions(url: str, chosen: list[tuple[str, str]], seeded: Seeded) -> li
 
 
 @contextmanager
-def server(url: str, home: Path, workers: int, pool: int) -> Iterator[str]:
+def server(url: str, home: Path, workers: int, pool: int, threads: int = 40) -> Iterator[str]:
     """uvicorn with the app on a free 127.0.0.1 port; its base URL, stopped at the end."""
     port = free_port()
     env = {**os.environ, "LOWINC_BENCH_URL": url, "LOWINC_HOME": str(home), "LOWINC_BENCH_POOL": str(pool)}
+    env["LOWINC_BENCH_THREADS"] = str(threads)
     command = [
         sys.executable,
         "-m",
@@ -243,7 +259,10 @@ def print_table(rows: list[list[str]]) -> None:
 
 
 @contextmanager
-def backend_url(backend: str, folder: Path) -> Iterator[str]:
+def backend_url(backend: str, folder: Path, given: str | None = None) -> Iterator[str]:
+    if given:
+        yield given
+        return
     if backend == "sqlite":
         yield f"sqlite:///{folder / 'outreach' / 'outreach.db'}"
         return
@@ -268,12 +287,18 @@ def main() -> None:
     parser.add_argument(
         "--pool", type=int, default=10, help="PostgreSQL pool per worker (+ as many overflow)"
     )
+    parser.add_argument("--threads", type=int, default=40, help="threads per worker for the pages")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--url", help="an outreach database seeded before (by this script): no seeding, one backend"
+    )
     parser.add_argument(
         "--mix", default="0.85,0.12,0.03", help="shares of village workers, town and county officers"
     )
     parser.add_argument("--seed", type=int, default=14)
     args = parser.parse_args()
+    # a SIGTERM (timeout, kill) unwinds like Ctrl-C, so the server and the cluster are stopped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     mix = tuple(float(x) for x in args.mix.split(","))
     if len(mix) != 3:
         raise SystemExit("--mix needs three shares")
@@ -281,23 +306,27 @@ def main() -> None:
     notes: list[str] = []
     today = dt.date.today()
     load_before = os.getloadavg()[0]
-    for backend in args.backends.split(","):
+    backends = [args.url.split(":")[0].split("+")[0]] if args.url else args.backends.split(",")
+    for backend in backends:
         with (
             tempfile.TemporaryDirectory(prefix="lowinc-webload-") as tmp,
-            backend_url(backend, Path(tmp)) as url,
+            backend_url(backend, Path(tmp), args.url) as url,
         ):
-            print(f"{backend}: seeding {args.households:,} households", file=sys.stderr, flush=True)
-            seeded = seed_city(
-                url,
-                households=args.households,
-                months=args.months,
-                as_of=today.replace(day=1),
-                seed=args.seed,
-                log=lambda line: print(line, file=sys.stderr, flush=True),
-            )
+            if args.url:
+                seeded = seeded_in(url)
+            else:
+                print(f"{backend}: seeding {args.households:,} households", file=sys.stderr, flush=True)
+                seeded = seed_city(
+                    url,
+                    households=args.households,
+                    months=args.months,
+                    as_of=today.replace(day=1),
+                    seed=args.seed,
+                    log=lambda line: print(line, file=sys.stderr, flush=True),
+                )
             chosen = pick_users(seeded, args.users, (mix[0], mix[1], mix[2]), args.seed)
             users = make_sessions(url, chosen, seeded)
-            with server(url, Path(tmp) / "home", args.workers, args.pool) as base:
+            with server(url, Path(tmp) / "home", args.workers, args.pool, args.threads) as base:
                 print(f"{backend}: {len(users)} users for {args.seconds:.0f} s", file=sys.stderr, flush=True)
                 samples = asyncio.run(run_load(base, users, args.seconds, args.warmup, args.think))
             rows += summarise(backend, samples, args.seconds)
@@ -310,7 +339,8 @@ def main() -> None:
     print(
         f"{args.users} users ({args.mix} village/town/county), think {args.think} s, "
         f"{args.seconds:.0f} s timed after {args.warmup:.0f} s warm-up, uvicorn workers {args.workers}, "
-        f"PostgreSQL pool {args.pool}+{args.pool} per worker, {os.cpu_count()} cores; "
+        f"{args.threads} threads and PostgreSQL pool {args.pool}+{args.pool} per worker, "
+        f"{os.cpu_count()} cores; "
         f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other work on the machine)"
     )
     for note in notes:

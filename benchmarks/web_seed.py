@@ -188,7 +188,7 @@ def seed_city(
                 "risk": frame["risk"].astype(float),
                 "rank_in_village": frame["rank_in_village"],
                 "rank_in_town": frame["rank_in_town"],
-                "hard_triggers": np.where(red & (np.arange(n) % 3 == 0), "new_severe_disability", ""),
+                "hard_triggers": np.where(red & (np.arange(n) % 3 == 0), "新增重度残疾", ""),
                 "reasons_zh": ["；".join(dict.fromkeys(REASONS[j] for j in row)) for row in reason_pick],
                 "reasons_en": "out-of-pocket medical cost; head unemployed; new disability certificate",
                 "action_zh": tier.map(ACTIONS),

@@ -31,6 +31,7 @@ from scoring.tiers import TIERS
 STATUSES = ("new", "visited", "closed")
 TIER_ORDER = {tier: i for i, tier in enumerate(TIERS)}
 TOP_REASONS = 3
+TRIGGER_SEPARATOR = "；"  # scoring.tiers.trigger_text joins the labels with it
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_OFFSET = 1_000_000
@@ -54,7 +55,7 @@ class WorkItem:
     reasons_en: tuple[str, ...]
     action: str
     status: str | None  # new | visited | closed; None: listed without a task (cooldown, watch)
-    hard_triggers: tuple[str, ...]
+    hard_triggers: tuple[str, ...]  # the labels of scoring.tiers.TRIGGER_ZH
     head_name: str | None
     head_id_masked: str | None
     address: str | None
@@ -243,12 +244,12 @@ def _items(rows: Iterable[Any], today: dt.date, holidays: np.ndarray | None) -> 
             risk_rank=r.rank_in_village,
             due_date=d.due_date,
             days_left=d.days_left,
-            overdue=d.overdue and r.status in (None, "new"),
+            overdue=d.overdue and r.status == "new",
             reasons_zh=_split(r.reasons_zh, SEPARATOR["zh"]),
             reasons_en=_split(r.reasons_en, SEPARATOR["en"]),
             action=r.action_zh or "",
             status=r.status,
-            hard_triggers=tuple(t for t in (r.hard_triggers or "").split(",") if t),
+            hard_triggers=tuple(t.strip() for t in (r.hard_triggers or "").split(TRIGGER_SEPARATOR) if t.strip()),
             head_name=r.head_name,
             head_id_masked=r.head_id_masked,
             address=r.address,

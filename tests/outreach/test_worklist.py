@@ -36,6 +36,7 @@ TIERS = {
     21: "orange",
 }
 TODAY = dt.date(2024, 6, 7)  # a Friday
+TRIGGERS = {0: "新增重度残疾；住房鉴定为D级危房"}
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def listed(engine: Engine, config: OutreachConfig) -> Engine:
     second = UserConfig(name="陈静", role="village_worker", level="village", code=VILLAGE_A1)
     with transaction(engine) as session:
         sync_users(session, [*config.users, second])
-    queue_alerts(engine, visit_list(TIERS), "run-1", NOW, config=config)
+    queue_alerts(engine, visit_list(TIERS, triggers=TRIGGERS), "run-1", NOW, config=config)
     with transaction(engine) as session:
         ids = dict(session.execute(select(Alert.rank_in_town, Alert.id)).all())
         chen = acting_scope(session, "陈静", "export_list").user_id
@@ -88,6 +89,8 @@ def test_an_officer_sees_every_alert_of_their_town_ranked_by_tier(listed: Engine
     assert order == sorted(order, key=["red", "orange", "yellow", "blue"].index)
     blue = next(i for i in town.items if i.tier == "blue")
     assert blue.status is None and not blue.overdue  # listed, watch only: no task
+    assert town.items[0].hard_triggers == ("新增重度残疾", "住房鉴定为D级危房")
+    assert town.items[1].hard_triggers == ()
     assert town.items[0].head_name == "户主1" and town.items[0].head_id_masked == "330502********1234"
     county = _list(listed, "赵敏")
     assert {i.village_code for i in county.items} == {VILLAGE_A1, VILLAGE_A2, VILLAGE_B1}
