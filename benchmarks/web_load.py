@@ -69,6 +69,26 @@ class Samples:
     statuses: dict[int, int] = field(default_factory=dict)
 
 
+SERVERS: list[int] = []
+
+
+def server_cpu_seconds() -> float:
+    """User + system CPU of the running server's processes (uvicorn and its workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields[2] is the process group (0-based after the name): the server's own session
+        if SERVERS and int(fields[2]) == SERVERS[-1]:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -161,6 +181,7 @@ def server(url: str, home: Path, workers: int, pool: int, threads: int = 40) -> 
         "--no-access-log",
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    SERVERS.append(process.pid)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -328,12 +349,16 @@ def main() -> None:
             users = make_sessions(url, chosen, seeded)
             with server(url, Path(tmp) / "home", args.workers, args.pool, args.threads) as base:
                 print(f"{backend}: {len(users)} users for {args.seconds:.0f} s", file=sys.stderr, flush=True)
+                cpu_before = server_cpu_seconds()
                 samples = asyncio.run(run_load(base, users, args.seconds, args.warmup, args.think))
+                cpu = server_cpu_seconds() - cpu_before
             rows += summarise(backend, samples, args.seconds)
             notes.append(
                 f"{backend}: seeded {seeded.households:,} households, {seeded.alerts:,} alerts "
                 f"({seeded.open_alerts:,} open), {seeded.tasks:,} tasks, {seeded.users:,} users in "
-                f"{seeded.seconds:.0f} s; statuses {dict(sorted(samples.statuses.items()))}"
+                f"{seeded.seconds:.0f} s; statuses {dict(sorted(samples.statuses.items()))}; "
+                f"server CPU {cpu:.1f} s ({1000 * cpu / max(1, sum(samples.statuses.values())):.1f} ms "
+                "per timed request, warm-up included)"
             )
     print(f"command: {command_line('benchmarks.web_load')}")
     print(
