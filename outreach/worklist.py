@@ -229,6 +229,10 @@ def _split(text: str | None, separator: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(separator.strip()) if part.strip())[:TOP_REASONS]
 
 
+def _labels(text: str | None) -> tuple[str, ...]:
+    return tuple(t.strip() for t in (text or "").split(TRIGGER_SEPARATOR) if t.strip())
+
+
 def _items(rows: Iterable[Any], today: dt.date, holidays: np.ndarray | None) -> tuple[WorkItem, ...]:
     rows = list(rows)
     due = [r.due_date.date() if isinstance(r.due_date, dt.datetime) else r.due_date for r in rows]
@@ -249,7 +253,7 @@ def _items(rows: Iterable[Any], today: dt.date, holidays: np.ndarray | None) -> 
             reasons_en=_split(r.reasons_en, SEPARATOR["en"]),
             action=r.action_zh or "",
             status=r.status,
-            hard_triggers=tuple(t.strip() for t in (r.hard_triggers or "").split(TRIGGER_SEPARATOR) if t.strip()),
+            hard_triggers=_labels(r.hard_triggers),
             head_name=r.head_name,
             head_id_masked=r.head_id_masked,
             address=r.address,
