@@ -8,4 +8,5 @@ ROUTERS: list[str] = [
     "outreach.web.dashboard",
     "outreach.web.needs",
     "outreach.web.downloads",
+    "outreach.web.visits",
 ]
