@@ -28,6 +28,12 @@ def _kind(f: Feature) -> str:
     return f.dtype
 
 
+def _reason(f: Feature) -> str:
+    """The reason template, then each other wording with the values it is for."""
+    cases = [f"when {c.when}: {c.zh}" for c in f.reason_cases]
+    return "<br>".join([f.reason_zh, *cases])
+
+
 def feature_catalogue() -> str:
     """Markdown: how snapshots are made, then one table row per feature, by group."""
     cfg = FeaturesConfig()
@@ -91,7 +97,7 @@ def feature_catalogue() -> str:
                 f.meaning_zh,
                 RISK[f.raises_risk_when],
                 f.missing,
-                f.reason_zh,
+                _reason(f),
             ]
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
         lines.append("")
