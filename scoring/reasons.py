@@ -47,6 +47,7 @@ GROUP_ZH = {
     "events": "户籍变动",
     "temporary_aid": "临时救助",
 }
+OTHER = "其他"  # a reason text no template of the catalogue renders
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,7 @@ def reason_categories(reasons_zh: pd.Series, features: Sequence[Feature] = FEATU
         found: list[str] = []
         for part in filter(None, (p.strip() for p in text.split(SEPARATOR["zh"]))):
             group = next((g for rx, g in patterns if rx.fullmatch(part)), None)
-            label = GROUP_ZH.get(group, "其他") if group else "其他"
+            label = GROUP_ZH.get(group, OTHER) if group else OTHER
             if label not in found:
                 found.append(label)
         return tuple(found)
