@@ -22,7 +22,10 @@ from tests.outreach.factory import heads, household_key, make_config
 AS_OF = dt.date(2024, 6, 1)
 NOW = dt.datetime(2024, 6, 3, 9)
 LONG_VILLAGE = "浙江省湖州市吴兴区某某镇某某某某某某某某某某某某某某某某股份经济合作社村民委员会社区"
-REASON = "近6个月医疗自付 38,200 元，超过家庭同期可见收入；家中无劳动年龄成员；家庭无可见收入（无工资、养老金、失业金和救助金记录）"
+REASON = (
+    "近6个月医疗自付 38,200 元，超过家庭同期可见收入；家中无劳动年龄成员；"
+    "家庭无可见收入（无工资、养老金、失业金和救助金记录）"
+)
 ALL_CHANNELS = {
     "dingtalk": "SECabc@" + "t" * 64,
     "wecom": "k" * 36,
