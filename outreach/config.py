@@ -90,6 +90,9 @@ class OutreachConfig(Section):
     cooldown_days: int = Field(default=90, ge=0)  # not re-alerted within this unless the tier rises
     notify_tiers: list[str] = Field(default_factory=lambda: ["red", "orange", "yellow"])
     digest_max_items: int = Field(default=50, ge=1)  # households listed in a digest; the rest counted
+    # home visits a village worker makes a month (users.capacity overrides it per worker); what no
+    # worker of a village has room for goes to the town officer
+    worker_capacity: int = Field(default=30, ge=0)
     link_base_url: str = "http://127.0.0.1:8000"  # the social workers' web page
     retry: RetryPolicy = RetryPolicy()
     channels: Channels = Channels()
