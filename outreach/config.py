@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr
 
 from lowinc.home import HomeLayout
 from lowinc.section import Section
+from outreach.web.config import WebConfig
 
 ChannelName = Literal["dingtalk", "wecom", "email", "webhook"]
 Level = Literal["village", "town", "county"]
@@ -97,6 +98,7 @@ class OutreachConfig(Section):
     retry: RetryPolicy = RetryPolicy()
     channels: Channels = Channels()
     users: list[UserConfig] = Field(default_factory=list)
+    web: WebConfig = WebConfig()
 
     def url_for(self, home: Path) -> str:
         """The database URL: the configured one, else the embedded SQLite file under home."""

@@ -35,6 +35,8 @@ from lowinc.settings import config_error
 from pipelines.features.cli import register as register_features
 from pipelines.ingest.cli import register as register_ingest
 from pipelines.outreach.cli import register as register_outreach
+from pipelines.outreach.users_cli import register as register_users
+from pipelines.outreach.web_cli import register as register_web
 from pipelines.score.cli import register as register_score
 from pipelines.settings import Settings, load_settings, provenance, shown_settings
 from pipelines.train.cli import register as register_train
@@ -50,6 +52,8 @@ register_features(app)
 register_train(app)
 register_outreach(app)
 register_score(app)
+register_users(app)
+register_web(app)
 err = Console(stderr=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="print a machine-readable summary on stdout")]

@@ -1,0 +1,7 @@
+"""The page modules whose ``router`` the app includes, in order. Each page owner adds one line."""
+
+from __future__ import annotations
+
+ROUTERS: list[str] = [
+    "outreach.web.auth",
+]
