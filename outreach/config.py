@@ -80,6 +80,14 @@ class DatabaseRoles(Section):
     app: str = Field(default="lowinc_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
 
 
+class DemoStaffConfig(Section):
+    """How the embedded default's staff are made from the simulated region (outreach.staff)."""
+
+    households_per_worker: int = Field(default=100, ge=1)  # a worker covers villages up to this many
+    max_villages_per_worker: int = Field(default=5, ge=1)  # ... and at most this many villages
+    max_workers_per_village: int = Field(default=3, ge=1)  # a large village is shared by several
+
+
 class OutreachConfig(Section):
     """The outreach database, alert policy, delivery and the users of the embedded default."""
 
@@ -98,6 +106,7 @@ class OutreachConfig(Section):
     retry: RetryPolicy = RetryPolicy()
     channels: Channels = Channels()
     users: list[UserConfig] = Field(default_factory=list)
+    demo_staff: DemoStaffConfig = DemoStaffConfig()  # `lowinc up`'s users (outreach.staff)
     web: WebConfig = WebConfig()
 
     def url_for(self, home: Path) -> str:
