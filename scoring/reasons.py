@@ -121,7 +121,8 @@ def points_the_risky_way(
 ) -> np.ndarray:
     """n x F: whether each value is on the feature's risky side ('high': above the cohort's
     typical value and above 0; 'low': below it; 'true': set). A contribution that raises
-    risk from a harmless value (no children, no cost) makes no reason a worker can act on."""
+    risk from a harmless value (no children, no cost) makes no reason a worker can act on,
+    nor does an unknown value (the feature's meaning is not a reason)."""
     out = np.ones((len(values), len(features)), dtype=bool)
     for j, f in enumerate(features):
         v = values[f.name].astype("float64").to_numpy()
@@ -132,6 +133,7 @@ def points_the_risky_way(
             out[:, j] = (v > 0) & ~(v <= mid)
         else:
             out[:, j] = ~(v >= mid) if not np.isnan(mid) else True
+        out[:, j] &= ~np.isnan(v)
     return out
 
 

@@ -81,6 +81,12 @@ def test_a_wage_is_shown_only_next_to_the_local_median():
     assert _reasons("wage_income", typical=typical, wage_income=0)[0].startswith("家中无可见工资收入")
 
 
+def test_an_unknown_value_gives_no_reason_rather_than_the_features_meaning():
+    zh, en = _reasons("months_since_admitted", months_since_admitted=float("nan"))
+    assert (zh, en) == ("", "")
+    assert _reasons("months_since_admitted", months_since_admitted=0.0)[0] == "刚被认定救助（不足1个月）"
+
+
 def test_codes_are_said_in_words():
     assert _reasons("house_grade", house_grade=4)[0] == "住房经鉴定为D级整幢危房"
     assert _reasons("assistance_category", assistance_category=1)[0] == "已在低保边缘名单上"
@@ -146,6 +152,8 @@ def test_a_scored_region_has_none_of_the_four_misreadings_in_any_row(scored_regi
         t: m for t in pd.concat([explained["reasons_zh"], explained["reasons_en"]]) if (m := misreadings(t))
     }
     assert not bad, list(bad.items())[:5]
+    meanings = {f.meaning_zh for f in FEATURES}
+    assert not {p for t in explained["reasons_zh"] for p in t.split("；")} & meanings
     # the wordings that replace them do appear: the region has such households
     joined = "\n".join(explained["reasons_zh"])
     assert "家庭无可见收入" in joined or "家中无劳动年龄成员" in joined
