@@ -47,6 +47,15 @@ class LoginFailed(AccessDenied):
     """A sign-in that did not succeed; the same message whatever the cause."""
 
 
+class PasswordRefused(BadValue):
+    """A password the policy refuses; ``rule`` names the rule (too_short, too_long, control,
+    common, user_name) so a page can say it in the user's language."""
+
+    def __init__(self, message: str, rule: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
 class RateLimited(AccessDenied):
     """Too many failed sign-ins from one client: it must wait (says nothing about any account)."""
 
@@ -95,20 +104,24 @@ def check_password(password: str, username: str) -> str:
     Unicode including spaces, no composition rules, not a common password, not the user name);
     a BadValue naming the rule else (never the password)."""
     if not isinstance(password, str):
-        raise BadValue("a password must be text")
+        raise PasswordRefused("a password must be text", "too_short")
     value = normalised(password)
     if len(value) < MIN_LENGTH:
-        raise BadValue(f"a password needs at least {MIN_LENGTH} characters (a few words make a good one)")
+        raise PasswordRefused(
+            f"a password needs at least {MIN_LENGTH} characters (a few words make a good one)", "too_short"
+        )
     if len(value) > MAX_LENGTH:
-        raise BadValue(f"a password may have at most {MAX_LENGTH} characters")
+        raise PasswordRefused(f"a password may have at most {MAX_LENGTH} characters", "too_long")
     if any(unicodedata.category(c) == "Cc" for c in value):
-        raise BadValue("a password may not contain control characters (tabs, line breaks)")
+        raise PasswordRefused("a password may not contain control characters (tabs, line breaks)", "control")
     folded = value.casefold()
     if folded in common_passwords():
-        raise BadValue("this password is on the list of common or breached passwords: choose another")
+        raise PasswordRefused(
+            "this password is on the list of common or breached passwords: choose another", "common"
+        )
     name = normalised(username).casefold().strip()
     if name and (folded == name or (len(name) >= 2 and name in folded)):
-        raise BadValue("a password may not contain the user name")
+        raise PasswordRefused("a password may not contain the user name", "user_name")
     return value
 
 
@@ -350,7 +363,8 @@ def authenticate(
         verify_password(None, password)
         _record(session, typed, client, moment, ok=False, reason="rate_limited")
         raise RateLimited("too many failed sign-ins from this address: wait a few minutes and try again")
-    user = session.execute(select(User).where(User.name == typed)).scalar_one_or_none()
+    # FOR UPDATE (PostgreSQL): concurrent failures each count toward the lock-out
+    user = session.execute(select(User).where(User.name == typed).with_for_update()).scalar_one_or_none()
     matches = verify_password(user.password_hash if user else None, password)
     reason = None
     if user is None:
@@ -389,3 +403,26 @@ def _record(
         now=now,
         detail={"client": client} if ok else {"client": client, "reason": reason},
     )
+
+
+def change_password(
+    session: Session,
+    user: User,
+    new_password: str,
+    now: dt.datetime,
+) -> int:
+    """A signed-in user's own new password (the caller has checked the current one with
+    :func:`authenticate`): policy checked, hashed, every session of the user ended (the caller
+    starts a fresh one); audited. How many sessions were ended."""
+    user.password_hash = hash_password(check_password(new_password, user.name))
+    user.password_changed_at = utc_naive(now)
+    revoked = revoke_user_sessions(session, user.id, now)
+    record_audit(
+        session,
+        actor=user.name,
+        action="change_password",
+        target=f"user:{user.name}",
+        now=utc_naive(now),
+        detail={"sessions_revoked": revoked},
+    )
+    return revoked

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr
 
 from lowinc.home import HomeLayout
 from lowinc.section import Section
+from outreach.field import FieldConfig
 from outreach.web.config import WebConfig
 
 ChannelName = Literal["dingtalk", "wecom", "email", "webhook"]
@@ -107,6 +108,7 @@ class OutreachConfig(Section):
     channels: Channels = Channels()
     users: list[UserConfig] = Field(default_factory=list)
     demo_staff: DemoStaffConfig = DemoStaffConfig()  # `lowinc up`'s users (outreach.staff)
+    field: FieldConfig = FieldConfig()  # needs, routes and limits of the field loop (outreach/field.py)
     web: WebConfig = WebConfig()
 
     def url_for(self, home: Path) -> str:

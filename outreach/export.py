@@ -14,52 +14,72 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.orm import Session, aliased
 
 from lowinc.divisions import contains, validate_code
-from lowinc.errors import AccessDenied
+from lowinc.errors import AccessDenied, NotFound, UserError
 from lowinc.home import HomeLayout
 from outreach.audit import record_audit
 from outreach.db import transaction, utc_naive
-from outreach.jurisdiction import acting_user, audited_refusals, covers
+from outreach.field import RESULTS, FieldConfig
+from outreach.jurisdiction import PERMISSIONS, Scope, acting_user, audited_refusals, covers
 from outreach.messages import TIER_ZH
 from outreach.privacy import mask_ids
-from outreach.schema import Alert, User
+from outreach.schema import Alert, AlertContact, OutcomeNeed, User, VisitOutcome, VisitTask
 
 STATUS_ZH = {"notify": "新预警", "cooldown": "冷却期内（已预警）", "watch": "观察"}
+TASK_STATUS_ZH = {"new": "待走访", "visited": "已走访（待办结）", "closed": "已办结"}
+STAND_IN = "（联系人）"  # after the name of the member who stands in for a head who left the hukou
+NEED_SEPARATOR = "、"
 TIER_FILL = {"red": "FFC7CE", "orange": "FFD8A8", "yellow": "FFF2A8", "blue": "DDEBF7"}
 # header, width, wrap
 COLUMNS: list[tuple[str, int, bool]] = [
     ("排名", 6, False),
-    ("户主姓名", 10, False),
+    ("预警编号", 9, False),
+    ("户编码", 11, False),
+    ("户主姓名", 12, False),
     ("身份证号(脱敏)", 21, False),
-    ("村/社区", 16, False),
+    ("村/社区", 14, False),
+    ("组", 8, False),
+    ("地址", 24, True),
     ("预警等级", 9, False),
     ("风险", 8, False),
-    ("硬性触发", 22, True),
-    ("主要原因", 60, True),
+    ("主要原因", 50, True),
     ("建议措施", 14, True),
     ("截止日期", 12, False),
+    ("走访状态", 9, False),
+    # the fill-in columns, read back by `lowinc visits import` (outreach/importer.py)
+    ("走访日期", 12, False),
+    ("核查结果", 11, False),
+    ("需求", 20, True),
+    ("备注", 30, True),
+    ("硬性触发", 22, True),
     ("状态", 16, False),
     ("上次预警", 16, False),
     ("模型版本", 14, False),
 ]
+FILL_IN = ("走访日期", "核查结果", "需求", "备注")
 HEADERS = [c[0] for c in COLUMNS]
 SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 # a cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets (OWASP
 # CSV injection: = + - @ tab and carriage return; ASVS 1.2.10 adds the null character)
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
+FILL_IN_SPARE_ROWS = 0  # the drop-down covers the listed rows only
+TASK_STATUSES = ("new", "visited", "closed")
+TIERS = ("red", "orange", "yellow", "blue")
 
 
 @dataclass(frozen=True)
@@ -76,11 +96,15 @@ class ExportResult:
         return asdict(self)
 
 
-def _read_list(engine: Engine, town_code: str, as_of: dt.date) -> pd.DataFrame:
+def _read_list(engine: Engine, where: ColumnElement[bool]) -> pd.DataFrame:
+    """The listed alerts matching ``where`` with their contact row, task and current outcome."""
     previous = aliased(Alert)
+    newer = aliased(VisitOutcome)
     query = (
         select(
+            Alert.id.label("alert_id"),
             Alert.household_key,
+            Alert.household_code,
             Alert.village_code,
             Alert.village_name,
             Alert.town_name,
@@ -95,41 +119,101 @@ def _read_list(engine: Engine, town_code: str, as_of: dt.date) -> pd.DataFrame:
             Alert.model_version,
             previous.as_of.label("previous_as_of"),
             previous.tier.label("previous_tier"),
+            AlertContact.alert_id.label("contact_alert"),
+            AlertContact.head_name.label("contact_name"),
+            AlertContact.head_id_masked,
+            AlertContact.address,
+            AlertContact.group_name,
+            AlertContact.stand_in,
+            VisitTask.status.label("task_status"),
+            VisitTask.due_date.label("task_due"),
+            VisitOutcome.id.label("outcome_id"),
+            VisitOutcome.visited_on,
+            VisitOutcome.result,
+            VisitOutcome.note,
         )
         .outerjoin(previous, previous.id == Alert.previous_alert_id)
-        .where(Alert.town_code == town_code, Alert.as_of == as_of)
-        .order_by(Alert.village_code, Alert.rank_in_village)
+        .outerjoin(AlertContact, AlertContact.alert_id == Alert.id)
+        .outerjoin(VisitTask, VisitTask.alert_id == Alert.id)
+        .outerjoin(VisitOutcome, VisitOutcome.task_id == VisitTask.id)
+        .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
+        .where(where, newer.id.is_(None))
+        .order_by(Alert.village_code, Alert.rank_in_village, Alert.id)
     )
     with engine.connect() as connection:
         result = connection.execute(query)
-        return pd.DataFrame(result.all(), columns=list(result.keys()))
+        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+        outcome_ids = [int(i) for i in frame["outcome_id"].dropna().unique()]
+        needs = pd.DataFrame(columns=["outcome_id", "category"])
+        if outcome_ids:
+            rows = connection.execute(
+                select(OutcomeNeed.outcome_id, OutcomeNeed.category)
+                .where(OutcomeNeed.outcome_id.in_(outcome_ids))
+                .order_by(OutcomeNeed.id)
+            ).all()
+            needs = pd.DataFrame(rows, columns=["outcome_id", "category"])
+    frame["need_codes"] = frame["outcome_id"].map(needs.groupby("outcome_id")["category"].agg(list))
+    return frame
 
 
-def format_list(alerts: pd.DataFrame, heads: pd.DataFrame | None) -> pd.DataFrame:
-    """The printed columns (Chinese headers), joined with the heads' names and masked IDs."""
-    frame = alerts
+def _names(frame: pd.DataFrame, heads: pd.DataFrame | None) -> tuple[pd.Series, pd.Series]:
+    """Name and masked ID per row: the alert's contact row (written when it was queued), else the
+    heads frame for an alert without one (lists queued before contacts existed)."""
+    has_contact = frame["contact_alert"].notna()
+    name = frame["contact_name"].where(has_contact)
+    stand_in = frame["stand_in"].fillna(False).astype(bool) & has_contact & name.notna()
+    name = name.astype("object").where(~stand_in, name.astype("string") + STAND_IN)
+    masked = frame["head_id_masked"].where(has_contact)
     if heads is not None and len(heads):
-        frame = frame.merge(
-            heads[["household_key", "head_id_no", "head_name"]], on="household_key", how="left"
+        looked_up = frame[["household_key"]].merge(
+            heads[["household_key", "head_id_no", "head_name"]].drop_duplicates("household_key"),
+            on="household_key",
+            how="left",
         )
-    else:
-        frame = frame.assign(head_id_no=None, head_name=None)
+        name = name.where(has_contact, looked_up["head_name"].to_numpy())
+        masked = masked.where(has_contact, mask_ids(looked_up["head_id_no"]).to_numpy())
+    return name.fillna("").astype(str), masked.fillna("").astype(str)
+
+
+def format_list(
+    alerts: pd.DataFrame, heads: pd.DataFrame | None, field: FieldConfig | None = None
+) -> pd.DataFrame:
+    """The printed columns (Chinese headers): who to ask for, the alert, and the fill-in columns
+    (pre-filled with the current record, so a list downloaded after a visit shows it)."""
+    field = field or FieldConfig()
+    frame = alerts.reset_index(drop=True)
+    names, masked = _names(frame, heads)
     previous = [
         "" if pd.isna(d) else f"{d:%Y-%m} {TIER_ZH.get(t, t)}"
         for d, t in zip(frame["previous_as_of"], frame["previous_tier"], strict=True)
     ]
+    need_zh = {n.code: n.zh for n in field.needs}
+    needs = [
+        NEED_SEPARATOR.join(need_zh.get(str(c), str(c)) for c in codes) if isinstance(codes, list) else ""
+        for codes in frame["need_codes"]
+    ]
+    visited = pd.to_datetime(frame["visited_on"])
     out = pd.DataFrame(
         {
             "排名": frame["rank_in_village"].astype(int),
-            "户主姓名": frame["head_name"].fillna("").astype(str),
-            "身份证号(脱敏)": mask_ids(frame["head_id_no"]),
+            "预警编号": frame["alert_id"].astype(int),
+            "户编码": frame["household_code"].fillna("").astype(str),
+            "户主姓名": names,
+            "身份证号(脱敏)": masked,
             "村/社区": frame["village_name"],
+            "组": frame["group_name"].fillna("").astype(str),
+            "地址": frame["address"].fillna("").astype(str),
             "预警等级": frame["tier"].map(TIER_ZH),
             "风险": frame["risk"].round(3),
-            "硬性触发": frame["hard_triggers"],
             "主要原因": frame["reasons_zh"].str.replace("；", "；\n", regex=False),
             "建议措施": frame["action_zh"],
-            "截止日期": pd.to_datetime(frame["due_date"]).dt.strftime("%Y-%m-%d"),
+            "截止日期": pd.to_datetime(frame["task_due"].fillna(frame["due_date"])).dt.strftime("%Y-%m-%d"),
+            "走访状态": frame["task_status"].map(TASK_STATUS_ZH).fillna(""),
+            "走访日期": visited.dt.strftime("%Y-%m-%d").fillna(""),
+            "核查结果": frame["result"].map(lambda r: RESULTS[r][0] if r in RESULTS else "").fillna(""),
+            "需求": needs,
+            "备注": frame["note"].fillna("").astype(str),
+            "硬性触发": frame["hard_triggers"],
             "状态": frame["status"].map(STATUS_ZH),
             "上次预警": previous,
             "模型版本": frame["model_version"],
@@ -176,9 +260,21 @@ def _as_text(sheet: Worksheet) -> None:
                 cell.data_type = "s"
 
 
-def write_workbook(printed: pd.DataFrame, path: Path, title: str) -> int:
-    """One sheet per village: frozen header, widths, wrapped reasons, tier colours (an empty list:
-    one sheet with the headers). Returns the number of sheets."""
+def _result_list(sheet: Worksheet, rows: int) -> None:
+    """The 核查结果 column offers the five results as a drop-down (and refuses anything else)."""
+    column = get_column_letter(HEADERS.index("核查结果") + 1)
+    labels = ",".join(zh for zh, _en in RESULTS.values())
+    check = DataValidation(type="list", formula1=f'"{labels}"', allow_blank=True, showDropDown=False)
+    check.error, check.errorTitle = "请从列表中选择核查结果", "核查结果"
+    check.prompt, check.promptTitle = "确认困难 / 暂无困难 / 已在救助 / 联系不上 / 拒绝", "核查结果"
+    check.showErrorMessage = check.showInputMessage = True
+    sheet.add_data_validation(check)
+    check.add(f"{column}2:{column}{max(rows + 1, 2) + FILL_IN_SPARE_ROWS}")
+
+
+def write_workbook(printed: pd.DataFrame, path: Path | IO[bytes], title: str) -> int:
+    """One sheet per village: frozen header, widths, wrapped reasons, tier colours, the result
+    drop-down (an empty list: one sheet with the headers). Returns the number of sheets."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     used: set[str] = set()
@@ -200,13 +296,15 @@ def write_workbook(printed: pd.DataFrame, path: Path, title: str) -> int:
         tier_col = HEADERS.index("预警等级") + 1
         for row_index, tier in enumerate(village["_tier"], start=2):
             sheet.cell(row=row_index, column=tier_col).fill = PatternFill("solid", fgColor=TIER_FILL[tier])
+        _result_list(sheet, len(village))
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = sheet.dimensions
         sheet.print_title_rows = "1:1"
         sheet.oddHeader.center.text = title
     if not workbook.sheetnames:
         workbook.create_sheet("无").append(HEADERS)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return len(workbook.sheetnames)
 
@@ -232,6 +330,7 @@ def export_town_list(
     now: dt.datetime,
     heads: pd.DataFrame | None = None,
     write_csv: bool = True,
+    field: FieldConfig | None = None,
 ) -> ExportResult:
     """Write <home>/outreach/exports/<YYYY-MM>/<town>_<YYYY-MM>_u<user id>.xlsx (and .csv) for an
     entitled user; a malformed or unknown town code, an unknown or inactive user and a user
@@ -247,10 +346,11 @@ def export_town_list(
         town_code = validate_code(town_code, "town")
         with transaction(engine) as session:
             user, town_wide = _entitlement(session, user_name, town_code)
-    alerts = _read_list(engine, town_code, as_of)
+    where = (Alert.town_code == town_code) & (Alert.as_of == as_of)
     if not town_wide:
-        alerts = alerts[alerts["village_code"] == user.code]
-    printed = format_list(alerts, heads)
+        where = where & (Alert.village_code == user.code)
+    alerts = _read_list(engine, where)
+    printed = format_list(alerts, heads, field)
     folder = HomeLayout(Path(home)).exports / f"{as_of:%Y-%m}"
     stem = f"{town_code}_{as_of:%Y-%m}_u{user.id}"
     town_name = str(alerts["town_name"].iloc[0]) if len(alerts) else town_code
@@ -284,3 +384,117 @@ def export_town_list(
         str(xlsx),
         str(csv_path) if csv_path else None,
     )
+
+
+@dataclass(frozen=True)
+class UserList:
+    """One user's visit list as a workbook in memory (the /visits.xlsx download)."""
+
+    content: bytes
+    filename: str
+    rows: int
+    as_of: str | None
+
+
+def user_list_filter(
+    session: Session,
+    scope: Scope,
+    *,
+    as_of: dt.date | None,
+    tiers: tuple[str, ...] = (),
+    village: str | None = None,
+    status: str | None = None,
+    assigned_only: bool | None = None,
+) -> tuple[ColumnElement[bool], dt.date | None]:
+    """The WHERE clause of one user's list and its month, as /visits (outreach.worklist) has it:
+    inside the scope, the month (default: the newest in the scope); a village worker's own tasks
+    (``assigned_only`` None: True for village workers), an officer's whole area; filtered by tier,
+    village and task status. A bad filter is a UserError; a village outside the scope (or not a
+    village code) answers NotFound."""
+    base = scope.alert_filter()
+    mine = assigned_only if assigned_only is not None else scope.role == "village_worker"
+    if mine:
+        base = base & (VisitTask.assignee_id == scope.user_id)
+    if as_of is None:
+        latest = select(func.max(Alert.as_of)).outerjoin(VisitTask, VisitTask.alert_id == Alert.id)
+        as_of = session.execute(latest.where(base)).scalar_one()
+    where = base & (Alert.as_of == as_of)
+    bad_tiers = [t for t in tiers if t not in TIERS]
+    if bad_tiers:
+        raise UserError(f"unknown tier {bad_tiers[0][:10]!r}", hint="one of " + ", ".join(TIERS))
+    if tiers:
+        where = where & Alert.tier.in_(tiers)
+    if village:
+        try:
+            code = validate_code(village, "village")
+        except UserError as error:  # the same answer as a village outside the area
+            raise NotFound("no such village in your area") from error
+        if not scope.covers(code):
+            raise NotFound("no such village in your area")
+        where = where & (Alert.village_code == code)
+    if status:
+        if status not in TASK_STATUSES:
+            raise UserError(f"unknown status {status[:10]!r}", hint="one of " + ", ".join(TASK_STATUSES))
+        where = where & (VisitTask.status == status)
+    return where, as_of
+
+
+def export_user_list(
+    engine: Engine,
+    scope: Scope,
+    as_of: dt.date | None,
+    *,
+    now: dt.datetime,
+    tiers: tuple[str, ...] = (),
+    village: str | None = None,
+    status: str | None = None,
+    assigned_only: bool | None = None,
+    heads: pd.DataFrame | None = None,
+    field: FieldConfig | None = None,
+) -> UserList:
+    """The user's own list (:func:`user_list_filter`) as an xlsx workbook in memory, one sheet per
+    village, sorted by village, due date and rank (one trip covers a village); audited as
+    export_list with the filters and the row count (refusals as export_denied)."""
+    now = utc_naive(now)
+    detail: dict[str, Any] = {
+        "as_of": as_of.isoformat() if as_of else None,
+        "tiers": list(tiers)[:4],
+        "village": (village or "")[:12] or None,
+        "status": (status or "")[:10] or None,
+    }
+    target = f"visits:u{scope.user_id}"
+    with audited_refusals(
+        engine, actor=scope.name, action="export_denied", target=target, now=now, detail=detail
+    ):
+        if scope.role not in PERMISSIONS["export_list"]:
+            raise AccessDenied(f"{scope.name} ({scope.role}) may not export list")
+        with transaction(engine) as session:
+            where, month = user_list_filter(
+                session,
+                scope,
+                as_of=as_of,
+                tiers=tiers,
+                village=village,
+                status=status,
+                assigned_only=assigned_only,
+            )
+    alerts = _read_list(engine, where)
+    if len(alerts):
+        alerts = alerts.assign(_due=pd.to_datetime(alerts["task_due"])).sort_values(
+            ["village_code", "_due", "rank_in_village", "alert_id"], kind="stable"
+        )
+    printed = format_list(alerts, heads, field)
+    buffer = io.BytesIO()
+    title = f"{scope.name} {month:%Y年%m月} 走访名单" if month else f"{scope.name} 走访名单"
+    write_workbook(printed, buffer, title)
+    with transaction(engine) as session:
+        record_audit(
+            session,
+            actor=scope.name,
+            action="export_list",
+            target=target,
+            now=now,
+            detail={**detail, "as_of": month.isoformat() if month else None, "rows": len(printed)},
+        )
+    stem = f"visits_{month:%Y-%m}_u{scope.user_id}" if month else f"visits_u{scope.user_id}"
+    return UserList(buffer.getvalue(), f"{stem}.xlsx", len(printed), month.isoformat() if month else None)

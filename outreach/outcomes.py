@@ -10,18 +10,21 @@ undeclared second record) is written to the audit log.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, aliased
 
-from lowinc.errors import NotFound, UserError
+from lowinc.errors import UserError
 from outreach.audit import record_audit
 from outreach.db import transaction, utc_naive
-from outreach.jurisdiction import acting_user, audited_refusals, covers
-from outreach.schema import Alert, User, VisitOutcome, VisitTask
+from outreach.field import RESULTS, SOURCES, FieldConfig
+from outreach.jurisdiction import acting_scope, audited_refusals, authorized_alert
+from outreach.schema import Alert, OutcomeNeed, OutcomeRoute, Referral, VisitOutcome, VisitTask
 
 OUTCOME_COLUMNS = ["household_key", "visit_date", "hardship_confirmed"]
 # the results that say something about the household (a label); 已在救助, 联系不上 and 拒绝 do not
@@ -32,11 +35,18 @@ LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 
 @dataclass(frozen=True)
 class RecordedVisit:
+    """What a record wrote: the task, the new outcome (or the current one when unchanged), the
+    record it supersedes, the task's status after it, the needs and referrals it opened."""
+
     task: int
     outcome: int
     supersedes: int | None
+    status: str = "closed"
+    needs: tuple[int, ...] = ()
+    referrals: tuple[int, ...] = ()
+    unchanged: bool = False  # an identical current record was there already (nothing written)
 
-    def to_dict(self) -> dict[str, int | None]:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -68,10 +78,10 @@ def current_outcome(session: Session, task_id: int) -> VisitOutcome | None:
     return session.execute(query).scalar_one_or_none()
 
 
-def _task_for(session: Session, alert: Alert, user: User) -> VisitTask:
+def _task_for(session: Session, alert: Alert, user_id: int) -> VisitTask:
     task = session.execute(select(VisitTask).where(VisitTask.alert_id == alert.id)).scalar_one_or_none()
     if task is None:  # a listed household without a task of its own (cooldown, watch) can be visited too
-        task = VisitTask(alert_id=alert.id, assignee_id=user.id, due_date=alert.due_date, status="new")
+        task = VisitTask(alert_id=alert.id, assignee_id=user_id, due_date=alert.due_date, status="new")
         session.add(task)
         session.flush()
     return task
@@ -93,21 +103,115 @@ def _superseded(session: Session, task: VisitTask, alert_id: int, correction: bo
     return current.id if current is not None else None
 
 
-def record_visit(
+def _checked_codes(
+    what: str, given: Sequence[str], known: Callable[[str], object | None], result: str, alert_id: int
+) -> list[str]:
+    """The codes in order without repeats; refuses unknown codes and codes without confirmed hardship."""
+    codes = list(dict.fromkeys(c.strip() for c in given if c.strip()))
+    if codes and result != "confirmed":
+        raise UserError(
+            f"alert {alert_id}: {what} are recorded only with confirmed hardship (result confirmed)",
+            hint=f"leave out the {what}, or record the result confirmed",
+        )
+    unknown = [c for c in codes if known(c) is None]
+    if unknown:
+        shown = ", ".join(c[:30] for c in unknown[:5])
+        raise UserError(
+            f"alert {alert_id}: unknown {what}: {shown}", hint=f"use the codes of outreach.field.{what}"
+        )
+    return codes
+
+
+def _checked_note(note: str | None, field: FieldConfig) -> str | None:
+    text = (note or "").strip()
+    if not text:
+        return None
+    if len(text) > field.note_max_chars:
+        raise UserError(
+            f"the note has {len(text)} characters, over the limit of {field.note_max_chars}",
+            hint="shorten the note (outreach.field.note_max_chars)",
+        )
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
+        raise UserError("the note holds control characters", hint="type the note as plain text")
+    return text
+
+
+def task_status(result: str, open_items: int) -> str:
+    """The task's status after an outcome: confirmed hardship with needs or referrals still open →
+    visited; nobody reached → new (still to visit); anything else → closed."""
+    if result == "unreachable":
+        return "new"
+    if result == "confirmed" and open_items:
+        return "visited"
+    return "closed"
+
+
+def _same(
+    session: Session,
+    current: VisitOutcome,
+    visited_on: dt.date,
+    result: str,
+    needs: list[str],
+    routes: list[str] | None,
+    note: str | None,
+) -> bool:
+    """Whether the current record says exactly this already (an import read twice)."""
+    if (current.visited_on, current.result, current.note) != (visited_on, result, note):
+        return False
+    had_needs = (
+        session.execute(select(OutcomeNeed.category).where(OutcomeNeed.outcome_id == current.id))
+        .scalars()
+        .all()
+    )
+    had_routes = (
+        session.execute(select(OutcomeRoute.route).where(OutcomeRoute.outcome_id == current.id))
+        .scalars()
+        .all()
+    )
+    return sorted(had_needs) == sorted(needs) and (routes is None or sorted(had_routes) == sorted(routes))
+
+
+def record_outcome(
     engine: Engine,
     *,
     alert_id: int,
     user_name: str,
     visited_on: dt.date,
-    hardship_confirmed: bool,
-    now: dt.datetime,
+    result: str,
+    needs: Sequence[str] = (),
+    routes: Sequence[str] = (),
     note: str | None = None,
+    now: dt.datetime,
     correction: bool = False,
+    source: str = "cli",
+    field: FieldConfig | None = None,
+    skip_identical: bool = False,
+    replace_current: bool = False,
+    household_code: str | None = None,
+    compare_routes: bool = True,
 ) -> RecordedVisit:
-    """Record what a home check found, as a new row; only an active worker or officer whose area
-    covers the village may, for a date from the alert's month to today."""
+    """Record what a home check found, as a new row, for an active worker or officer whose scope
+    covers the alert's village (NotFound for an alert outside it, as for one that does not exist).
+
+    The result is one of :data:`outreach.field.RESULTS`; needs and routes only with confirmed
+    hardship and only configured codes; a route with a department becomes a referral (due
+    visited_on + due_days, status sent). The task's status follows (:func:`task_status`). A
+    second record must be a correction (it supersedes the current one; nothing is overwritten).
+    With ``skip_identical`` a record identical to the current one is not written again
+    (``RecordedVisit.unchanged``): what an import read twice does (``compare_routes`` False: the
+    routes are not part of the comparison, a sheet has no route column); with ``replace_current`` a
+    record supersedes the current one if there is one (a correction) and is the first otherwise.
+    ``household_code``, when given (a row of a sheet), must be the alert's. Every refusal is
+    audited as ``record_visit_denied``.
+    """
+    field = field or FieldConfig()
     now = utc_naive(now)
-    detail = {"visited_on": visited_on.isoformat(), "correction": correction}
+    detail: dict[str, Any] = {
+        "visited_on": visited_on.isoformat(),
+        "correction": correction,
+        "result": str(result)[:20],
+        "source": str(source)[:10],
+    }
     with (
         audited_refusals(
             engine,
@@ -119,37 +223,130 @@ def record_visit(
         ),
         transaction(engine) as session,
     ):
-        user = acting_user(session, user_name, "record_visit")
-        alert = session.get(Alert, alert_id)
-        if alert is None or not covers(user.level, user.code, alert.village_code):
-            # the same answer for an alert that does not exist and one outside the area
-            raise NotFound(f"no alert {alert_id} in the area of {user_name}")
+        if source not in SOURCES:
+            raise UserError(f"unknown source {source[:20]!r} of a visit record (one of {', '.join(SOURCES)})")
+        scope = acting_scope(session, user_name, "record_visit")
+        alert = authorized_alert(session, scope, alert_id)
+        if household_code and alert.household_code and household_code != alert.household_code:
+            raise UserError(
+                f"alert {alert_id}: the household code does not match the alert's",
+                hint="check the row: 预警编号 and 户编码 must stay as exported",
+            )
+        if result not in RESULTS:
+            raise UserError(
+                f"alert {alert_id}: unknown result {str(result)[:20]!r}",
+                hint="one of " + ", ".join(f"{c} ({zh})" for c, (zh, _en) in RESULTS.items()),
+            )
+        need_codes = _checked_codes("needs", needs, field.need, result, alert_id)
+        route_codes = _checked_codes("routes", routes, field.route, result, alert_id)
+        text = _checked_note(note, field)
         check_visit_date(visited_on, alert, now)
-        task = _task_for(session, alert, user)
+        task = _task_for(session, alert, scope.user_id)
+        current = current_outcome(session, task.id)
+        if (
+            skip_identical
+            and current is not None
+            and _same(
+                session,
+                current,
+                visited_on,
+                result,
+                need_codes,
+                route_codes if compare_routes else None,
+                text,
+            )
+        ):
+            return RecordedVisit(task.id, current.id, current.supersedes_id, task.status, unchanged=True)
+        if replace_current:
+            correction = current is not None
+            detail["correction"] = correction
         supersedes = _superseded(session, task, alert_id, correction)
         outcome = VisitOutcome(
             task_id=task.id,
             visited_on=visited_on,
-            result="confirmed" if hardship_confirmed else "no_hardship",
-            hardship_confirmed=hardship_confirmed,
-            note=note,
-            recorded_by_id=user.id,
-            recorded_by=user.name,
+            result=result,
+            hardship_confirmed=result == "confirmed",
+            note=text,
+            source=source,
+            recorded_by_id=scope.user_id,
+            recorded_by=scope.name,
             recorded_at=now,
             supersedes_id=supersedes,
         )
         session.add(outcome)
-        task.status = "closed"
         session.flush()
+        need_rows = [OutcomeNeed(outcome_id=outcome.id, category=c, status="open") for c in need_codes]
+        session.add_all(need_rows)
+        session.add_all([OutcomeRoute(outcome_id=outcome.id, route=c) for c in route_codes])
+        referrals = []
+        for code in route_codes:
+            kind = field.route(code)
+            if kind is not None and kind.department:
+                referrals.append(
+                    Referral(
+                        outcome_id=outcome.id,
+                        alert_id=alert.id,
+                        town_code=alert.town_code,
+                        route=code,
+                        department=kind.department,
+                        due_date=visited_on + dt.timedelta(days=kind.due_days),
+                        status="sent",
+                        created_at=now,
+                        updated_at=now,
+                        updated_by=scope.name,
+                    )
+                )
+        session.add_all(referrals)
+        session.flush()
+        task.status = task_status(result, len(need_rows) + len(referrals))
         record_audit(
             session,
-            actor=user.name,
+            actor=scope.name,
             action="correct_visit" if correction else "record_visit",
             target=f"alert:{alert_id}",
             now=now,
-            detail={**detail, "hardship_confirmed": hardship_confirmed, "outcome": outcome.id},
+            detail={
+                **detail,
+                "hardship_confirmed": result == "confirmed",
+                "outcome": outcome.id,
+                "needs": need_codes,
+                "routes": route_codes,
+                "referrals": [r.id for r in referrals],
+                "task_status": task.status,
+            },
         )
-        return RecordedVisit(task.id, outcome.id, supersedes)
+        return RecordedVisit(
+            task.id,
+            outcome.id,
+            supersedes,
+            task.status,
+            needs=tuple(n.id for n in need_rows),
+            referrals=tuple(r.id for r in referrals),
+        )
+
+
+def record_visit(
+    engine: Engine,
+    *,
+    alert_id: int,
+    user_name: str,
+    visited_on: dt.date,
+    hardship_confirmed: bool,
+    now: dt.datetime,
+    note: str | None = None,
+    correction: bool = False,
+) -> RecordedVisit:
+    """The yes/no form of :func:`record_outcome` (confirmed or no_hardship, no needs or routes)."""
+    return record_outcome(
+        engine,
+        alert_id=alert_id,
+        user_name=user_name,
+        visited_on=visited_on,
+        result="confirmed" if hardship_confirmed else "no_hardship",
+        note=note,
+        now=now,
+        correction=correction,
+    )
 
 
 def visit_outcomes(engine: Engine) -> pd.DataFrame:
@@ -169,6 +366,20 @@ def visit_outcomes(engine: Engine) -> pd.DataFrame:
     frame["visit_date"] = pd.to_datetime(frame["visit_date"])
     frame["hardship_confirmed"] = frame["hardship_confirmed"].astype(bool)
     return frame
+
+
+def outcome_counts(engine: Engine) -> dict[str, int]:
+    """How many tasks' current records have each result (every result present, 0 when none)."""
+    newer = aliased(VisitOutcome)
+    query = (
+        select(VisitOutcome.result, func.count(VisitOutcome.id))
+        .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
+        .where(newer.id.is_(None))
+        .group_by(VisitOutcome.result)
+    )
+    with engine.connect() as connection:
+        found = {str(r): int(n) for r, n in connection.execute(query).all()}
+    return {code: found.get(code, 0) for code in RESULTS}
 
 
 def visit_history(engine: Engine, alert_id: int) -> pd.DataFrame:

@@ -4,6 +4,7 @@ security headers, the host check and the static files."""
 from __future__ import annotations
 
 import importlib
+from contextlib import suppress
 from pathlib import Path
 from urllib.parse import quote
 
@@ -16,7 +17,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from lowinc.errors import AccessDenied, NotFound, UserError
 from outreach.web.context import WebContext
-from outreach.web.deps import SignInRequired, make_templates, render
+from outreach.web.deps import SignInRequired, make_templates, render, signed_in
 from outreach.web.i18n import DEFAULT_LOCALE, HTML_LANG, catalogue, translate
 from outreach.web.pages import ROUTERS
 from outreach.web.security import SecurityHeaders
@@ -26,6 +27,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 def _error(request: Request, status: int, page: str, detail: str | None = None) -> Response:
+    if status != 500 and getattr(request.state, "signed_in", None) is None:
+        with suppress(SignInRequired):  # the frame (menu, sign-out) for a signed-in user on any path
+            signed_in(request)
     return render(request, "error.html", status_code=status, status=status, page=page, detail=detail)
 
 
@@ -99,5 +103,9 @@ def create_app(ctx: WebContext) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _bad_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=ctx.web.hosts())
-    app.add_middleware(SecurityHeaders, error_page=lambda _scope: _server_error_page(app.state.templates))
+    app.add_middleware(
+        SecurityHeaders,
+        error_page=lambda _scope: _server_error_page(app.state.templates),
+        trusted_proxies=tuple(ctx.web.trusted_proxies),
+    )
     return app

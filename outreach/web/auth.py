@@ -8,25 +8,36 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from outreach.accounts import LoginFailed, LoginPolicy, RateLimited, authenticate
+from outreach.accounts import (
+    LoginFailed,
+    LoginPolicy,
+    PasswordRefused,
+    RateLimited,
+    authenticate,
+    change_password,
+    check_password,
+)
 from outreach.db import transaction
 from outreach.web.context import WebContext
 from outreach.web.deps import (
     LOGIN_COOKIE,
-    SESSION_COOKIE,
     SignedIn,
     client_address,
     csrf_checked,
     render,
     safe_next,
+    session_cookie_name,
+    session_token,
     signed_in,
     web_context,
 )
+from outreach.web.i18n import translate
 from outreach.web.sessions import (
     find_session,
     login_form_token,
     login_form_valid,
     new_login_nonce,
+    purge_ended,
     revoke_session,
     start_session,
 )
@@ -79,7 +90,7 @@ def login_form(request: Request, next: str | None = None, bye: str | None = None
     ctx = web_context(request)
     next_path = safe_next(next)
     with transaction(ctx.engine) as session:
-        open_session = find_session(session, request.cookies.get(SESSION_COOKIE), ctx.now(), ctx.web)
+        open_session = find_session(session, session_token(request), ctx.now(), ctx.web)
     if open_session is not None:
         return RedirectResponse(next_path, status_code=303)
     message = "login_signed_out" if bye == "1" else None
@@ -109,21 +120,80 @@ def login(
         except LoginFailed:
             session.commit()
             return _login_page(request, next_path, "login_failed", status_code=401)
-        revoke_session(session, request.cookies.get(SESSION_COOKIE), now)
+        revoke_session(session, session_token(request), now)
+        purge_ended(session, now)
         token, _row = start_session(session, user.id, now, ctx.web)
         session.commit()
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, token, path="/", secure=ctx.web.secure_cookies, httponly=True, samesite="lax"
+        session_cookie_name(ctx.web),
+        token,
+        path="/",
+        secure=ctx.web.secure_cookies,
+        httponly=True,
+        samesite="lax",
     )
     response.delete_cookie(LOGIN_COOKIE, path="/login", secure=ctx.web.secure_cookies, httponly=True)
     return response
 
 
 @router.get("/account")
-def account(request: Request, who: Annotated[SignedIn, Depends(signed_in)]) -> Response:
-    """Who is signed in: name, role and areas (no personal data of households)."""
-    return render(request, "account.html", areas=who.scope.areas)
+def account(
+    request: Request, who: Annotated[SignedIn, Depends(signed_in)], changed: str | None = None
+) -> Response:
+    """Who is signed in: name, role and areas (no personal data of households), and the form to
+    change one's password."""
+    message = "password_changed" if changed == "1" else None
+    return render(request, "account.html", areas=who.scope.areas, message=message, error=None)
+
+
+@router.post("/account/password")
+def change_own_password(
+    request: Request,
+    who: Annotated[SignedIn, Depends(csrf_checked)],
+    current_password: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    new_password: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    new_password_again: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+) -> Response:
+    """Change one's own password: the current one is checked like a sign-in (it counts toward
+    the lock-out), the new one against the policy; every session ends and this browser gets a
+    new one."""
+    ctx = web_context(request)
+    now = ctx.now()
+
+    def refused(error: str, status_code: int) -> Response:
+        return render(
+            request, "account.html", status_code=status_code, areas=who.scope.areas, message=None, error=error
+        )
+
+    if new_password != new_password_again:
+        return refused(translate("password_mismatch", who.locale), 400)
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        try:
+            user = authenticate(
+                session, who.user.name, current_password, client_address(request), now, login_policy(ctx)
+            )
+        except (LoginFailed, RateLimited):
+            session.commit()
+            return refused(translate("password_current_wrong", who.locale), 403)
+        try:
+            check_password(new_password, user.name)
+        except PasswordRefused as error:
+            session.commit()  # the sign-in attempt stays recorded
+            return refused(translate(f"password_rule_{error.rule}", who.locale), 400)
+        change_password(session, user, new_password, now)
+        token, _row = start_session(session, user.id, now, ctx.web)
+        session.commit()
+    response = RedirectResponse("/account?changed=1", status_code=303)
+    response.set_cookie(
+        session_cookie_name(ctx.web),
+        token,
+        path="/",
+        secure=ctx.web.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
+    return response
 
 
 @router.post("/logout")
@@ -131,7 +201,9 @@ def logout(request: Request, who: Annotated[SignedIn, Depends(csrf_checked)]) ->
     """End the session on the server, then forget the cookie."""
     ctx = web_context(request)
     with transaction(ctx.engine) as session:
-        revoke_session(session, request.cookies.get(SESSION_COOKIE), ctx.now())
+        revoke_session(session, session_token(request), ctx.now())
     response = RedirectResponse("/login?bye=1", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=ctx.web.secure_cookies, httponly=True)
+    response.delete_cookie(
+        session_cookie_name(ctx.web), path="/", secure=ctx.web.secure_cookies, httponly=True
+    )
     return response

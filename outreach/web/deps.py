@@ -32,11 +32,14 @@ from lowinc.errors import AccessDenied
 from outreach.audit import record_audit
 from outreach.db import transaction
 from outreach.jurisdiction import PERMISSIONS, Scope, scope_of
+from outreach.web.config import WebConfig
 from outreach.web.context import WebContext
 from outreach.web.i18n import HTML_LANG, LOCALES, pick_locale, translate
 from outreach.web.sessions import find_session
 
-SESSION_COOKIE = "lowinc_session"
+# "__Host-": the browser keeps it only when Secure, Path=/ and without Domain (ASVS 3.4.4)
+SESSION_COOKIE = "__Host-lowinc_session"
+PLAIN_SESSION_COOKIE = "lowinc_session"  # secure_cookies: false (plain http beyond 127.0.0.1)
 LOGIN_COOKIE = "lowinc_login"
 LANG_COOKIE = "lowinc_lang"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -81,6 +84,16 @@ def locale_of(request: Request) -> str:
     return pick_locale(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
 
 
+def session_cookie_name(config: WebConfig) -> str:
+    """The session cookie's name: __Host- prefixed unless secure cookies are turned off."""
+    return SESSION_COOKIE if config.secure_cookies else PLAIN_SESSION_COOKIE
+
+
+def session_token(request: Request) -> str | None:
+    """The session token the request's cookie carries, if any."""
+    return request.cookies.get(session_cookie_name(web_context(request).web))
+
+
 def client_address(request: Request) -> str:
     """The client's address for the sign-in rate limit: the peer, or the last X-Forwarded-For
     hop when the peer is a configured trusted proxy."""
@@ -100,7 +113,7 @@ def signed_in(request: Request) -> SignedIn:
         return existing
     ctx = web_context(request)
     with transaction(ctx.engine) as session:
-        found = find_session(session, request.cookies.get(SESSION_COOKIE), ctx.now(), ctx.web)
+        found = find_session(session, session_token(request), ctx.now(), ctx.web)
         if found is None:
             raise SignInRequired()
         scope = scope_of(session, found.user)

@@ -4,4 +4,7 @@ from __future__ import annotations
 
 ROUTERS: list[str] = [
     "outreach.web.auth",
+    "outreach.web.dashboard",
+    "outreach.web.needs",
+    "outreach.web.downloads",
 ]

@@ -33,16 +33,28 @@ class SecurityHeaders:
     """Adds the headers; turns an unhandled error into a plain 500 page (logged by type and
     place only: an exception's message may quote personal data)."""
 
-    def __init__(self, app: ASGIApp, error_page: Any = None) -> None:
+    def __init__(self, app: ASGIApp, error_page: Any = None, trusted_proxies: tuple[str, ...] = ()) -> None:
         self.app = app
         self.error_page = error_page  # callable(scope) -> bytes (the rendered 500 page)
+        self.trusted_proxies = frozenset(trusted_proxies)
+
+    def is_https(self, scope: Scope) -> bool:
+        """Served over https: directly, or behind a trusted proxy that says so."""
+        if scope.get("scheme") == "https":
+            return True
+        client = scope.get("client")
+        if client and client[0] in self.trusted_proxies:
+            for name, value in scope.get("headers", []):
+                if name == b"x-forwarded-proto":
+                    return value.decode("latin-1").split(",")[-1].strip().lower() == "https"
+        return False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        https = scope.get("scheme") == "https"
+        https = self.is_https(scope)
         started = False
 
         async def send_with_headers(message: Message) -> None:

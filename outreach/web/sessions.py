@@ -17,17 +17,19 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from lowinc.private import private_dir
-from outreach.schema import User, WebSession
+from outreach.schema import LoginAttempt, User, WebSession
 from outreach.web.config import WebConfig
 
 TOKEN_BYTES = 32  # 256 bits
 LAST_SEEN_RESOLUTION = dt.timedelta(seconds=30)  # last_seen_at is written at most this often
 LOGIN_FORM_MAX_AGE = dt.timedelta(hours=2)
 KEY_FILE = "web.key"
+KEEP_ENDED_SESSIONS = dt.timedelta(days=1)
+KEEP_LOGIN_ATTEMPTS = dt.timedelta(days=30)  # the audit log keeps the failures for good
 
 
 def token_hash(token: str) -> str:
@@ -61,6 +63,14 @@ def start_session(
     )
     session.add(row)
     return token, row
+
+
+def purge_ended(session: Session, now: dt.datetime) -> None:
+    """Delete sessions that ended more than a day ago and sign-in attempts older than 30 days
+    (both far outside any timeout or rate-limit window); run at each sign-in."""
+    old = now - KEEP_ENDED_SESSIONS
+    session.execute(delete(WebSession).where((WebSession.expires_at < old) | (WebSession.revoked_at < old)))
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - KEEP_LOGIN_ATTEMPTS))
 
 
 def find_session(

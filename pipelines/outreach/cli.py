@@ -1,4 +1,4 @@
-"""`lowinc alerts queue|send|status|requeue`, `lowinc lists export`, `lowinc visits record|outcomes`.
+"""`lowinc alerts queue|send|status|requeue`, `lowinc lists export`, `lowinc visits record|import|outcomes`.
 
 Imports inside the commands are on purpose: pipelines.cli registers every command at start,
 so a command's libraries load only when it runs (see pipelines/cli.py).
@@ -189,9 +189,22 @@ def export_command(
 def record_command(
     alert: Annotated[int, typer.Option("--alert", help="alert id (as in the message's link)")],
     visited_on: Annotated[str, typer.Option("--visited-on", help="YYYY-MM-DD")],
+    result: Annotated[
+        str | None,
+        typer.Option(
+            "--result", help="confirmed | no_hardship | assisted | unreachable | refused (or 确认困难 …)"
+        ),
+    ] = None,
     hardship: Annotated[
-        bool, typer.Option("--hardship/--no-hardship", help="did the visit confirm hardship")
-    ],
+        bool | None,
+        typer.Option("--hardship/--no-hardship", help="the same as --result confirmed / no_hardship"),
+    ] = None,
+    need: Annotated[
+        list[str] | None, typer.Option("--need", help="a need found (repeat; outreach.field.needs)")
+    ] = None,
+    route: Annotated[
+        list[str] | None, typer.Option("--route", help="a route taken (repeat; outreach.field.routes)")
+    ] = None,
     note: Annotated[str | None, typer.Option(help="what was found")] = None,
     correction: Annotated[
         bool, typer.Option("--correction", help="replace the alert's recorded visit (kept as history)")
@@ -199,46 +212,121 @@ def record_command(
     user: UserOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Record what a home check found (结果反馈); it becomes a label for the model. A second record
-    for the same alert must be a --correction: a new record that supersedes the old one."""
-    from outreach.outcomes import record_visit
+    """Record what a home check found (结果反馈): the result, and with confirmed hardship the needs
+    and the routes taken (a route of another department becomes a referral). Confirmed and
+    no_hardship become labels for the model. A second record for the same alert must be a
+    --correction: a new record that supersedes the old one."""
+    from lowinc.errors import BadValue
+    from outreach.field import result_code
+    from outreach.outcomes import record_outcome
     from pipelines.outreach.dispatch import utcnow
 
+    if (result is None) == (hardship is None):
+        raise BadValue("give the visit's result once: --result R (or --hardship / --no-hardship)")
+    code = result_code(result) if result is not None else ("confirmed" if hardship else "no_hardship")
+    if code is None:
+        raise BadValue(
+            "unknown --result: use confirmed, no_hardship, assisted, unreachable or refused",
+        )
     visited = parse_date(visited_on, "--visited-on")
-    engine, _config, _home = _open()
-    recorded = record_visit(
+    engine, config, _home = _open()
+    field = config.field
+    needs = [field.need_code(n) or n for n in need or []]
+    routes = [field.route_code(r) or r for r in route or []]
+    recorded = record_outcome(
         engine,
         alert_id=alert,
         user_name=resolve_user(user),
         now=utcnow(),
         note=note,
         visited_on=visited,
-        hardship_confirmed=hardship,
+        result=code,
+        needs=needs,
+        routes=routes,
         correction=correction,
+        source="cli",
+        field=field,
     )
     replaced = f", superseding record {recorded.supersedes}" if recorded.supersedes else ""
+    referred = f", {len(recorded.referrals)} referrals sent" if recorded.referrals else ""
     _emit(
-        {**recorded.to_dict(), "alert": alert, "hardship_confirmed": hardship},
+        {**recorded.to_dict(), "alert": alert, "result": code, "hardship_confirmed": code == "confirmed"},
         as_json,
-        [f"visit recorded as record {recorded.outcome} on task {recorded.task} (alert {alert}){replaced}"],
+        [
+            f"visit recorded as record {recorded.outcome} on task {recorded.task} (alert {alert}): "
+            f"{code}, task {recorded.status}{referred}{replaced}"
+        ],
     )
+
+
+@visits_app.command("import")
+def import_command(
+    file: Annotated[
+        Path, typer.Argument(help="a visit list (.xlsx) with 走访日期, 核查结果, 需求, 备注 filled in")
+    ],
+    corrections: Annotated[
+        bool,
+        typer.Option("--corrections", help="a row that differs from the alert's recorded visit replaces it"),
+    ] = False,
+    user: UserOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Read the fill-in columns of an exported visit list back, under the same rules and audit as
+    the web form; prints how many rows were recorded, unchanged, empty and refused (with why)."""
+    from outreach.importer import import_visits, read_upload
+    from pipelines.outreach.dispatch import utcnow
+
+    data = read_upload(file)
+    engine, config, _home = _open()
+    report = import_visits(
+        engine, data, user_name=resolve_user(user), now=utcnow(), field=config.field, corrections=corrections
+    )
+    summary = report.to_dict()
+    _emit(
+        summary,
+        as_json,
+        [
+            f"[bold]{report.rows}[/bold] rows with an alert number: {report.recorded} recorded "
+            f"({report.corrected} corrections), {report.unchanged} unchanged, {report.empty} empty, "
+            f"{len(report.refused)} refused",
+            *[f"  refused: {p.line()}" for p in report.refused],
+        ],
+    )
+    if report.refused:
+        raise typer.Exit(1)
 
 
 @visits_app.command("outcomes")
 def outcomes_command(as_json: JsonFlag = False) -> None:
-    """Counts of recorded visits and confirmed hardship (the labels themselves stay in the database)."""
-    from outreach.outcomes import visit_outcomes
+    """Counts of recorded visits by result and of the labels they give (the labels themselves
+    stay in the database)."""
+    from outreach.field import RESULTS
+    from outreach.outcomes import outcome_counts, visit_outcomes
 
     engine, _config, _home = _open()
     labels = visit_outcomes(engine)
-    data = {"visits": len(labels), "hardship_confirmed": int(labels["hardship_confirmed"].sum())}
+    by_result = outcome_counts(engine)
+    data = {
+        "visits": len(labels),
+        "hardship_confirmed": int(labels["hardship_confirmed"].sum()),
+        "by_result": by_result,
+    }
     _emit(
-        data, as_json, [f"{data['visits']} visits recorded, {data['hardship_confirmed']} confirmed hardship"]
+        data,
+        as_json,
+        [
+            f"{data['visits']} visits with a label, {data['hardship_confirmed']} confirmed hardship",
+            "  " + ", ".join(f"{RESULTS[code][0]} {n}" for code, n in by_result.items()),
+        ],
     )
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``alerts``, ``lists`` and ``visits`` sub-apps to the main CLI."""
+    """Add the ``alerts``, ``lists``, ``visits``, ``needs`` and ``referrals`` sub-apps to the main CLI."""
+    from pipelines.outreach.field_cli import needs_app, referrals_app
+
     app.add_typer(alerts_app, name="alerts")
     app.add_typer(lists_app, name="lists")
     app.add_typer(visits_app, name="visits")
+    app.add_typer(needs_app, name="needs")
+    app.add_typer(referrals_app, name="referrals")

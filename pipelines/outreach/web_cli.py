@@ -40,7 +40,13 @@ def web_command(
     try:
         # no access log: its lines carry the query strings of every request
         uvicorn.run(
-            app, host=web.host, port=web.port, log_level="warning", access_log=False, proxy_headers=False
+            app,
+            host=web.host,
+            port=web.port,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=False,
+            server_header=False,
         )
     finally:
         engine.dispose()

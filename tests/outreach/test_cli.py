@@ -92,7 +92,15 @@ def test_queue_send_status_export_and_record_from_the_command_line(cli, tmp_path
         "住院",
     )
     assert recorded["hardship_confirmed"] is True
-    assert run("visits", "outcomes") == {"visits": 1, "hardship_confirmed": 1}
+    outcomes = run("visits", "outcomes")
+    assert (outcomes["visits"], outcomes["hardship_confirmed"]) == (1, 1)
+    assert outcomes["by_result"] == {
+        "confirmed": 1,
+        "no_hardship": 0,
+        "assisted": 0,
+        "unreachable": 0,
+        "refused": 0,
+    }
     again = (
         "visits",
         "record",
@@ -108,7 +116,12 @@ def test_queue_send_status_export_and_record_from_the_command_line(cli, tmp_path
     assert code == 2 and "--correction" in stderr  # a second record is no silent overwrite
     corrected = run(*again, "--correction")
     assert corrected["supersedes"] == recorded["outcome"]
-    assert run("visits", "outcomes") == {"visits": 1, "hardship_confirmed": 0}
+    outcomes = run("visits", "outcomes")
+    assert (outcomes["visits"], outcomes["hardship_confirmed"], outcomes["by_result"]["no_hardship"]) == (
+        1,
+        0,
+        1,
+    )
 
 
 def test_refusals_on_the_command_line_are_one_line_exit_2_and_audited(cli, tmp_path, capsys):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from outreach.audit import read_audit
 from outreach.export import HEADERS, export_town_list
@@ -43,8 +44,10 @@ def test_a_town_officer_exports_one_sheet_per_village_with_masked_ids_only(engin
     sheet = workbook["东村"]
     assert [c.value for c in sheet[1]] == HEADERS
     assert sheet.freeze_panes == "A2"
-    assert sheet["B2"].value == "张0" and sheet["C2"].value == "330502********0000"
-    assert sheet["E2"].value == "红色" and sheet["H2"].alignment.wrap_text
+    col = {h: get_column_letter(i) for i, h in enumerate(HEADERS, start=1)}
+    assert sheet[f"{col['户主姓名']}2"].value == "张0"
+    assert sheet[f"{col['身份证号(脱敏)']}2"].value == "330502********0000"
+    assert sheet[f"{col['预警等级']}2"].value == "红色" and sheet[f"{col['主要原因']}2"].alignment.wrap_text
     assert [sheet.cell(row=r, column=1).value for r in range(2, 5)] == [1, 2, 3]
     csv = pd.read_csv(result.csv, encoding="utf-8-sig", dtype=str)
     assert list(csv.columns) == HEADERS and len(csv) == 5

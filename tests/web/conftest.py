@@ -230,7 +230,9 @@ def live_server(app: FastAPI) -> Iterator[str]:
 
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", server_header=False
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -63,6 +63,7 @@ def test_every_failure_gives_the_same_answer_and_is_audited_without_the_password
     assert not audit["detail"].astype(str).str.contains(PASSWORD).any()
 
 
+@pytest.mark.parametrize("web_db_url", ["sqlite", "postgresql"], indirect=True)
 def test_an_account_locks_after_repeated_failures_with_the_same_error_then_unlocks(client, clock):
     for _ in range(5):
         assert sign_in(client, "王芳", password="not the password at all").status_code == 401
@@ -98,6 +99,7 @@ def test_one_client_is_rate_limited_across_user_names(web_context, clock):
         assert sign_in(c, "王芳").status_code == 303
 
 
+@pytest.mark.parametrize("web_db_url", ["sqlite", "postgresql"], indirect=True)
 def test_sign_in_rotates_the_session_and_the_old_token_is_refused(signed_in_client, app):
     c = signed_in_client("王芳")
     before = c.cookies[SESSION_COOKIE]
@@ -123,6 +125,7 @@ def test_the_sign_in_form_token_is_not_a_session(client):
     assert client.get("/account").status_code == 303
 
 
+@pytest.mark.parametrize("web_db_url", ["sqlite", "postgresql"], indirect=True)
 def test_a_session_ends_after_the_idle_timeout_and_at_the_absolute_limit(signed_in_client, clock):
     c = signed_in_client("王芳")
     clock.advance(minutes=29)
@@ -274,6 +277,12 @@ def test_the_language_switch_keeps_english(client):
 def test_chromium_signs_in_through_the_real_form_over_http_127_0_0_1(live_server, page):
     page.goto(f"{live_server}/login")
     assert page.locator("label[for=username]").inner_text() == "用户名"
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.click("button[data-show-password]")  # the one script runs under the CSP
+    assert page.get_attribute("#password", "type") == "text"
+    page.click("button[data-show-password]")
+    assert not errors  # no CSP violation or script error
     screenshot(page, "login")
     page.set_viewport_size({"width": 360, "height": 740})
     screenshot(page, "login-phone")
@@ -286,3 +295,105 @@ def test_chromium_signs_in_through_the_real_form_over_http_127_0_0_1(live_server
     page.click("form[action='/logout'] button")
     page.wait_for_url(f"{live_server}/login?bye=1")
     assert "您已退出登录" in page.inner_text("main")
+
+
+def test_a_user_changes_their_own_password_and_other_sessions_end(signed_in_client, client):
+    c, elsewhere = signed_in_client("王芳"), signed_in_client("王芳")
+    token = csrf_from(c.get("/account").text)
+    new = "二月春风似剪刀 grass"
+    form = {"current_password": PASSWORD, "new_password": new, "new_password_again": new, "csrf_token": token}
+    response = c.post("/account/password", data=form)
+    assert response.status_code == 303 and response.headers["location"] == "/account?changed=1"
+    assert "密码已修改" in c.get("/account?changed=1").text  # this browser got a fresh session
+    assert elsewhere.get("/account").status_code == 303  # the other one is signed out
+    assert sign_in(client, "王芳", password=new).status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "again", "status", "text"),
+    [
+        ("wrong current pass", "a good new passphrase", "a good new passphrase", 403, "当前密码不正确"),
+        (PASSWORD, "a good new passphrase", "a different passphrase", 400, "不一致"),
+        (PASSWORD, "password1234", "password1234", 400, "常见或已泄露"),
+        (PASSWORD, "王芳的新密码很长很长很长很长", "王芳的新密码很长很长很长很长", 400, "不能包含用户名"),
+    ],
+)
+def test_a_password_change_is_refused_without_the_current_password_or_with_a_weak_one(
+    signed_in_client, current, new, again, status, text
+):
+    c = signed_in_client("王芳")
+    token = csrf_from(c.get("/account").text)
+    form = {
+        "current_password": current,
+        "new_password": new,
+        "new_password_again": again,
+        "csrf_token": token,
+    }
+    response = c.post("/account/password", data=form)
+    assert response.status_code == status and text in response.text
+    assert c.get("/account").status_code == 200  # still signed in, password unchanged
+
+
+def test_sessions_ended_long_ago_are_purged_at_the_next_sign_in(signed_in_client, web_engine, clock):
+    signed_in_client("王芳")
+    clock.advance(hours=12 + 25)  # past the absolute limit, and a day more
+    signed_in_client("李强")
+    with Session(web_engine) as session:
+        names = session.execute(select(User.name).join(WebSession, WebSession.user_id == User.id)).scalars()
+        assert list(names) == ["李强"]
+
+
+def test_behind_a_trusted_proxy_its_forwarded_address_and_scheme_count(web_context, clock):
+    # the TestClient's peer is "testclient": configured as the proxy
+    proxied = web_context.outreach.model_copy(
+        update={
+            "web": WebConfig(
+                allowed_hosts=["testserver"], trusted_proxies=["testclient"], rate_limit_attempts=2
+            )
+        }
+    )
+    with TestClient(
+        create_app(dataclasses.replace(web_context, outreach=proxied)), base_url="http://testserver"
+    ) as c:
+        forwarded = {"x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.9"}
+        assert c.get("/login", headers=forwarded).headers["strict-transport-security"].startswith("max-age")
+        assert "strict-transport-security" not in c.get("/login").headers
+    with Session(web_context.engine) as session:
+        session.add_all(
+            [LoginAttempt(at=NOW, username="x", client="203.0.113.9", ok=False) for _ in range(2)]
+        )
+        session.commit()
+    with new_client(create_app(dataclasses.replace(web_context, outreach=proxied))) as c:
+        form = c.get("/login")
+        data = {"username": "王芳", "password": PASSWORD, "csrf_token": csrf_from(form.text)}
+        assert c.post("/login", data=data, headers={"x-forwarded-for": "203.0.113.9"}).status_code == 429
+        form = c.get("/login")
+        data["csrf_token"] = csrf_from(form.text)
+        assert c.post("/login", data=data, headers={"x-forwarded-for": "198.51.100.7"}).status_code == 303
+
+
+def test_a_404_says_nothing_but_keeps_the_signed_in_frame(signed_in_client, client):
+    page = signed_in_client("王芳").get("/no/such/page")
+    assert page.status_code == 404 and "退出登录" in page.text and "未找到" in page.text
+    anonymous = client.get("/no/such/page")
+    assert anonymous.status_code == 404 and "退出登录" not in anonymous.text
+
+
+@pytest.mark.parametrize("web_db_url", ["postgresql"], indirect=True)
+def test_concurrent_failures_all_count_toward_the_lockout(seeded, web_engine):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from outreach.accounts import LoginFailed, authenticate
+
+    def attempt(i: int) -> None:
+        with Session(web_engine) as session:
+            try:
+                authenticate(session, "王芳", f"wrong password {i:04d}", f"10.0.0.{i}", NOW)
+            except LoginFailed:
+                session.commit()
+
+    with ThreadPoolExecutor(5) as pool:
+        list(pool.map(attempt, range(5)))
+    with Session(web_engine) as session:
+        user = session.execute(select(User).where(User.name == "王芳")).scalar_one()
+        assert user.locked_until is not None  # five at once still lock
