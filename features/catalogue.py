@@ -22,6 +22,32 @@ from ingest.tables import BY_NAME as TABLES
 Dtype = Literal["float", "int", "bool", "category"]
 Direction = Literal["high", "low", "true"]
 DERIVED = "derived"  # the source of a feature computed from other features
+CASE_OPS = ("==", "!=", "<=", ">=", "<", ">")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReasonCase:
+    """Another wording of a feature's reason for some values, so a worker never reads a capped
+    ratio, "0.0 倍" or "仅 0 名": where every condition of ``when`` holds, ``zh``/``en`` (str.format
+    templates like the feature's own) replace the reason. ``when``: ``field op number`` joined by
+    `` and `` (ops ``== != < <= > >=``); a field may be another feature or ``typical_<name>``, the
+    cohort's median (scoring.reasons); an unknown value never matches. The first case that holds
+    wins, else the feature's reason."""
+
+    when: str
+    zh: str
+    en: str
+
+    @property
+    def conditions(self) -> tuple[tuple[str, str, float], ...]:
+        """(field, op, number) of each condition."""
+        out = []
+        for part in self.when.split(" and "):
+            field, op, number = part.split()
+            if op not in CASE_OPS:
+                raise ValueError(f"reason case {self.when!r}: unknown operator {op!r}")
+            out.append((field, op, float(number)))
+        return tuple(out)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,6 +67,7 @@ class Feature:
     missing: str = "0"  # what a household without data gets (NaN: unknown, LightGBM's missing)
     codes: tuple[str, ...] = ()  # for categoricals: the meaning of code 0, 1, 2 ...
     reads: tuple[str, ...] = ()  # a DERIVED feature: the tables it looks back into over its window
+    reason_cases: tuple[ReasonCase, ...] = ()  # other wordings for some values (zero, capped, codes)
 
     @property
     def categorical(self) -> bool:
@@ -109,6 +136,9 @@ FEATURES: tuple[Feature, ...] = (
         reason_en="only {working_age} working-age members",
         group="composition",
         raises_risk_when="low",
+        reason_cases=(
+            ReasonCase(when="working_age == 0", zh="家中无劳动年龄成员", en="no working-age member"),
+        ),
     ),
     Feature(
         name="dependency_ratio",
@@ -121,6 +151,13 @@ FEATURES: tuple[Feature, ...] = (
         reason_en="{dependency_ratio:.1f} dependants per working-age member",
         group="composition",
         raises_risk_when="high",
+        reason_cases=(
+            ReasonCase(
+                when="working_age == 0",
+                zh="家中无劳动年龄成员，有老人 {elderly} 名、未成年人 {children} 名",
+                en="no working-age member; {elderly} elderly and {children} children",
+            ),
+        ),
     ),
     Feature(
         name="elderly_alone",
@@ -171,6 +208,13 @@ FEATURES: tuple[Feature, ...] = (
         reason_en="only {earners} members with visible wages",
         group="income",
         raises_risk_when="low",
+        reason_cases=(
+            ReasonCase(
+                when="earners == 0",
+                zh="家中无人有工资性收入（无职工社保缴费）",
+                en="no member with visible wages (no employee contributions)",
+            ),
+        ),
     ),
     Feature(
         name="wage_income",
@@ -179,10 +223,24 @@ FEATURES: tuple[Feature, ...] = (
         dtype="float",
         meaning_zh="成员职工社保缴费基数之和（工资代理，元/月）",
         meaning_en="sum of members' contribution bases (wage proxy, yuan/month)",
-        reason_zh="家庭可见工资收入 {wage_income:,.0f} 元/月",
-        reason_en="visible wages {wage_income:,.0f} yuan a month",
+        reason_zh="家庭可见工资收入偏低",
+        reason_en="low visible wages",
         group="income",
         raises_risk_when="low",
+        reason_cases=(
+            ReasonCase(
+                when="wage_income == 0",
+                zh="家中无可见工资收入（无职工社保缴费）",
+                en="no visible wages (no employee contributions)",
+            ),
+            ReasonCase(
+                when="typical_wage_income > 0",
+                zh="家庭可见工资收入 {wage_income:,.0f} 元/月，"
+                "低于本地家庭中位数 {typical_wage_income:,.0f} 元/月",
+                en="visible wages {wage_income:,.0f} yuan a month, "
+                "below the local median of {typical_wage_income:,.0f}",
+            ),
+        ),
     ),
     Feature(
         name="pension_income",
@@ -191,10 +249,20 @@ FEATURES: tuple[Feature, ...] = (
         dtype="float",
         meaning_zh="成员养老金之和（元/月）",
         meaning_en="pensions paid to members (yuan/month)",
-        reason_zh="家庭养老金收入 {pension_income:,.0f} 元/月",
-        reason_en="pensions {pension_income:,.0f} yuan a month",
+        reason_zh="家庭养老金收入偏低",
+        reason_en="low pensions",
         group="income",
         raises_risk_when="low",
+        reason_cases=(
+            ReasonCase(when="pension_income == 0", zh="家中无人领取养老金", en="no member draws a pension"),
+            ReasonCase(
+                when="typical_pension_income > 0",
+                zh="家庭养老金收入 {pension_income:,.0f} 元/月，"
+                "低于本地家庭中位数 {typical_pension_income:,.0f} 元/月",
+                en="pensions {pension_income:,.0f} yuan a month, "
+                "below the local median of {typical_pension_income:,.0f}",
+            ),
+        ),
     ),
     Feature(
         name="unemployment_benefit_income",
@@ -228,10 +296,24 @@ FEATURES: tuple[Feature, ...] = (
         dtype="float",
         meaning_zh="部门可见家庭月收入：工资代理+养老金+失业金+救助金",
         meaning_en="visible household income: wages + pensions + unemployment benefit + assistance",
-        reason_zh="部门可见家庭收入 {visible_income:,.0f} 元/月",
-        reason_en="visible household income {visible_income:,.0f} yuan a month",
+        reason_zh="部门可见家庭收入偏低",
+        reason_en="low visible household income",
         group="income",
         raises_risk_when="low",
+        reason_cases=(
+            ReasonCase(
+                when="visible_income == 0",
+                zh="家庭无可见收入（无工资、养老金、失业金和救助金记录）",
+                en="no visible income (no wages, pensions, unemployment benefit or assistance on record)",
+            ),
+            ReasonCase(
+                when="typical_visible_income > 0",
+                zh="部门可见家庭收入 {visible_income:,.0f} 元/月，"
+                "低于本地家庭中位数 {typical_visible_income:,.0f} 元/月",
+                en="visible household income {visible_income:,.0f} yuan a month, "
+                "below the local median of {typical_visible_income:,.0f}",
+            ),
+        ),
     ),
     Feature(
         name="visible_income_per_capita",
@@ -241,10 +323,25 @@ FEATURES: tuple[Feature, ...] = (
         dtype="float",
         meaning_zh="可见人均月收入（元）",
         meaning_en="visible income per member (yuan/month)",
-        reason_zh="人均可见收入 {visible_income_per_capita:,.0f} 元/月",
-        reason_en="visible income {visible_income_per_capita:,.0f} yuan per person a month",
+        reason_zh="人均可见收入 {visible_income_per_capita:,.0f} 元/月，"
+        "为当地低保标准的 {income_ratio_to_dibao:.1f} 倍",
+        reason_en="visible income {visible_income_per_capita:,.0f} yuan per person a month, "
+        "{income_ratio_to_dibao:.1f} x the local 低保 line",
         group="income",
         raises_risk_when="low",
+        reason_cases=(
+            ReasonCase(
+                when="visible_income_per_capita == 0",
+                zh="家庭无可见收入（无工资、养老金、失业金和救助金记录）",
+                en="no visible income (no wages, pensions, unemployment benefit or assistance on record)",
+            ),
+            ReasonCase(
+                when="income_ratio_to_dibao < 1",
+                zh="人均可见收入 {visible_income_per_capita:,.0f} 元/月，低于当地低保标准",
+                en="visible income {visible_income_per_capita:,.0f} yuan per person a month, "
+                "below the local 低保 line",
+            ),
+        ),
     ),
     Feature(
         name="income_ratio_to_dibao",
@@ -260,6 +357,26 @@ FEATURES: tuple[Feature, ...] = (
         "{income_ratio_to_dibao:.1f} x the local 低保 line",
         group="income",
         raises_risk_when="low",
+        reason_cases=(
+            ReasonCase(
+                when="visible_income_per_capita == 0",
+                zh="家庭无可见收入（无工资、养老金、失业金和救助金记录）",
+                en="no visible income (no wages, pensions, unemployment benefit or assistance on record)",
+            ),
+            ReasonCase(
+                when="income_ratio_to_dibao < 0.1",
+                zh="人均可见收入 {visible_income_per_capita:,.0f} 元/月，不到当地低保标准的一成",
+                en="visible income {visible_income_per_capita:,.0f} yuan per person, "
+                "under a tenth of the local 低保 line",
+            ),
+            ReasonCase(
+                when="income_ratio_to_dibao < 1",
+                zh="人均可见收入 {visible_income_per_capita:,.0f} 元/月，低于当地低保标准（"
+                "为标准的 {income_ratio_to_dibao:.0%}）",
+                en="visible income {visible_income_per_capita:,.0f} yuan per person, "
+                "below the local 低保 line ({income_ratio_to_dibao:.0%} of it)",
+            ),
+        ),
     ),
     Feature(
         name="income_ratio_to_edge",
@@ -273,6 +390,23 @@ FEATURES: tuple[Feature, ...] = (
         reason_en="visible income {income_ratio_to_edge:.1f} x the 低保边缘 line",
         group="income",
         raises_risk_when="low",
+        reason_cases=(
+            ReasonCase(
+                when="visible_income_per_capita == 0",
+                zh="家庭无可见收入（无工资、养老金、失业金和救助金记录）",
+                en="no visible income (no wages, pensions, unemployment benefit or assistance on record)",
+            ),
+            ReasonCase(
+                when="income_ratio_to_edge < 0.1",
+                zh="人均可见收入不到低保边缘线的一成",
+                en="visible income under a tenth of the 低保边缘 line",
+            ),
+            ReasonCase(
+                when="income_ratio_to_edge < 1",
+                zh="人均可见收入低于低保边缘线（为边缘线的 {income_ratio_to_edge:.0%}）",
+                en="visible income below the 低保边缘 line ({income_ratio_to_edge:.0%} of it)",
+            ),
+        ),
     ),
     Feature(
         name="below_edge_line",
@@ -300,6 +434,13 @@ FEATURES: tuple[Feature, ...] = (
         group="income",
         raises_risk_when="low",
         missing=NAN + ": no delivery 3 months back, or no income then",
+        reason_cases=(
+            ReasonCase(
+                when="income_change_3m <= -1",
+                zh="近3个月可见收入降为零（3个月前有收入）",
+                en="visible income fell to nothing in 3 months (there was some 3 months ago)",
+            ),
+        ),
     ),
     Feature(
         name="income_change_12m",
@@ -314,6 +455,13 @@ FEATURES: tuple[Feature, ...] = (
         group="income",
         raises_risk_when="low",
         missing=NAN + ": no delivery 12 months back, or no income then",
+        reason_cases=(
+            ReasonCase(
+                when="income_change_12m <= -1",
+                zh="近12个月可见收入降为零（12个月前有收入）",
+                en="visible income fell to nothing in 12 months (there was some 12 months ago)",
+            ),
+        ),
     ),
     Feature(
         name="contribution_gap_months_12m",
@@ -413,6 +561,19 @@ FEATURES: tuple[Feature, ...] = (
         "{oop_medical_6m_share:.0%} of visible income",
         group="medical",
         raises_risk_when="high",
+        reason_cases=(
+            ReasonCase(
+                when="visible_income == 0",
+                zh="近6个月医疗自付 {oop_medical_6m:,.0f} 元，家庭无可见收入",
+                en="{oop_medical_6m:,.0f} yuan out of pocket in 6 months, with no visible income",
+            ),
+            ReasonCase(
+                when="oop_medical_6m_share > 1",
+                zh="近6个月医疗自付 {oop_medical_6m:,.0f} 元，超过家庭同期可见收入",
+                en="{oop_medical_6m:,.0f} yuan out of pocket in 6 months, "
+                "more than the visible income of those months",
+            ),
+        ),
     ),
     Feature(
         name="oop_medical_12m_share",
@@ -427,6 +588,19 @@ FEATURES: tuple[Feature, ...] = (
         "{oop_medical_12m_share:.0%} of visible income",
         group="medical",
         raises_risk_when="high",
+        reason_cases=(
+            ReasonCase(
+                when="visible_income == 0",
+                zh="近12个月医疗自付 {oop_medical_12m:,.0f} 元，家庭无可见收入",
+                en="{oop_medical_12m:,.0f} yuan out of pocket in 12 months, with no visible income",
+            ),
+            ReasonCase(
+                when="oop_medical_12m_share > 1",
+                zh="近12个月医疗自付 {oop_medical_12m:,.0f} 元，超过家庭同期可见收入",
+                en="{oop_medical_12m:,.0f} yuan out of pocket in 12 months, "
+                "more than the visible income of those months",
+            ),
+        ),
     ),
     Feature(
         name="oop_medical_12m_to_local_income",
@@ -442,6 +616,14 @@ FEATURES: tuple[Feature, ...] = (
         "{oop_medical_12m_to_local_income:.0%} of last year's local income per head",
         group="medical",
         raises_risk_when="high",
+        reason_cases=(
+            ReasonCase(
+                when="oop_medical_12m_to_local_income >= 1",
+                zh="近12个月医疗自付 {oop_medical_12m:,.0f} 元，超过上年当地人均可支配收入",
+                en="{oop_medical_12m:,.0f} yuan out of pocket in 12 months, "
+                "more than last year's local income per head",
+            ),
+        ),
     ),
     Feature(
         name="inpatient_stays_12m",
@@ -584,12 +766,29 @@ FEATURES: tuple[Feature, ...] = (
         dtype="category",
         meaning_zh="成员名下房屋最新安全鉴定等级（取最差）",
         meaning_en="latest safety grade of the members' houses (the worst)",
-        reason_zh="住房安全鉴定等级偏低（等级编码 {house_grade}：3为C级，4为D级）",
-        reason_en="low house safety grade (code {house_grade}: 3 is C, 4 is D)",
+        reason_zh="住房经安全鉴定（A级）",
+        reason_en="house appraised (grade A)",
         group="housing",
         raises_risk_when="high",
         missing="0: no appraisal known",
         codes=HOUSE_GRADES,
+        reason_cases=(
+            ReasonCase(
+                when="house_grade == 4",
+                zh="住房经鉴定为D级整幢危房",
+                en="house appraised grade D (whole house dangerous)",
+            ),
+            ReasonCase(
+                when="house_grade == 3",
+                zh="住房经鉴定为C级局部危房",
+                en="house appraised grade C (part dangerous)",
+            ),
+            ReasonCase(
+                when="house_grade == 2",
+                zh="住房经鉴定为B级（个别构件危险）",
+                en="house appraised grade B (some members dangerous)",
+            ),
+        ),
     ),
     Feature(
         name="house_grade_c",
@@ -732,12 +931,28 @@ FEATURES: tuple[Feature, ...] = (
         dtype="category",
         meaning_zh="最新花名册救助类别",
         meaning_en="category on the latest roster",
-        reason_zh="已在救助名单上（类别编码 {assistance_category}：1低保边缘 2刚性支出困难 3防止返贫监测）",
-        reason_en="already on an assistance roster "
-        "(code {assistance_category}: 1 edge, 2 rigid, 3 monitoring)",
+        reason_zh="已在救助名单上",
+        reason_en="already on an assistance roster",
         group="assistance",
         raises_risk_when="high",
         codes=ASSISTANCE_CODES,
+        reason_cases=(
+            ReasonCase(
+                when="assistance_category == 1",
+                zh="已在低保边缘名单上",
+                en="already on the 低保边缘 roster",
+            ),
+            ReasonCase(
+                when="assistance_category == 2",
+                zh="已在刚性支出困难名单上",
+                en="already on the rigid-spending roster",
+            ),
+            ReasonCase(
+                when="assistance_category == 3",
+                zh="已在防止返贫监测名单上",
+                en="already monitored against falling back into poverty",
+            ),
+        ),
     ),
     Feature(
         name="months_since_admitted",
@@ -751,6 +966,13 @@ FEATURES: tuple[Feature, ...] = (
         group="assistance",
         raises_risk_when="low",
         missing=NAN + ": not on the roster",
+        reason_cases=(
+            ReasonCase(
+                when="months_since_admitted < 1",
+                zh="刚被认定救助（不足1个月）",
+                en="assistance granted less than a month ago",
+            ),
+        ),
     ),
     Feature(
         name="assessed_income_ratio_to_dibao",
@@ -764,6 +986,23 @@ FEATURES: tuple[Feature, ...] = (
         group="assistance",
         raises_risk_when="low",
         missing=NAN + ": not on the roster",
+        reason_cases=(
+            ReasonCase(
+                when="assessed_income_ratio_to_dibao == 0",
+                zh="民政核定家庭人均收入为零",
+                en="assessed income is nil",
+            ),
+            ReasonCase(
+                when="assessed_income_ratio_to_dibao < 0.1",
+                zh="民政核定人均收入不到低保标准的一成",
+                en="assessed income under a tenth of the 低保 line",
+            ),
+            ReasonCase(
+                when="assessed_income_ratio_to_dibao < 1",
+                zh="民政核定人均收入低于低保标准（为标准的 {assessed_income_ratio_to_dibao:.0%}）",
+                en="assessed income below the 低保 line ({assessed_income_ratio_to_dibao:.0%} of it)",
+            ),
+        ),
     ),
     Feature(
         name="phase_out_months",
@@ -837,6 +1076,13 @@ FEATURES: tuple[Feature, ...] = (
         group="assistance",
         raises_risk_when="low",
         missing=NAN + ": no exit seen in 24 months",
+        reason_cases=(
+            ReasonCase(
+                when="months_since_exit < 1",
+                zh="刚退出救助（不足1个月）",
+                en="left assistance less than a month ago",
+            ),
+        ),
     ),
     Feature(
         name="temporary_aid_12m",

@@ -28,6 +28,12 @@ def _kind(f: Feature) -> str:
     return f.dtype
 
 
+def _reason(f: Feature) -> str:
+    """The reason template, then each other wording with the values it is for."""
+    cases = [f"when {c.when}: {c.zh}" for c in f.reason_cases]
+    return "<br>".join([f.reason_zh, *cases])
+
+
 def feature_catalogue() -> str:
     """Markdown: how snapshots are made, then one table row per feature, by group."""
     cfg = FeaturesConfig()
@@ -58,6 +64,14 @@ def feature_catalogue() -> str:
         "`village_code`, `urban`, `household_type`, `assistance_state`, `in_phase_out`, `in_cohort`,",
         "`label`, `label_complete`. The simulator's latent truth is in a separate tree",
         "(`features/truth/`), never in a snapshot.",
+        "",
+        "Reasons: a worker reads each listed household's strongest reasons, the `reason (zh)`",
+        "template filled with its values (`scoring/reasons.py`). Where a value would read wrong, a",
+        "`reason_cases` wording replaces it (the lines `when …` below): no income is said so (never",
+        '"0.0 倍" or a capped "1000%"), no working-age member is not "仅 0 名", a share above 1 is',
+        '"超过家庭同期可见收入", codes are words; an amount of money stands only next to what it is',
+        "compared with (the local 低保 line, the cohort's median as `typical_<name>`), and an unknown",
+        "value gives no reason.",
         "",
         "Build and read:",
         "",
@@ -91,7 +105,7 @@ def feature_catalogue() -> str:
                 f.meaning_zh,
                 RISK[f.raises_risk_when],
                 f.missing,
-                f.reason_zh,
+                _reason(f),
             ]
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
         lines.append("")

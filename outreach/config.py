@@ -81,6 +81,14 @@ class DatabaseRoles(Section):
     app: str = Field(default="lowinc_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
 
 
+class DemoStaffConfig(Section):
+    """How the embedded default's staff are made from the simulated region (outreach.staff)."""
+
+    households_per_worker: int = Field(default=100, ge=1)  # a worker covers villages up to this many
+    max_villages_per_worker: int = Field(default=5, ge=1)  # ... and at most this many villages
+    max_workers_per_village: int = Field(default=3, ge=1)  # a large village is shared by several
+
+
 class OutreachConfig(Section):
     """The outreach database, alert policy, delivery and the users of the embedded default."""
 
@@ -92,10 +100,14 @@ class OutreachConfig(Section):
     cooldown_days: int = Field(default=90, ge=0)  # not re-alerted within this unless the tier rises
     notify_tiers: list[str] = Field(default_factory=lambda: ["red", "orange", "yellow"])
     digest_max_items: int = Field(default=50, ge=1)  # households listed in a digest; the rest counted
+    # home visits a village worker makes a month (users.capacity overrides it per worker); what no
+    # worker of a village has room for goes to the town officer
+    worker_capacity: int = Field(default=30, ge=0)
     link_base_url: str = "http://127.0.0.1:8000"  # the social workers' web page
     retry: RetryPolicy = RetryPolicy()
     channels: Channels = Channels()
     users: list[UserConfig] = Field(default_factory=list)
+    demo_staff: DemoStaffConfig = DemoStaffConfig()  # `lowinc up`'s users (outreach.staff)
     field: FieldConfig = FieldConfig()  # needs, routes and limits of the field loop (outreach/field.py)
     web: WebConfig = WebConfig()
 

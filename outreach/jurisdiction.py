@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 
 from lowinc.divisions import LEVEL_DIGITS, contains, validate_code
 from lowinc.errors import AccessDenied, NotFound, UserError
+from outreach.assignment import assign_within_capacity
 from outreach.audit import record_audit
 from outreach.config import UserConfig
 from outreach.db import transaction, utc_naive
 from outreach.schema import Alert, User, UserArea
 
-USER_COLUMNS = ["user_id", "name", "role", "level", "code", "addresses"]
+USER_COLUMNS = ["user_id", "name", "role", "level", "code", "addresses", "capacity"]
+AREA_COLUMNS = ["user_id", "level", "code"]
 AREA_ROLES = frozenset({"village_worker", "town_officer", "county_officer"})
 # which roles may do what; the area check comes on top for the personal-data actions
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -142,7 +144,7 @@ def sync_users(session: Session, users: list[UserConfig], now: dt.datetime | Non
 
 
 def users_frame(session: Session) -> pd.DataFrame:
-    """Active users as a frame (user_id, name, role, level, code, addresses)."""
+    """Active users as a frame (user_id, name, role, level, code, addresses, capacity)."""
     rows = session.execute(select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
     return pd.DataFrame(
         [
@@ -153,6 +155,7 @@ def users_frame(session: Session) -> pd.DataFrame:
                 "level": u.level,
                 "code": u.code,
                 "addresses": u.addresses,
+                "capacity": u.capacity,
             }
             for u in rows
         ],
@@ -160,16 +163,36 @@ def users_frame(session: Session) -> pd.DataFrame:
     )
 
 
-def assign_responsible(households: pd.DataFrame, users: pd.DataFrame) -> pd.Series:
-    """The user_id responsible for each row: the village worker, else the town officer, else the
-    county officer (first by name when several share an area); <NA> when nobody covers it."""
-    result = pd.Series(pd.NA, index=households.index, dtype="Int64")
-    for level, column in [("county", "county_code"), ("town", "town_code"), ("village", "village_code")]:
-        at_level = users[users["level"] == level].drop_duplicates("code", keep="first")
-        mapping = pd.Series(at_level["user_id"].to_numpy(), index=at_level["code"].to_numpy())
-        found = households[column].map(mapping).astype("Int64")
-        result = found.fillna(result) if found.notna().any() else result
-    return result
+def extra_areas_frame(session: Session) -> pd.DataFrame:
+    """The further areas (user_areas) of active users: user_id, level, code."""
+    rows = session.execute(
+        select(UserArea.user_id, UserArea.level, UserArea.code)
+        .join(User, User.id == UserArea.user_id)
+        .where(User.active.is_(True))
+    ).all()
+    return pd.DataFrame(rows, columns=AREA_COLUMNS)
+
+
+def assign_responsible(
+    households: pd.DataFrame,
+    users: pd.DataFrame,
+    *,
+    extra_areas: pd.DataFrame | None = None,
+    default_capacity: int = 30,
+    used: pd.Series | None = None,
+    visits: pd.Series | None = None,
+) -> pd.Series:
+    """The user_id responsible for each row: the village's workers in rank order within their
+    capacity, else the town officer, else the county officer; <NA> when nobody covers it
+    (:func:`outreach.assignment.assign_within_capacity`)."""
+    return assign_within_capacity(
+        households,
+        users,
+        extra_areas=extra_areas,
+        default_capacity=default_capacity,
+        used=used,
+        visits=visits,
+    )
 
 
 def load_users(engine: Engine) -> pd.DataFrame:

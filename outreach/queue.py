@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from lowinc.divisions import unknown_codes
@@ -22,7 +22,7 @@ from lowinc.errors import UserError
 from outreach.audit import record_audit
 from outreach.config import OutreachConfig
 from outreach.db import insert_ignoring_duplicates, transaction, utc_naive
-from outreach.jurisdiction import assign_responsible, users_frame
+from outreach.jurisdiction import assign_responsible, extra_areas_frame, users_frame
 from outreach.messages import RED_ALERT, TIER_RANK, build_messages
 from outreach.schema import Alert, Outbox, VisitTask
 
@@ -178,6 +178,17 @@ def _read_history(session: Session, as_of: dt.date, cooldown_days: int) -> pd.Da
     return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
 
+def _visits_assigned(session: Session, as_of: dt.date) -> pd.Series:
+    """Visit tasks of this month already assigned, per user (an earlier run of the same month)."""
+    rows = session.execute(
+        select(VisitTask.assignee_id, func.count())
+        .join(Alert, Alert.id == VisitTask.alert_id)
+        .where(Alert.as_of == as_of, VisitTask.assignee_id.is_not(None))
+        .group_by(VisitTask.assignee_id)
+    ).all()
+    return pd.Series({int(u): int(n) for u, n in rows if u is not None}, dtype="float64")
+
+
 def queue_alerts(
     engine: Engine, visit_list: pd.DataFrame, run_id: str, now: dt.datetime, *, config: OutreachConfig
 ) -> QueueSummary:
@@ -195,7 +206,14 @@ def queue_alerts(
             fresh, history, cooldown_days=config.cooldown_days, notify_tiers=config.notify_tiers
         )
         users = users_frame(session)
-        decided["assignee_id"] = assign_responsible(decided, users)
+        decided["assignee_id"] = assign_responsible(
+            decided,
+            users,
+            extra_areas=extra_areas_frame(session),
+            default_capacity=config.worker_capacity,
+            used=_visits_assigned(session, as_of),
+            visits=decided["status"] == "notify",
+        )
 
         records = decided.drop(columns=["assignee_id"]).assign(run_id=run_id, created_at=now)
         records = records.astype(object).where(records.notna(), None)

@@ -11,7 +11,6 @@ JSON document on stdout; logs and progress bars go to stderr so scripts can pipe
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sys
@@ -145,6 +144,11 @@ def simulate(
         print_simulation(summary)
 
 
+def export_files(result: dict[str, Any]) -> list[str]:
+    """The township workbooks the loop's delivery step exported (none when nothing was queued)."""
+    return list((result.get("exports") or {}).get("files", []))
+
+
 def print_loop(result: dict[str, Any], home: HomeLayout, exports: list[str]) -> None:
     out = Console(soft_wrap=True)
     ing = result["ingest"]
@@ -182,6 +186,10 @@ def print_loop(result: dict[str, Any], home: HomeLayout, exports: list[str]) -> 
         )
     out.print("\nWhere to look:")
     out.print(f"  visit lists (Excel, one per township): {home.exports} ({len(exports)} files)")
+    for path in exports[:3]:
+        out.print(f"    {path}")
+    if len(exports) > 3:
+        out.print(f"    … and {len(exports) - 3} more")
     out.print(f"  ingest reports: {home.ingest_reports}")
     out.print(f"  Prefect UI: PREFECT_HOME={home.prefect} .venv/bin/prefect server start --host 127.0.0.1")
     out.print(
@@ -189,55 +197,26 @@ def print_loop(result: dict[str, Any], home: HomeLayout, exports: list[str]) -> 
     )
 
 
-def export_lists(settings: Settings, as_of: str) -> list[str]:
-    """Every township's visit list as Excel, exported as its county officer (audited)."""
-    import pandas as pd
-
-    from outreach.export import export_town_list
-    from outreach.startup import open_outreach_db
-    from pipelines.outreach.dispatch import utcnow
-    from pipelines.outreach.heads import household_heads
-    from pipelines.score.scores import read_visit_list
-
-    ts = pd.Timestamp(as_of)
-    towns = sorted(read_visit_list(settings.layout, ts)["town_code"].unique())
-    officers = {u.code: u.name for u in settings.outreach.users if u.level == "county" and u.code}
-    heads = household_heads(settings.home, ts)
-    engine = open_outreach_db(settings.outreach, settings.home)
-    files = []
-    try:
-        for town in towns:
-            if user := officers.get(town[:6]):
-                result = export_town_list(
-                    engine,
-                    settings.home,
-                    town_code=town,
-                    as_of=dt.date.fromisoformat(as_of),
-                    user_name=user,
-                    now=utcnow(),
-                    heads=heads,
-                )
-                files.append(str(result.xlsx))
-    finally:
-        engine.dispose()
-    return files
-
-
-def demo_users(settings: Settings, inbox_url: str) -> str:
-    """The configured users, each with a webhook address at the local inbox (JSON)."""
-    users = [
-        u.model_dump(mode="json") | {"addresses": {**u.addresses, "webhook": f"{inbox_url}/{i}"}}
-        for i, u in enumerate(settings.outreach.users)
-    ]
-    return json.dumps(users, ensure_ascii=False)
+def print_logins(staff: dict[str, Any]) -> None:
+    """How to sign in to the web page as one of the demo's staff (the passwords stay in the file)."""
+    out = Console(soft_wrap=True)
+    roles = ", ".join(f"{n} {role}" for role, n in staff["by_role"].items())
+    out.print(f"\n[bold]Staff[/bold] for {staff['villages']:,} villages/communities: {roles}")
+    out.print(f"Sign in: run `lowinc web`, open {staff['login_url']}, e.g.")
+    for example in staff["examples"]:
+        out.print(f"  user {example['username']} ({example['role_zh']} {example['area']})")
+    out.print(f"  passwords (and every user): {staff['logins_file']} (owner-only)")
 
 
 @app.command()
 def up(as_json: JsonFlag = False) -> None:
-    """The main job on the embedded default: simulate the configured region, then run the
-    monthly loop (a Prefect flow): ingest, features, train, score, queue and deliver alerts to
-    a local inbox, and export the visit lists."""
+    """The main job on the embedded default: simulate the configured region, create its staff
+    (a worker per village or few villages, town and county officers, a data team user, a model
+    owner; passwords in <home>/secure/demo-logins.csv), then run the monthly loop (a Prefect
+    flow): ingest, features, train, score, queue alerts, export the townships' lists, and
+    deliver to a local inbox."""
     from outreach.inbox import LocalInbox
+    from pipelines.outreach.staff import create_demo_staff
 
     settings = load_settings()
     prepare_environment(settings.layout)
@@ -249,16 +228,16 @@ def up(as_json: JsonFlag = False) -> None:
 
     started = time.perf_counter()
     with LocalInbox(settings.layout.inbox) as inbox:
-        # the demo's users receive their messages in the local inbox
-        os.environ["LOWINC_OUTREACH__USERS"] = demo_users(settings, inbox.url)
+        # the demo's staff, before the loop: their webhooks are the local inbox
+        staff = create_demo_staff(settings, inbox.url)
         result = monthly_flow(all_months=True)
-    exports = export_lists(load_settings(), result["score"]["as_of"]) if result.get("score") else []
-    result["exports"] = exports
+    result["staff"] = staff
     result["seconds"] = round(time.perf_counter() - started, 1)
     if as_json:
         typer.echo(json.dumps({"simulate": summary} | result, ensure_ascii=False, default=str))
         return
-    print_loop(result, settings.layout, exports)
+    print_loop(result, settings.layout, export_files(result))
+    print_logins(staff)
 
 
 @app.command()
@@ -280,7 +259,7 @@ def monthly(
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, default=str))
         return
-    print_loop(result, settings.layout, [])
+    print_loop(result, settings.layout, export_files(result))
 
 
 @app.command()

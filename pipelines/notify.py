@@ -1,5 +1,6 @@
-"""The data team hears through the same channels as alerts (the users with role
-``data_team`` in configs/outreach.yaml): of a flow that failed, besides its state in Prefect,
+"""The data team hears through the same channels as alerts (the active users with role
+``data_team`` of the outreach database: configured in configs/outreach.yaml, added with
+``lowinc users add``, or the demo's ``data-team``): of a flow that failed, besides its state in Prefect,
 and after every ingest, of what it has to fix (rejected and missing files, folders that are
 not months, sources with a high quarantine share), through the outreach outbox.
 
@@ -15,6 +16,8 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from pipelines.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ingest.notice import IngestNotice
     from ingest.report import MonthReport
     from outreach.config import OutreachConfig
@@ -26,15 +29,17 @@ def notify_data_team(flow: Any, flow_run: Any, state: Any) -> None:
     """A Prefect on_failure / on_crashed hook: one message per data-team address."""
     from outreach.channels import send_message
 
-    config = load_settings().outreach
+    settings = load_settings()
+    config = settings.outreach
     title = f"lowinc: flow {flow.name} {state.name}"
     detail = (state.message or "")[:MAX_DETAIL]
     body = f"Flow run {flow_run.name} ({flow_run.id}) ended {state.name}. {detail}"
-    for user in config.users:
-        if user.role != "data_team":
-            continue
-        for channel, address in user.addresses.items():
-            send_message(channel, address, f"flow-{flow_run.id}-{state.name}", title, body, config)
+    try:
+        team = data_team_of_database(settings)
+    except Exception:  # the database itself may be what failed: the configured addresses then
+        team = data_team_addresses(config)
+    for _name, channel, address in team:
+        send_message(channel, address, f"flow-{flow_run.id}-{state.name}", title, body, config)
 
 
 class FailureHooks(TypedDict):
@@ -50,20 +55,43 @@ FAILURE_HOOKS: FailureHooks = {"on_failure": [notify_data_team], "on_crashed": [
 INGEST_NOTICE = "ingest"  # the outbox kind of the data team's notice after an ingest
 
 
-def data_team_addresses(config: OutreachConfig) -> list[tuple[str, str, str]]:
-    """(user, channel, address) of every data-team user on the channels switched on."""
+def data_team_addresses(
+    config: OutreachConfig, users: pd.DataFrame | None = None
+) -> list[tuple[str, str, str]]:
+    """(user, channel, address) of every data-team user on the channels switched on: the active
+    users of the database (``users``: outreach.jurisdiction.users_frame), else the configured."""
     from outreach.messages import enabled_addresses
 
+    if users is not None:
+        team = users[users["role"] == "data_team"]
+        people = list(zip(team["name"], team["addresses"], strict=True))
+    else:
+        people = [(u.name, dict(u.addresses)) for u in config.users if u.role == "data_team" and u.active]
     return [
-        (user.name, channel, address)
-        for user in config.users
-        if user.role == "data_team"
-        for channel, address in enabled_addresses(dict(user.addresses), config)
+        (name, channel, address)
+        for name, addresses in people
+        for channel, address in enabled_addresses(addresses or {}, config)
     ]
 
 
+def data_team_of_database(settings: Settings) -> list[tuple[str, str, str]]:
+    """:func:`data_team_addresses` of the outreach database's active users."""
+    from outreach.jurisdiction import load_users
+    from outreach.startup import open_outreach_db
+
+    engine = open_outreach_db(settings.outreach, settings.home)
+    try:
+        return data_team_addresses(settings.outreach, load_users(engine))
+    finally:
+        engine.dispose()
+
+
 def notice_rows(
-    notice: IngestNotice, recipients: dict[str, int], config: OutreachConfig, now: dt.datetime
+    notice: IngestNotice,
+    recipients: dict[str, int],
+    config: OutreachConfig,
+    now: dt.datetime,
+    users: pd.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
     """Outbox rows of one notice, one per data-team user and channel. The idempotency key is
     the notice's text: the same months re-ingested with the same findings queue nothing new,
@@ -72,7 +100,7 @@ def notice_rows(
 
     content = idempotency_key(notice.title, *notice.lines)
     rows = []
-    for name, channel, address in data_team_addresses(config):
+    for name, channel, address in data_team_addresses(config, users):
         if name not in recipients:
             continue
         key = idempotency_key(INGEST_NOTICE, name, channel, content)
@@ -98,8 +126,8 @@ def notice_rows(
 def notify_ingest(reports: list[MonthReport], settings: Settings | None = None) -> dict[str, Any]:
     """After an ingest (the CLI, the ingest flow, the monthly loop): queue the data team's
     notice in the outreach outbox and deliver it (what is not delivered now stays pending and
-    goes with the next ``lowinc alerts send``). Nothing to report, or no data-team address:
-    the outreach database is not even opened."""
+    goes with the next ``lowinc alerts send``). Nothing to report: the outreach database is not
+    even opened."""
     from sqlalchemy import select
 
     from ingest.notice import ingest_notice
@@ -113,7 +141,7 @@ def notify_ingest(reports: list[MonthReport], settings: Settings | None = None) 
     config = settings.outreach
     notice = ingest_notice(reports, settings.ingest.notice_quarantine_share)
     summary: dict[str, Any] = {"findings": notice.title if notice else None, "queued": 0, "sent": 0}
-    if notice is None or not data_team_addresses(config):
+    if notice is None:
         return summary
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     engine = open_outreach_db(config, settings.home)
@@ -121,7 +149,8 @@ def notify_ingest(reports: list[MonthReport], settings: Settings | None = None) 
         with transaction(engine) as session:
             users = users_frame(session)
             team = users[users["role"] == "data_team"]
-            rows = notice_rows(notice, dict(zip(team["name"], team["user_id"], strict=True)), config, now)
+            recipients = dict(zip(team["name"], team["user_id"], strict=True))
+            rows = notice_rows(notice, recipients, config, now, users)
             keys = [r["idempotency_key"] for r in rows]
             known = select(Outbox.idempotency_key).where(Outbox.idempotency_key.in_(keys))
             queued = set(session.scalars(known))

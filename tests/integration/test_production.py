@@ -16,9 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import yaml
 
-from lowinc.settings import DEFAULT_CONFIG_DIR
 from tests.integration.regions import small_region_env
 from tests.outreach.receivers import HttpReceiver
 from tests.postgres import free_port, postgres_cluster
@@ -66,8 +64,12 @@ def _run(args: list[str], env: dict[str, str], timeout: int = 900) -> subprocess
 def production(tmp_path_factory):
     home = tmp_path_factory.mktemp("production")
     receiver = HttpReceiver().start()
-    config = yaml.safe_load((DEFAULT_CONFIG_DIR / "outreach.yaml").read_text(encoding="utf-8"))
-    users = config["outreach"]["users"]
+    # production configures its users (the embedded default has none: `lowinc up` makes the
+    # demo's staff): the small region's county bureau and a data team
+    users = [
+        {"name": "南浔区民政局", "role": "county_officer", "level": "county", "code": "330503"},
+        {"name": "数据组", "role": "data_team"},
+    ]
     for i, user in enumerate(users):
         user["addresses"] = {"webhook": f"{receiver.url}/user{i}"}
     with postgres_cluster(("prefect", "mlflow", "outreach")) as pg:

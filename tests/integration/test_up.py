@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 
 import pytest
-import yaml
+from sqlalchemy import create_engine, text
 
-from lowinc.settings import DEFAULT_CONFIG_DIR
-from outreach.config import OutreachConfig
 from tests.integration.regions import small_region_env
 
 pytestmark = pytest.mark.integration
@@ -43,15 +42,10 @@ def up_twice(tmp_path_factory):
         for p in sorted((home / "outreach" / "inbox").glob("*.json"))
         if json.loads(p.read_text(encoding="utf-8"))["title"].startswith("lowinc: ingest")
     ]
-    # the loop again (nothing new was delivered), with every user's webhook pointing at a port
-    # where nothing listens: a message queued again would fail to send
-    configured = OutreachConfig.model_validate(
-        yaml.safe_load((DEFAULT_CONFIG_DIR / "outreach.yaml").read_text(encoding="utf-8"))["outreach"]
-    ).users
-    users = [
-        u.model_dump(mode="json") | {"addresses": {"webhook": "http://127.0.0.1:9/x"}} for u in configured
-    ]
-    second, log2 = _lowinc(home, "monthly", LOWINC_OUTREACH__USERS=json.dumps(users, ensure_ascii=False))
+    # the loop again (nothing new was delivered): the demo staff's webhooks still point at the
+    # local inbox of the first run, where nothing listens now, so a message queued again would
+    # fail to send
+    second, log2 = _lowinc(home, "monthly")
     return home, first, second, inbox, log + log2, notices
 
 
@@ -68,7 +62,9 @@ def test_up_runs_every_stage_of_the_loop(up_twice):
     assert first["queue"]["alerts"] == score["listed"] > 0
     # every message reached the local inbox once: the alerts, and the data team's ingest notice
     assert first["deliver"]["sent"] + len(notices) == len(inbox) > 0
-    assert first["exports"] and all(p.endswith(".xlsx") and os.path.exists(p) for p in first["exports"])
+    files = first["exports"]["files"]
+    assert files and all(p.endswith(".xlsx") and os.path.exists(p) for p in files)
+    assert first["exports"]["without_officer"] == 0 and first["exports"]["list_ready_queued"] == len(files)
     assert (home / "prefect").is_dir() and (home / "mlflow" / "mlflow.db").exists()
 
 
@@ -94,3 +90,44 @@ def test_up_logs_no_plaintext_id(up_twice):
     *_, log, _ = up_twice
     assert "lowinc-monthly" in log
     assert not re.search(r"(?<!\d)\d{17}[\dXx](?!\d)", log)
+
+
+def test_up_makes_the_regions_staff_and_shares_the_visits_among_village_workers(up_twice):
+    home, first, *_ = up_twice
+    staff = first["staff"]
+    logins = home / "secure" / "demo-logins.csv"
+    assert staff["logins_file"] == str(logins) and stat.S_IMODE(logins.stat().st_mode) == 0o600
+    assert set(staff["by_role"]) == {
+        "village_worker",
+        "town_officer",
+        "county_officer",
+        "data_team",
+        "model_owner",
+    }
+    assert staff["by_role"]["county_officer"] == 1 and staff["by_role"]["village_worker"] > 5
+    engine = create_engine(f"sqlite:///{home / 'outreach' / 'outreach.db'}")
+    with engine.connect() as connection:
+        roles = dict(
+            connection.execute(
+                text(
+                    "SELECT u.role, count(*) FROM visit_tasks t JOIN users u ON u.id = t.assignee_id "
+                    "GROUP BY u.role"
+                )
+            ).all()
+        )
+        unassigned = connection.execute(
+            text("SELECT count(*) FROM visit_tasks WHERE assignee_id IS NULL")
+        ).scalar()
+    engine.dispose()
+    assert roles.get("village_worker", 0) > 0 and unassigned == 0, roles
+
+
+def test_the_town_officers_hear_their_lists_are_ready_once(up_twice):
+    home, first, second, *_ = up_twice
+    ready = [
+        json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted((home / "outreach" / "inbox").glob("*.json"))
+        if json.loads(p.read_text(encoding="utf-8"))["title"].startswith("【名单已生成】")
+    ]
+    assert len(ready) == len(first["exports"]["files"]) and all("/visits" in m["message"] for m in ready)
+    assert second["exports"]["list_ready_queued"] == 0

@@ -104,7 +104,7 @@ def test_messages_carry_no_household_key_and_a_stable_key_per_channel():
         text = row["payload"]["title"] + row["payload"]["body"]
         assert not any(key in text for key in decided["household_key"])
     digest = next(r for r in rows if r["kind"] == "digest")["payload"]["body"]
-    assert "东村 第2位 橙色" in digest and "蓝色" not in digest
+    assert "东村（2 户）\n· 第2位 橙色 06-14前 医疗负担" in digest and "蓝色" not in digest
 
 
 def test_a_long_digest_lists_the_first_households_and_counts_the_rest():
@@ -114,7 +114,8 @@ def test_a_long_digest_lists_the_first_households_and_counts_the_rest():
     )
     decided = _decided(config, {n: "yellow" for n in range(8)})
     (row,) = build_messages(decided, users, config, as_of=dt.date(2024, 6, 1), run_id="r", now=NOW)
-    assert "另有 5 户" in row["payload"]["body"] and "\n3. " in row["payload"]["body"]
+    body = row["payload"]["body"]
+    assert "另有 5 户未列出（黄色 5）" in body and body.count("\n· 第") == 3
 
 
 def test_the_webhook_url_carries_the_key_as_header_and_body_field():
