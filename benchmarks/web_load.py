@@ -42,6 +42,7 @@ from sqlalchemy import select
 
 from benchmarks import command_line
 from benchmarks.web_seed import Seeded, seed_city
+from lowinc.home import HomeLayout
 from outreach.db import make_engine, transaction
 from outreach.schema import User
 from outreach.web.config import WebConfig
@@ -285,7 +286,7 @@ def backend_url(backend: str, folder: Path, given: str | None = None) -> Iterato
         yield given
         return
     if backend == "sqlite":
-        yield f"sqlite:///{folder / 'outreach' / 'outreach.db'}"
+        yield f"sqlite:///{HomeLayout(folder).outreach_db}"
         return
     sys.path.insert(0, str(ROOT))
     from tests.postgres import postgres_cluster
