@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,24 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_MS = 30_000
 
 
+def private_sqlite_file(path: Path) -> None:
+    """The outreach database holds personal data: its file is owner-only from the start (SQLite
+    gives the -wal and -shm files the database file's mode). A missing folder is made owner-only;
+    a folder that exists is the operator's (/tmp, /var/lib/...) and is never changed."""
+    if not path.parent.exists():
+        private_dir(path.parent)
+    if not path.exists():
+        with suppress(FileExistsError):  # another process made it first
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(url: str) -> Engine:
     """An engine for the URL; SQLite gets WAL, a busy timeout, foreign keys and real transactions."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
-        private_dir(Path(parsed.database).parent)  # the outreach database holds personal data
+        private_sqlite_file(Path(parsed.database))
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
 
     @event.listens_for(engine, "connect")
