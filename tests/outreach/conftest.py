@@ -4,28 +4,20 @@ on SQLite and on PostgreSQL, real receivers, and a small synthetic visit list.""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from outreach.config import OutreachConfig
 from outreach.db import transaction, upgrade
 from outreach.jurisdiction import sync_users
 from tests.outreach.factory import make_config
 from tests.outreach.receivers import HttpReceiver, SmtpReceiver
-from tests.postgres import postgres_cluster
+from tests.postgres import new_database
 
 NOW = dt.datetime(2024, 6, 3, 9, 0, 0)
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster for the session; its base URL (no database)."""
-    with postgres_cluster() as url:
-        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -34,13 +26,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'outreach.db'}"
         return
-    server = request.getfixturevalue("postgres_server")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    yield f"{server}/{name}"
+    yield new_database(request.getfixturevalue("postgres_server"))
 
 
 @pytest.fixture

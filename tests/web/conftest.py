@@ -18,7 +18,6 @@ import datetime as dt
 import re
 import threading
 import time
-import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, select
 
 from lowinc.home import HomeLayout
 from outreach.accounts import add_user, hash_password
@@ -48,7 +47,7 @@ from tests.outreach.factory import (
     make_config,
     visit_list,
 )
-from tests.postgres import free_port, postgres_cluster
+from tests.postgres import free_port, new_database
 
 with warnings.catch_warnings():  # starlette's TestClient asks for httpx2, which is not in the lock
     warnings.simplefilter("ignore")
@@ -109,12 +108,6 @@ def password_hash() -> str:
     return hash_password(PASSWORD)
 
 
-@pytest.fixture(scope="session")
-def web_postgres() -> Iterator[str]:
-    with postgres_cluster() as url:
-        yield url
-
-
 @pytest.fixture
 def web_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty outreach database URL (SQLite unless parametrized with "postgresql")."""
@@ -122,13 +115,7 @@ def web_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'outreach.db'}"
         return
-    server = request.getfixturevalue("web_postgres")
-    name = f"w_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    yield f"{server}/{name}"
+    yield new_database(request.getfixturevalue("postgres_server"), "w")
 
 
 @pytest.fixture
