@@ -19,8 +19,9 @@ TOWN_B_OFFICER = UserConfig(name="孙丽", role="town_officer", level="town", co
 
 
 def listed(engine: Engine, config: OutreachConfig, tiers: dict[int, str] | None = None) -> dict[int, int]:
-    """Queue June's list, give each alert a household code and a contact row (what i14-house's
-    queue writes), add a town B officer; the alert id per household number."""
+    """Queue June's list, give each alert a household code and a contact row (what
+    outreach.contacts.write_contacts does after queueing), add a town B officer; the alert id
+    per household number."""
     tiers = tiers or TIERS
     queue_alerts(engine, visit_list(tiers), "run-1", dt.datetime(2024, 6, 3, 1), config=config)
     with transaction(engine) as session:

@@ -22,7 +22,8 @@ BOTH = pytest.mark.parametrize("web_db_url", ["sqlite", "postgresql"], indirect=
 
 @pytest.fixture
 def contacts(web_engine: Engine, seeded: Seeded) -> Seeded:
-    """A contact for every alert (the head's name, a masked ID, an address), as i14-house writes."""
+    """A contact for every alert (the head's name, a masked ID, an address), as
+    outreach.contacts.write_contacts writes them."""
     with transaction(web_engine) as session:
         session.execute(
             insert(AlertContact),
