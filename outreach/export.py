@@ -35,7 +35,7 @@ from lowinc.home import HomeLayout
 from outreach.audit import record_audit
 from outreach.db import transaction, utc_naive
 from outreach.field import RESULTS, FieldConfig
-from outreach.jurisdiction import PERMISSIONS, Scope, acting_user, audited_refusals, covers
+from outreach.jurisdiction import PERMISSIONS, Scope, acting_user, audited_refusals, scope_of
 from outreach.messages import TIER_ZH
 from outreach.privacy import mask_ids
 from outreach.schema import Alert, AlertContact, OutcomeNeed, User, VisitOutcome, VisitTask
@@ -309,14 +309,13 @@ def write_workbook(printed: pd.DataFrame, path: Path | IO[bytes], title: str) ->
     return len(workbook.sheetnames)
 
 
-def _entitlement(session: Session, user_name: str, town_code: str) -> tuple[User, bool]:
-    """The acting user and whether they see the whole town (True) or only their own village
-    in it (False); AccessDenied when neither."""
+def _entitlement(session: Session, user_name: str, town_code: str) -> tuple[User, Scope]:
+    """The acting user and their scope, when it covers the town or a village of it (a worker
+    over several villages exports each of theirs in the town); AccessDenied when neither."""
     user = acting_user(session, user_name, "export_list")
-    if covers(user.level, user.code, town_code):
-        return user, True
-    if user.level == "village" and user.code and contains(town_code, user.code):
-        return user, False
+    scope = scope_of(session, user)
+    if scope.covers(town_code) or any(contains(town_code, v) for v in scope.villages):
+        return user, scope
     raise AccessDenied(f"{user_name} may not export town {town_code}")
 
 
@@ -345,10 +344,8 @@ def export_town_list(
     with audited_refusals(engine, **refusal, detail={"as_of": as_of.isoformat()}):
         town_code = validate_code(town_code, "town")
         with transaction(engine) as session:
-            user, town_wide = _entitlement(session, user_name, town_code)
-    where = (Alert.town_code == town_code) & (Alert.as_of == as_of)
-    if not town_wide:
-        where = where & (Alert.village_code == user.code)
+            user, scope = _entitlement(session, user_name, town_code)
+    where = (Alert.town_code == town_code) & (Alert.as_of == as_of) & scope.alert_filter()
     alerts = _read_list(engine, where)
     printed = format_list(alerts, heads, field)
     folder = HomeLayout(Path(home)).exports / f"{as_of:%Y-%m}"

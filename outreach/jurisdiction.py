@@ -222,7 +222,7 @@ def authorize_household(
     refusal: dict[str, Any] = {"actor": user_name, "action": f"{action}_denied", "target": target, "now": now}
     with audited_refusals(engine, **refusal, detail=detail), transaction(engine) as session:
         user = acting_user(session, user_name, action)
-        if village_code is None or not covers(user.level, user.code, village_code):
+        if village_code is None or not scope_of(session, user).covers(village_code):
             raise NotFound(
                 f"no such household in the snapshot of {user_name}'s area",
                 hint="copy the household key from your visit list (lowinc lists export)",

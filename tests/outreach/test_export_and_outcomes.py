@@ -10,13 +10,27 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
+from sqlalchemy import select
 
+from lowinc.errors import NotFound
 from outreach.audit import read_audit
+from outreach.db import transaction
 from outreach.export import HEADERS, export_town_list
+from outreach.jurisdiction import authorize_household
 from outreach.outcomes import record_visit, visit_outcomes
 from outreach.queue import queue_alerts
+from outreach.schema import User, UserArea
 from tests.outreach.conftest import NOW
-from tests.outreach.factory import TOWN_A, heads, visit_list
+from tests.outreach.factory import (
+    NAMES,
+    TOWN_A,
+    VILLAGE_A1,
+    VILLAGE_A2,
+    VILLAGE_B1,
+    heads,
+    household_key,
+    visit_list,
+)
 
 pytestmark = pytest.mark.integration
 JUNE = dt.date(2024, 6, 1)
@@ -134,3 +148,22 @@ def test_a_town_without_alerts_gets_an_empty_list_with_headers(engine, config, t
     result = export_town_list(engine, tmp_path, town_code=TOWN_A, as_of=JUNE, user_name="李强", now=NOW)
     assert (result.rows, result.villages) == (0, 0)
     assert [c.value for c in load_workbook(result.xlsx).active[1]] == HEADERS
+
+
+def test_a_worker_over_two_villages_exports_both_and_sees_a_household_of_the_second(engine, config, tmp_path):
+    """The further areas of user_areas count in the export and the household check (one Scope)."""
+    queue_alerts(engine, visit_list(TIERS), "run-1", NOW, config=config)
+    with transaction(engine) as session:
+        worker = session.execute(select(User).where(User.name == "王芳")).scalar_one()
+        session.add(UserArea(user_id=worker.id, level="village", code=VILLAGE_A2))
+    both = export_town_list(
+        engine, tmp_path, town_code=TOWN_A, as_of=JUNE, user_name="王芳", now=NOW, write_csv=False
+    )
+    assert sorted(load_workbook(both.xlsx).sheetnames) == sorted([NAMES[VILLAGE_A1], NAMES[VILLAGE_A2]])
+    key = household_key(10)  # a household of village A2 in the factory's list
+    assert (
+        authorize_household(engine, user_name="王芳", household_key=key, village_code=VILLAGE_A2, now=NOW)
+        == "王芳"
+    )
+    with pytest.raises(NotFound):
+        authorize_household(engine, user_name="王芳", household_key=key, village_code=VILLAGE_B1, now=NOW)
