@@ -144,6 +144,7 @@ def test_a_failed_flow_notifies_the_data_team(harness, tmp_path, monkeypatch):
     with LocalInbox(tmp_path / "inbox") as inbox:
         team = [{"name": "数据组", "role": "data_team", "addresses": {"webhook": f"{inbox.url}/team"}}]
         monkeypatch.setenv("LOWINC_OUTREACH__USERS", json.dumps(team, ensure_ascii=False))
+        monkeypatch.setenv("LOWINC_HOME", str(tmp_path / "home"))  # the hook's outreach database
         with pytest.raises(RuntimeError):
             doomed()
         (message,) = inbox.messages()
