@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from lowinc.divisions import LEVEL_DIGITS, contains, validate_code
 from lowinc.errors import AccessDenied, NotFound, UserError
-from outreach.assignment import assign_within_capacity
 from outreach.audit import record_audit
 from outreach.config import UserConfig
 from outreach.db import transaction, utc_naive
@@ -171,28 +170,6 @@ def extra_areas_frame(session: Session) -> pd.DataFrame:
         .where(User.active.is_(True))
     ).all()
     return pd.DataFrame(rows, columns=AREA_COLUMNS)
-
-
-def assign_responsible(
-    households: pd.DataFrame,
-    users: pd.DataFrame,
-    *,
-    extra_areas: pd.DataFrame | None = None,
-    default_capacity: int = 30,
-    used: pd.Series | None = None,
-    visits: pd.Series | None = None,
-) -> pd.Series:
-    """The user_id responsible for each row: the village's workers in rank order within their
-    capacity, else the town officer, else the county officer; <NA> when nobody covers it
-    (:func:`outreach.assignment.assign_within_capacity`)."""
-    return assign_within_capacity(
-        households,
-        users,
-        extra_areas=extra_areas,
-        default_capacity=default_capacity,
-        used=used,
-        visits=visits,
-    )
 
 
 def load_users(engine: Engine) -> pd.DataFrame:

@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 
 from lowinc.divisions import unknown_codes
 from lowinc.errors import UserError
+from outreach.assignment import assign_within_capacity
 from outreach.audit import record_audit
 from outreach.config import OutreachConfig
 from outreach.db import insert_ignoring_duplicates, transaction, utc_naive
-from outreach.jurisdiction import assign_responsible, extra_areas_frame, users_frame
+from outreach.jurisdiction import extra_areas_frame, users_frame
 from outreach.messages import RED_ALERT, TIER_RANK, build_messages
 from outreach.schema import Alert, Outbox, VisitTask
 
@@ -206,7 +207,7 @@ def queue_alerts(
             fresh, history, cooldown_days=config.cooldown_days, notify_tiers=config.notify_tiers
         )
         users = users_frame(session)
-        decided["assignee_id"] = assign_responsible(
+        decided["assignee_id"] = assign_within_capacity(
             decided,
             users,
             extra_areas=extra_areas_frame(session),

@@ -8,10 +8,11 @@ from urllib.parse import parse_qs, urlsplit
 import pandas as pd
 import pytest
 
+from outreach.assignment import assign_within_capacity as assign_responsible
 from outreach.channels import InvalidAddress, apprise_url
 from outreach.config import OutreachConfig, RetryPolicy
 from outreach.deliver import backoff_seconds
-from outreach.jurisdiction import assign_responsible, covers
+from outreach.jurisdiction import covers
 from outreach.messages import build_messages, idempotency_key
 from outreach.privacy import mask_id, mask_ids
 from outreach.queue import HISTORY_COLUMNS, decide_alerts, validate_visit_list
