@@ -96,6 +96,8 @@ def create_app(ctx: WebContext) -> FastAPI:
     for name in ROUTERS:
         app.include_router(importlib.import_module(name).router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # browsers ask for it on their own, sometimes: no icon, and no 404 in their console
+    app.add_api_route("/favicon.ico", lambda: Response(status_code=204), include_in_schema=False)
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(AccessDenied, _denied)
