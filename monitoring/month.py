@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -105,3 +106,26 @@ class ModelMonth:
         if self.findings:
             text += f"; {len(self.findings)} finding(s): " + "; ".join(f.text for f in self.findings[:3])
         return text[:500]
+
+
+@dataclass
+class MonitorMonth:
+    """Everything one month of monitoring found: what the report shows and the CLI prints."""
+
+    as_of: str  # YYYY-MM-DD, the scoring date
+    models: list[ModelMonth]  # the serving version first, then any shadow-scored challenger
+    quality: Any = None  # monitoring.quality.QualityResult of the delivery month, when read
+    visits: dict[str, float] = field(default_factory=dict)  # field-verified figures (``field.*``)
+    # champion against challenger on every matured month both scored: as_of, champion,
+    # challenger, champion_precision_at_k, challenger_precision_at_k, gain
+    comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # the serving version's logged figures over months: as_of, step, key, value
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def serving(self) -> ModelMonth:
+        return self.models[0]
+
+    @property
+    def status(self) -> str:
+        return self.serving.status
