@@ -8,6 +8,7 @@ Every stage reads and writes under one home (``settings.home``, ``LOWINC_HOME``)
     quarantine/               rows ingest refused, whole
     secure/                   the pseudonym key; secure/identity/ the identity tables
     reports/ingest/           one report per source and month
+    reports/monitoring/       the monthly drift reports; state/ what each delivery month held when first assessed
     features/snapshots/       point-in-time feature snapshots
     features/truth/           the snapshots' evaluation-only truth labels
     scores/as_of=YYYY-MM-DD/  scores and the visit list of an as-of date
@@ -66,6 +67,14 @@ class HomeLayout:
     @property
     def ingest_reports(self) -> Path:
         return self.reports / "ingest"
+
+    @property
+    def monitoring_reports(self) -> Path:
+        return self.reports / "monitoring"
+
+    @property
+    def monitoring_state(self) -> Path:
+        return self.monitoring_reports / "state"
 
     @property
     def features(self) -> Path:

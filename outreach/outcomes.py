@@ -368,8 +368,11 @@ def visit_outcomes(engine: Engine) -> pd.DataFrame:
     return frame
 
 
-def outcome_counts(engine: Engine) -> dict[str, int]:
-    """How many tasks' current records have each result (every result present, 0 when none)."""
+def outcome_counts(
+    engine: Engine, visited_from: dt.date | None = None, visited_before: dt.date | None = None
+) -> dict[str, int]:
+    """How many tasks' current records have each result (every result present, 0 when none),
+    of the visits made on or after ``visited_from`` and before ``visited_before`` when given."""
     newer = aliased(VisitOutcome)
     query = (
         select(VisitOutcome.result, func.count(VisitOutcome.id))
@@ -377,6 +380,10 @@ def outcome_counts(engine: Engine) -> dict[str, int]:
         .where(newer.id.is_(None))
         .group_by(VisitOutcome.result)
     )
+    if visited_from is not None:
+        query = query.where(VisitOutcome.visited_on >= visited_from)
+    if visited_before is not None:
+        query = query.where(VisitOutcome.visited_on < visited_before)
     with engine.connect() as connection:
         found = {str(r): int(n) for r, n in connection.execute(query).all()}
     return {code: found.get(code, 0) for code in RESULTS}

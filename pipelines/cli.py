@@ -33,6 +33,7 @@ from lowinc.runtime import prepare_environment
 from lowinc.settings import config_error
 from pipelines.features.cli import register as register_features
 from pipelines.ingest.cli import register as register_ingest
+from pipelines.monitor.cli import register as register_monitor
 from pipelines.outreach.cli import register as register_outreach
 from pipelines.outreach.users_cli import register as register_users
 from pipelines.outreach.web_cli import register as register_web
@@ -53,6 +54,7 @@ register_outreach(app)
 register_score(app)
 register_users(app)
 register_web(app)
+register_monitor(app)
 err = Console(stderr=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="print a machine-readable summary on stdout")]

@@ -10,7 +10,10 @@ redoes only what is missing and ends in the same state:
   ``label_horizon`` + 1 snapshots again, whose labels mature as months arrive;
 - train: when asked, or when no champion is registered yet (the promotion rule decides
   whether the new model serves);
-- score: the latest snapshot with the champion; the visit list goes to the outreach stage.
+- score: the latest snapshot with the champion; the visit list goes to the outreach stage;
+- monitor: drift, outcomes and data quality of the scored month to MLflow; a red month tells
+  the model owners and, with ``monitoring.retrain_on_red``, starts a training run (the
+  promotion rule decides whether it serves).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from models.registry import champion_version
 from models.tracking import configure
 from pipelines.features.flow import features_flow
 from pipelines.ingest.flow import ingest_flow
+from pipelines.monitor.flow import monitor_flow
 from pipelines.notify import FAILURE_HOOKS
 from pipelines.score.flow import score_flow
 from pipelines.settings import Settings, load_settings
@@ -93,4 +97,8 @@ def monthly_flow(month: str | None = None, all_months: bool = False, retrain: bo
         result["train"] = train_flow()
     if scoring_as_of:
         result.update(score_flow(as_of=scoring_as_of))
+        monitored = monitor_flow(as_of=scoring_as_of)
+        result["monitor"] = {"status": monitored["status"], "as_of": monitored["as_of"]}
+        if monitored["status"] == "red" and settings.monitoring.retrain_on_red and "train" not in result:
+            result["train"] = train_flow()
     return result

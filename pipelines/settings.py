@@ -3,7 +3,7 @@
 The bottom layer (:mod:`lowinc.settings`) is the machinery (YAML and LOWINC_* loading,
 precedence, renamed keys, masking); each package declares its own section beside its code
 (``ingest/config.py``, ``features/config.py``, ``features/policy.py``, ``models/config.py``,
-``scoring/config.py``, ``outreach/config.py``; the synthetic region's in
+``scoring/config.py``, ``outreach/config.py``, ``monitoring/config.py``; the synthetic region's in
 ``lowinc/synthetic.py``, not in the simulator). Only this top layer knows them all, so no
 package imports upward to reach its configuration: a stage hands each package its own section.
 
@@ -29,6 +29,7 @@ from lowinc.schedules import DeploymentsConfig
 from lowinc.settings import SettingsBase, mask_url
 from lowinc.synthetic import SimulationConfig
 from models.config import ModelConfig
+from monitoring.config import MonitoringConfig
 from outreach.config import OutreachConfig
 from scoring.config import ScoringConfig
 
@@ -53,6 +54,7 @@ class Settings(SettingsBase):
     scoring: ScoringConfig = ScoringConfig()
     deployments: DeploymentsConfig = DeploymentsConfig()
     outreach: OutreachConfig = OutreachConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
 
     @model_validator(mode="after")
     def _sources_follow_config_dir(self) -> Settings:
