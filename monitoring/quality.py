@@ -166,7 +166,8 @@ def late_files(
     reports: Sequence[MonthReport], first_seen: Mapping[str, Mapping[str, str]] | None
 ) -> list[QualityFinding]:
     """Tables of the given months that were missing at their month's first assessment and
-    are ingested now."""
+    are ingested now (amber). :func:`assess_quality` looks at the assessed month and its
+    history, so a late table is reported in every assessment whose window holds its month."""
     out = []
     for report in reports:
         before = (first_seen or {}).get(report.month, {})
