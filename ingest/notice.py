@@ -29,11 +29,12 @@ class IngestNotice:
     months: tuple[str, ...]
 
 
-def _reason(text: str) -> str:
-    """A rejection reason safe to send: one line, short, nothing shaped like an ID number."""
+def safe_reason(text: str, limit: int = MAX_REASON) -> str:
+    """A reason safe to send: one line, at most ``limit`` characters, nothing shaped like an
+    ID number (also used by monitoring.quality for the data-quality notice)."""
     one = " ".join(text.split())
     one = _ID_LIKE.sub("…", one)
-    return one if len(one) <= MAX_REASON else one[: MAX_REASON - 1] + "…"
+    return one if len(one) <= limit else one[: limit - 1] + "…"
 
 
 def _section(heading: str, items: list[str]) -> list[str]:
@@ -74,7 +75,9 @@ def ingest_notice(reports: list[MonthReport], quarantine_share: float) -> Ingest
         return None
     files = [(r.month, f) for r in reports for f in r.files]
     rejected = [
-        f"{month} {f.source}/{f.file}: {_reason(f.message)}" for month, f in files if f.status == "rejected"
+        f"{month} {f.source}/{f.file}: {safe_reason(f.message)}"
+        for month, f in files
+        if f.status == "rejected"
     ]
     missing = [f"{month} {f.source}/{f.file}" for month, f in files if f.status == "missing"]
     folders = sorted({(g.source, g.folder, g.reason) for r in reports for g in r.ignored_folders})
