@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from lowinc.section import Section
+from monitoring.quality import QualityConfig
 
 
 class DriftRules(Section):
@@ -38,6 +39,7 @@ class MonitoringConfig(Section):
     experiment: str = "lowinc-monitoring"  # MLflow experiment: one long-lived run per model version
     bins: int = Field(default=10, ge=2)  # quantile bins of a numeric feature in the training window
     rules: DriftRules = DriftRules()
+    quality: QualityConfig = QualityConfig()
     group_columns: list[str] = Field(default_factory=lambda: ["county_code", "urban"])
     retrain_on_red: bool = False  # a red month starts a training run (the promotion rule decides)
     notify_model_owners: bool = True  # red: the model_owner users hear through the delivery channels

@@ -20,9 +20,8 @@ def print_summary(result: dict[str, Any]) -> None:
 
     out = Console(soft_wrap=True)
     colour = COLOURS[result["status"]]
-    out.print(
-        f"[bold]Monitoring {result['model']} at {result['as_of']}[/bold]: [{colour}]{result['status']}[/{colour}]"
-    )
+    status = f"[{colour}]{result['status']}[/{colour}]"
+    out.print(f"[bold]Monitoring {result['model']} at {result['as_of']}[/bold]: {status}")
     table = Table(
         "version",
         "role",
