@@ -1,10 +1,16 @@
-"""The model card (Markdown) logged with every training run: what a model owner signs off on."""
+"""The model card (Markdown) logged with every training run: what a model owner signs off on.
+
+It is also the registered model version's description (the MLflow UI renders it), and the
+home of the group-gap rule: groups whose recall at capacity falls below the configured share
+of the overall recall are flagged here and, as tags, on the run and the version.
+"""
 
 from __future__ import annotations
 
 import math
 from typing import cast
 
+import numpy as np
 import pandas as pd
 
 from models.config import ModelConfig
@@ -42,24 +48,119 @@ def comparison_table(
     return "\n".join(lines)
 
 
+GAP = "gap"
+FEW = "few falls"  # reported, not judged
+
+
+def judge_groups(groups: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
+    """The group table with a ``flag`` column: ``gap`` when a group with at least
+    ``group_min_positives`` test falls has a recall ratio below ``group_recall_ratio_min``,
+    ``few falls`` when it has too few falls to be judged, else empty."""
+    judged = groups["positives"].to_numpy(float) >= cfg.group_min_positives
+    below = groups["recall_ratio"].to_numpy(float) < cfg.group_recall_ratio_min  # nan: not below
+    flag = np.where(~judged, FEW, np.where(below, GAP, ""))
+    return groups.assign(flag=flag)
+
+
+def group_gaps(groups: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
+    """The flagged groups, worst recall ratio first."""
+    judged = judge_groups(groups, cfg)
+    return judged.loc[judged["flag"] == GAP].sort_values("recall_ratio", kind="stable")
+
+
+def worst_group_ratio(groups: pd.DataFrame, cfg: ModelConfig) -> float:
+    """The lowest recall ratio among the groups with enough falls to be judged (nan: none)."""
+    judged = groups.loc[groups["positives"].to_numpy(float) >= cfg.group_min_positives, "recall_ratio"]
+    return float(judged.min()) if judged.notna().any() else math.nan
+
+
+def gap_tag(gaps: pd.DataFrame, limit: int = 20) -> str:
+    """``county_code=330503:0.25;urban=False:0.71`` (worst first), or ``none``."""
+    if gaps.empty:
+        return "none"
+    items = (
+        gaps["group"].astype(str)
+        + "="
+        + gaps["value"].astype(str)
+        + ":"
+        + gaps["recall_ratio"].map("{:.2f}".format)
+    ).tolist()
+    more = f";+{len(items) - limit} more" if len(items) > limit else ""
+    return ";".join(items[:limit]) + more
+
+
 def group_table(groups: pd.DataFrame) -> str:
+    """Markdown table of the group metrics (with a flag column when ``groups`` has one)."""
+    flags = groups["flag"] if "flag" in groups.columns else pd.Series("", index=groups.index)
     lines = [
-        "| group | value | households | falls | recall@k | ratio to overall | precision@k |",
-        "|---|---|---|---|---|---|---|",
+        "| group | value | households | falls | recall@k | ratio to overall | precision@k | flag |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for row in groups.itertuples(index=False):
+    for row, flag in zip(groups.itertuples(index=False), flags, strict=True):
         positives = int(cast(float, row.positives))
         recall, ratio = cast(float, row.recall_at_k), cast(float, row.recall_ratio)
+        mark = f"**{flag}**" if flag == GAP else str(flag)
         lines.append(
             f"| {row.group} | {row.value} | {row.rows:,} | {positives:,} | {_f(recall)} | "
-            f"{_f(ratio, 2)} | {_f(cast(float, row.precision_at_k))} |"
+            f"{_f(ratio, 2)} | {_f(cast(float, row.precision_at_k))} | {mark} |"
         )
     return "\n".join(lines)
 
 
-def model_card(result: TrainingResult, cfg: ModelConfig, horizon: int, digests: dict[str, str]) -> str:
+def gaps_section(groups: pd.DataFrame, cfg: ModelConfig) -> str:
+    """The card's "Group gaps" paragraph: the flagged groups, or none."""
+    gaps = group_gaps(groups, cfg)
+    few = int((judge_groups(groups, cfg)["flag"] == FEW).sum())
+    rule = (
+        f"Groups whose recall at capacity is below {cfg.group_recall_ratio_min:.2f}× the overall "
+        f"recall, among groups with at least {cfg.group_min_positives} falls in the test window "
+        f"(groups with fewer falls, reported but not judged: {few})."
+    )
+    if gaps.empty:
+        return f"{rule}\n\nNone."
+    lines = [
+        f"- **{r.group} = {r.value}**: recall ratio {_f(cast(float, r.recall_ratio), 2)} "
+        f"(recall@k {_f(cast(float, r.recall_at_k))}, {int(cast(float, r.positives)):,} falls)"
+        for r in gaps.itertuples(index=False)
+    ]
+    return (
+        f"{rule}\n\n{len(gaps)} flagged: their falls are found less often than the region's; "
+        "check take-up and the features these households lack before relying on the ranking "
+        "there.\n\n" + "\n".join(lines)
+    )
+
+
+DESCRIPTION_LIMIT = 5_000  # characters of a model version's description in MLflow's database
+SHORT_SCORERS = (MODEL, "baseline.logistic", "baseline.income_ratio", "baseline.rules_any")
+
+
+def version_description(
+    result: TrainingResult, cfg: ModelConfig, horizon: int, digests: dict[str, str], card: str
+) -> str:
+    """The card as a model version's description: whole when it fits MLflow's column
+    (VARCHAR(5000) on PostgreSQL), else the compact card (fewer scorers, only flagged groups),
+    cut at the limit as a last resort. The whole card stays the run's ``model_card.md``."""
+    if len(card) <= DESCRIPTION_LIMIT:
+        return card
+    short = model_card(result, cfg, horizon, digests, compact=True)
+    if len(short) <= DESCRIPTION_LIMIT:
+        return short
+    note = "\n\n… (cut: the whole card is the run's model_card.md)\n"
+    return short[: DESCRIPTION_LIMIT - len(note)] + note
+
+
+def model_card(
+    result: TrainingResult, cfg: ModelConfig, horizon: int, digests: dict[str, str], compact: bool = False
+) -> str:
+    """The card in Markdown; ``compact`` keeps the main scorers, the latent truth's headline
+    and the flagged groups (the whole tables are the run's ``metrics/`` artifacts)."""
     m, info, split = result.metrics, result.info, result.split
     params = split.to_params()
+    scorers = [s for s in result.scorers if s in SHORT_SCORERS] if compact else result.scorers
+    if compact:  # the flagged groups are listed under "Group gaps"
+        by_group = "Every group is in the run's `metrics/by_group.csv` and `model_card.md`."
+    else:
+        by_group = group_table(judge_groups(result.groups, cfg))
     truth = ""
     if "latent.model.precision_at_k" in m:
         truth = (
@@ -67,11 +168,12 @@ def model_card(result: TrainingResult, cfg: ModelConfig, horizon: int, digests: 
             "Latent fall: per-capita income after rigid spending below the 低保 line within the "
             "horizon, whether or not the household applies. The oracle knows the true probability "
             "(including income no department records): its precision is a ceiling, not a target.\n\n"
-            + comparison_table(
-                m,
-                [MODEL, "baseline.logistic", "baseline.income_ratio", "baseline.rules_any"],
-                cfg,
-                prefix="latent.",
+            + (
+                f"Model precision@k {_f(m.get('latent.model.precision_at_k'))}, logistic "
+                f"{_f(m.get('latent.baseline.logistic.precision_at_k'))} (every scorer: the run's "
+                "`metrics/by_scorer.csv`)."
+                if compact
+                else comparison_table(m, list(SHORT_SCORERS), cfg, prefix="latent.")
             )
             + f"\n\nShare of the oracle's precision@k reached (sampled households, as-of "
             f"{int(m.get('oracle_as_of', 0))}): model {_f(m.get('oracle_share_at_k'))}, "
@@ -119,7 +221,11 @@ Calibration: {cfg.calibration}, fitted on the validation window (later than trai
 Precision and recall at k are per month; (worst–best) appears when ties at the k-th score
 make the choice of who is visited arbitrary.
 
-{comparison_table(m, result.scorers, cfg)}
+{comparison_table(m, scorers, cfg)}
+
+The model's precision at capacity is {_f(m.get("precision_ratio_to_best_rule"), 2)}× the best
+rule's ({_f(m.get("best_rule_precision_at_k"))}) and {_f(m.get("precision_ratio_to_logistic"), 2)}×
+logistic regression's ({_f(m.get("baseline.logistic.precision_at_k"))}).
 
 As a platform runs them, the rules visit every flagged household and no one else: together
 they flag {_f(m.get("baseline.rules_any.flagged_per_month"), 0)} households a month, of whom
@@ -130,9 +236,13 @@ Calibration on the test window: Brier {_f(m["brier"], 4)} (uncalibrated booster
 {_f(m["brier_uncalibrated"], 4)}), expected calibration error {_f(m["ece"], 4)}, mean risk
 {_f(m["mean_risk"], 4)} vs observed rate {_f(m["observed_rate"], 4)}.
 {truth}
+## Group gaps
+
+{gaps_section(result.groups, cfg)}
+
 ## Metrics by group (model, recall at capacity)
 
-{group_table(result.groups)}
+{by_group}
 
 ## Limits
 
@@ -141,6 +251,8 @@ Calibration on the test window: Brier {_f(m["brier"], 4)} (uncalibrated booster
   group table for groups whose falls are found less often.
 - Income that no department records (informal work, support from relatives) is invisible.
 - The test window is one period; drift (a factory closure, a reimbursement change) can make
-  the model stale: monitoring compares expected and observed falls as labels mature.
+  the model stale: monitoring (`lowinc monitor`, experiment `lowinc-monitoring`) compares
+  feature and score drift against reference bins frozen at training, and expected vs observed
+  falls as labels mature.
 - The probability is calibrated on the validation window; recalibrate when base rates move.
 """

@@ -57,6 +57,11 @@ class ModelConfig(Section):
     visit_capacity: int = Field(default=200, ge=1)  # k: home checks the region's workers make a month
     top_shares: list[float] = Field(default_factory=lambda: [0.01, 0.05, 0.10])
     group_columns: list[str] = Field(default_factory=lambda: ["county_code", "urban", "household_type"])
+    # group gaps: a group whose recall at capacity is below this share of the overall recall is
+    # flagged (card, run and version tags), if its test window holds at least
+    # ``group_min_positives`` falls; smaller groups are reported but not judged (too noisy)
+    group_recall_ratio_min: float = Field(default=0.8, gt=0)
+    group_min_positives: int = Field(default=20, ge=1)
     splits: SplitConfig = SplitConfig()
     lightgbm: LightGBMConfig = LightGBMConfig()
     # Class imbalance: negatives are sampled down to at most this many per positive in the

@@ -15,6 +15,7 @@ from features import store
 from ingest import delivery
 from lowinc.errors import NotFound, UserError
 from lowinc.settings import mask_url
+from models.card import gap_tag, group_gaps, worst_group_ratio
 from models.registry import PromotionDecision, register_challenger
 from models.schema import FeatureSpec, complete_as_ofs, design_matrix, labelled_cohort, registered_features
 from models.splits import TemporalSplit, make_split
@@ -189,15 +190,15 @@ def summarise(
     settings: Settings, result: TrainingResult, logged: LoggedRun, decision: PromotionDecision
 ) -> dict[str, Any]:
     """What `lowinc train --json` prints: identifiers, windows, headline figures, the decision."""
-    m = result.metrics
+    m = result.metrics | {"group_recall_ratio_min": worst_group_ratio(result.groups, settings.model)}
     keys = [
         "precision_at_k",
         "recall_at_k",
         "roc_auc",
         "pr_auc",
         "best_rule_precision_at_k",
-        "lift_over_best_rule",
-        "lift_over_logistic",
+        "precision_ratio_to_best_rule",
+        "precision_ratio_to_logistic",
         "baseline.logistic.precision_at_k",
         "baseline.income_ratio.precision_at_k",
         "baseline.rules_any.precision_at_k",
@@ -210,6 +211,7 @@ def summarise(
         "latent.model.precision_at_k",
         "oracle_precision_at_k",
         "oracle_share_at_k",
+        "group_recall_ratio_min",
     ]
     return {
         "model": settings.model.name,
@@ -223,6 +225,7 @@ def summarise(
         "splits": result.split.to_params(),
         "rows": result.info,
         "metrics": {k: round(float(m[k]), 4) for k in keys if k in m},
+        "group_gaps": gap_tag(group_gaps(result.groups, settings.model)),
     }
 
 

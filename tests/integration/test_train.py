@@ -77,7 +77,29 @@ def test_train_flow_trains_logs_and_makes_the_first_model_champion(flow_summary)
         s["metrics"]
     )
     assert "oracle_share_at_k" in s["metrics"]  # p_fall sampled at 2022-07, after training
+    assert {"precision_ratio_to_best_rule", "precision_ratio_to_logistic", "group_recall_ratio_min"} <= set(
+        s["metrics"]
+    )
+    assert s["group_gaps"] == "none" or "=" in s["group_gaps"]
     assert s["rows"]["rows_test"] > 1000
+
+
+def test_mlflow_opens_on_few_headline_metrics_and_the_version_carries_the_card(flow_summary, home):
+    from models.tracking import configure
+    from pipelines.settings import load_settings
+
+    settings = load_settings()
+    client = configure(settings.model, settings.home)
+    run = client.get_run(flow_summary["run_id"])
+    experiment = client.get_experiment(run.info.experiment_id)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    assert len(run.data.metrics) <= 30 and "precision_ratio_to_best_rule" in run.data.metrics
+    assert run.data.tags["group_gaps"] == flow_summary["group_gaps"]
+    version = client.get_model_version(settings.model.name, flow_summary["version"])
+    assert version.description.startswith("# Model card") and "## Group gaps" in version.description
+    assert version.tags["group_gaps"] == flow_summary["group_gaps"]
+    files = {f.path for f in client.list_artifacts(run.info.run_id, "metrics")}
+    assert {"metrics/all_metrics.json", "metrics/by_scorer.csv", "metrics/by_group.csv"} <= files
 
 
 def test_cli_train_registers_a_challenger_that_does_not_beat_the_champion_then_promote_and_rollback(

@@ -83,12 +83,6 @@ def test_the_run_records_splits_datasets_metrics_plots_and_a_card(store):
     run = mlflow.get_run(steps[1][0].run_id)
     assert run.data.params["split.test"] == "2023-11..2023-12"
     assert run.data.params["split.gap_months"] == "6"
-    assert {
-        "model.precision_at_k_worst",
-        "baseline.rules_any.precision_at_k",
-        "brier",
-        "oracle_share_at_k",
-    } <= set(run.data.metrics)
     inputs = {d.dataset.name: d.dataset.digest for d in run.inputs.dataset_inputs}
     assert set(inputs) == {"snapshots-train", "snapshots-validation", "snapshots-test"} and all(
         inputs.values()
@@ -96,13 +90,80 @@ def test_the_run_records_splits_datasets_metrics_plots_and_a_card(store):
     client = mlflow.tracking.MlflowClient()
     files = {f.path for f in client.list_artifacts(run.info.run_id)}
     plots = {f.path for f in client.list_artifacts(run.info.run_id, "plots")}
-    assert {"model_card.md", "metrics_by_group.csv", "plots"} <= files
+    tables = {f.path for f in client.list_artifacts(run.info.run_id, "metrics")}
+    assert {"model_card.md", "metrics", "plots"} <= files
     assert {
         f"plots/{p}.png" for p in ("pr_curve", "reliability", "shap_summary", "precision_recall_at_k")
     } == plots
+    assert {
+        f"metrics/{t}" for t in ("all_metrics.json", "by_scorer.csv", "by_group.csv", "reliability.csv")
+    } == tables
     card = mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/model_card.md")
-    assert "never decides" in card and "| county_code |" in card
+    assert "never decides" in card and "| county_code |" in card and "## Group gaps" in card
     assert run.data.tags["promotion.decision"] == "promoted"
+
+
+def test_the_run_has_few_findable_metrics_and_every_metric_as_an_artifact(store):
+    import mlflow
+
+    _, _, strong, steps = store
+    run_id = steps[1][0].run_id
+    logged = mlflow.get_run(run_id).data.metrics
+    assert len(strong.metrics) > 300 and len(logged) <= 30
+    assert {
+        "precision_at_k",
+        "recall_at_k",
+        "roc_auc",
+        "pr_auc",
+        "brier",
+        "ece",
+        "precision_ratio_to_best_rule",
+        "precision_ratio_to_logistic",
+        "best_iteration",
+        "oracle_share_at_k",
+        "latent.model.precision_at_k",
+        "group_recall_ratio_min",
+        "champion.precision_at_k",  # the promotion rule's comparison
+    } <= set(logged)
+    assert not any(k.startswith("baseline.rule_") or k.endswith("_worst") for k in logged)
+    m = strong.metrics
+    assert logged["precision_ratio_to_logistic"] == pytest.approx(
+        m["precision_at_k"] / m["baseline.logistic.precision_at_k"]
+    )
+    everything = mlflow.artifacts.load_dict(f"runs:/{run_id}/metrics/all_metrics.json")
+    assert set(everything) == set(m)
+    assert everything["baseline.rules_any.precision_at_k"] == pytest.approx(
+        m["baseline.rules_any.precision_at_k"]
+    )
+    by_scorer = mlflow.artifacts.load_text(f"runs:/{run_id}/metrics/by_scorer.csv").splitlines()
+    scorers = [line.split(",")[0] for line in by_scorer[1:]]
+    assert scorers[0] == "model" and {"baseline.logistic", "baseline.rules_any", "latent.model"} <= set(
+        scorers
+    )
+    assert "precision_at_k" in by_scorer[0].split(",")
+
+
+def test_the_experiment_opens_on_runs_and_the_version_describes_itself_with_the_card(store):
+    import mlflow
+
+    _, _, _, steps = store
+    client = mlflow.tracking.MlflowClient()
+    logged = steps[1][0]
+    assert (
+        client.get_experiment(logged.experiment_id).tags["mlflow.experimentKind"]
+        == "custom_model_development"
+    )
+    version = client.get_model_version(CFG.name, logged.version)
+    card = mlflow.artifacts.load_text(f"runs:/{logged.run_id}/model_card.md")
+    description = version.description
+    assert description.startswith("# Model card: lowinc-risk") and len(description) <= 5000
+    assert "## Group gaps" in description and "never decides" in description
+    assert description == card or "model_card.md" in description  # compact when the card is long
+    model_description = client.get_registered_model(CFG.name).description
+    assert "only triggers a visit" in model_description
+    run_tags = mlflow.get_run(logged.run_id).data.tags
+    assert version.tags["group_gaps"] == run_tags["group_gaps"] != ""
+    assert version.tags["group_gap_count"] == run_tags["group_gap_count"]
 
 
 def test_nothing_logged_carries_personal_data(store):
