@@ -19,8 +19,9 @@ from models.card import gap_tag, group_gaps, worst_group_ratio
 from models.registry import PromotionDecision, register_challenger
 from models.schema import FeatureSpec, complete_as_ofs, design_matrix, labelled_cohort, registered_features
 from models.splits import TemporalSplit, make_split
-from models.tracking import LoggedRun, log_training
+from models.tracking import LoggedRun, configure, log_training
 from models.train import TrainingResult, attach_truth, fit_and_evaluate, sample_training_rows
+from pipelines.monitor.reference import freeze_reference
 from pipelines.settings import Settings
 
 # columns besides the features: keys, context for group metrics, the cohort and label flags
@@ -175,6 +176,10 @@ def train(settings: Settings, features: Sequence[FeatureSpec] | None = None) -> 
 
 def log_and_register(settings: Settings, result: TrainingResult) -> tuple[LoggedRun, PromotionDecision]:
     logged = log_training(result, settings.model, settings.home, settings.features.label_horizon)
+    result.model.version = logged.version
+    # the reference monitoring compares every served month with, frozen with the training run
+    client = configure(settings.model, settings.home)
+    freeze_reference(settings, client, logged.run_id, result.model, result.split.train)
     decision = register_challenger(
         settings.model,
         settings.home,
