@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -209,7 +210,7 @@ def test_a_hostile_name_is_escaped_and_nothing_executes_or_calls_out(
         ),
         visits={"field.visited": 40.0, "field.confirmed": 12.0, "field.precision": 0.3},
     )
-    page = render(month, ref)
+    page = render_report(month, model_name=HOSTILE, bins=ref.bins)
     assert HOSTILE not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script" not in page.lower()
@@ -281,4 +282,8 @@ def test_a_month_without_maturity_visits_quality_or_bins_still_renders(
     assert "No month has matured yet" in page
     assert "No field visits" in page and "No data-quality result" in page
     assert "bin 1" in page  # no reference bins given: numbered
+    partial = render(MonitorMonth("2025-03-01", [bare], quality=SimpleNamespace(status="ok")))
+    assert (
+        re.search(r'<span class="badge green">ok</span>', partial) and "No data-quality findings" in partial
+    )
     assert re.search(r'<span class="badge green" id="status">green</span>', page)
