@@ -8,7 +8,7 @@ Every stage reads and writes under one home (``settings.home``, ``LOWINC_HOME``)
     quarantine/               rows ingest refused, whole
     secure/                   the pseudonym key; secure/identity/ the identity tables
     reports/ingest/           one report per source and month
-    reports/monitoring/       the monthly drift reports; state/ what each delivery month held when first assessed
+    reports/monitoring/       the monthly drift reports; state/: each delivery month as first assessed
     features/snapshots/       point-in-time feature snapshots
     features/truth/           the snapshots' evaluation-only truth labels
     scores/as_of=YYYY-MM-DD/  scores and the visit list of an as-of date

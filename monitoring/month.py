@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from monitoring.bins import Bins
 from monitoring.drift import Drift
 from monitoring.reference import ALL
 from monitoring.rules import LEVELS, Finding
@@ -58,6 +59,7 @@ class ModelMonth:
     status: str = "green"
     findings: list[Finding] = field(default_factory=list)
     realised: Realised | None = None
+    bins: dict[str, Bins] = field(default_factory=dict)  # the reference's bins (labels for the report)
 
     def metrics(self, min_group_rows: int) -> dict[str, float]:
         """The month's figures (the realised ones are logged at their own step)."""

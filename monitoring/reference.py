@@ -1,6 +1,8 @@
 """The reference a model version is monitored against, frozen when it was trained.
 
-Built from a sample of the cohort households of the training window: the bins of every
+Built from a sample of the cohort households of the version's test window (the latest window
+whose labels were complete at training, out of sample; pipelines/monitor/reference.py says
+why not the training window itself): the bins of every
 feature and of the calibrated score, the share of the reference in each bin overall and in
 every county and urban/rural group, the share of each group in each warning tier (by rank
 within its month, as tiers are given), and the features in order of importance. Stored as

@@ -10,6 +10,7 @@ and ``monitoring_summary``. Identical figures logged again (a re-run) are not du
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -91,6 +92,7 @@ def save_reference(client: MlflowClient, run_id: str, reference: Reference) -> N
 
 def load_reference(client: MlflowClient, run_id: str) -> Reference | None:
     """The reference frozen with a training run, or None when it has none (trained before)."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # no bar on stderr
     with tempfile.TemporaryDirectory() as tmp:
         try:
             path = client.download_artifacts(run_id, ARTIFACT, tmp)

@@ -73,6 +73,7 @@ def model_month(
         expected=expected_outcomes(risk, settings.model.visit_capacity),
         tier_counts=tier_counts(frame, tiers, groups),
         findings=drift_findings(drift, cfg.rules),
+        bins=reference.bins,
     )
 
 

@@ -49,6 +49,7 @@ def notify(settings: Settings, result: MonitorMonth) -> dict[str, Any]:
     if cfg.notify_model_owners and result.status == "red":
         notice = model_owner_notice(result, settings)
         sent["model_owners"] = send_notice(settings, notice, role="model_owner", kind=MONITORING_NOTICE)
-    if cfg.notify_data_team and (notice := quality_notice(result)) is not None:
-        sent["data_team"] = send_notice(settings, notice, role="data_team", kind=QUALITY_NOTICE)
+    quality = quality_notice(result)
+    if cfg.notify_data_team and quality is not None:
+        sent["data_team"] = send_notice(settings, quality, role="data_team", kind=QUALITY_NOTICE)
     return sent

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
-from monitoring.plots import drift_bars, trend_figures
-from monitoring.report import render_report
 
 from lowinc.private import private_dir
 from monitoring.month import ModelMonth, MonitorMonth, Realised, metric_key
+from monitoring.plots import drift_bars, trend_figures
+from monitoring.report import render_report
 from monitoring.rules import status_of
 from monitoring.tracking import (
     log_figures,
@@ -92,7 +92,14 @@ def log_month(
     result.comparison = comparison(versions, serving.version, challenger)
     result.history = metric_history(client, runs[serving.version])
     month = serving.as_of[:7]
-    html = render_report(result, model_name=settings.model.name, top_n=cfg.report_features)
+    html = render_report(
+        result,
+        model_name=settings.model.name,
+        top_n=cfg.report_features,
+        bins=serving.bins,
+        amber=cfg.rules.psi_amber,
+        red=cfg.rules.psi_red,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "drift_report.html").write_text(html, encoding="utf-8")
@@ -101,7 +108,8 @@ def log_month(
             result.quality.table.to_csv(folder / "data_quality.csv", index=False)
         if not result.comparison.empty:
             result.comparison.to_csv(folder / "champion_vs_challenger.csv", index=False)
-        save_figure(drift_bars(serving.drift), folder / "drift_features.png")
+        bars = drift_bars(serving.drift, amber=cfg.rules.psi_amber, red=cfg.rules.psi_red)
+        save_figure(bars, folder / "drift_features.png")
         plots = Path(tmp) / "plots"
         plots.mkdir()
         for name, fig in trend_figures(

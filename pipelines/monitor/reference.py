@@ -1,6 +1,14 @@
 """Freeze a model version's reference when it is trained (or, for a version trained before
-monitoring existed, the first time it is monitored): a sample of the cohort households of its
-training window, scored by the version, binned and stored with its training run."""
+monitoring existed, the first time it is monitored), and store it with its training run.
+
+The reference is a sample of the cohort households of the version's test window, scored by
+the version: the latest window whose labels were complete at training, out of sample, and
+the one its precision at capacity was measured on. Not the training window itself: on a
+region whose deliveries start shortly before it, the 12- and 24-month features of the early
+training snapshots are sums over a few months only, so the training window is a population
+the model never serves (on a stable simulated region every month then alarms on
+``oop_medical_12m_share``, PSI 0.26). How far the training window lies from the reference is
+logged with the training run instead (``train_skew.*``), for the model owner to judge."""
 
 from __future__ import annotations
 
@@ -13,7 +21,8 @@ from mlflow.tracking import MlflowClient
 from features import store
 from lowinc.errors import NotFound
 from models.risk_model import RiskModel
-from monitoring.reference import Reference, build_reference
+from monitoring.drift import measure_drift
+from monitoring.reference import SCORE, Reference, build_reference
 from monitoring.tracking import load_reference, save_reference
 from pipelines.settings import Settings
 
@@ -65,22 +74,53 @@ def reference_for(settings: Settings, model: RiskModel, as_ofs: Sequence[pd.Time
     )
 
 
-def training_months(client: MlflowClient, run_id: str) -> list[pd.Timestamp]:
-    """The training window's as-of dates from the run's ``split.train`` (YYYY-MM..YYYY-MM)."""
-    window = client.get_run(run_id).data.params.get("split.train", "")
-    if ".." not in window:
-        raise NotFound(f"training run {run_id} records no training window", hint="lowinc train")
-    first, last = window.split("..")
+def window_months(client: MlflowClient, run_id: str, window: str = "test") -> list[pd.Timestamp]:
+    """A window's as-of dates from the training run's ``split.<window>`` (YYYY-MM..YYYY-MM)."""
+    dates = client.get_run(run_id).data.params.get(f"split.{window}", "")
+    if ".." not in dates:
+        raise NotFound(f"training run {run_id} records no {window} window", hint="lowinc train")
+    first, last = dates.split("..")
     return list(pd.date_range(f"{first}-01", f"{last}-01", freq="MS"))
 
 
 def freeze_reference(
-    settings: Settings, client: MlflowClient, run_id: str, model: RiskModel, as_ofs: Sequence[pd.Timestamp]
+    settings: Settings,
+    client: MlflowClient,
+    run_id: str,
+    model: RiskModel,
+    as_ofs: Sequence[pd.Timestamp],
+    train_as_ofs: Sequence[pd.Timestamp] = (),
 ) -> Reference:
-    """Build the reference and store it with the training run."""
+    """Build the reference from ``as_ofs`` (the test window) and store it with the training
+    run; with ``train_as_ofs``, also log how far the training window lies from it."""
     reference = reference_for(settings, model, as_ofs)
     save_reference(client, run_id, reference)
+    if train_as_ofs:
+        log_train_skew(settings, client, run_id, model, reference, train_as_ofs)
     return reference
+
+
+def log_train_skew(
+    settings: Settings,
+    client: MlflowClient,
+    run_id: str,
+    model: RiskModel,
+    reference: Reference,
+    train_as_ofs: Sequence[pd.Timestamp],
+) -> None:
+    """PSI of the training window against the reference: metrics and a tag naming the features
+    at or above the amber threshold (immature windows, or drift during training)."""
+    cfg = settings.monitoring
+    columns = list(dict.fromkeys(["as_of", "in_cohort", *model.feature_names]))
+    sample = sample_window(settings, train_as_ofs, columns, rows=REFERENCE_ROWS // 4)
+    drift = measure_drift(reference, sample, model.predict_risk(sample), [], 1, cfg.rules.top_features)
+    overall = drift.features.sort_values("psi", ascending=False)
+    skewed = overall[overall["psi"] >= cfg.rules.psi_amber]
+    top = overall.loc[overall["top"], "psi"]
+    client.log_metric(run_id, "train_skew.score_psi", drift.overall(SCORE))
+    client.log_metric(run_id, "train_skew.top_feature_psi_max", float(top.max()) if len(top) else 0.0)
+    text = "; ".join(f"{f}:{v:.2f}" for f, v in zip(skewed["feature"], skewed["psi"], strict=True))
+    client.set_tag(run_id, "train_skew_features", text[:5000] or "none")
 
 
 def version_reference(settings: Settings, client: MlflowClient, model: RiskModel) -> Reference:
@@ -89,4 +129,4 @@ def version_reference(settings: Settings, client: MlflowClient, model: RiskModel
     found = load_reference(client, run_id)
     if found is not None:
         return found
-    return freeze_reference(settings, client, run_id, model, training_months(client, run_id))
+    return freeze_reference(settings, client, run_id, model, window_months(client, run_id))

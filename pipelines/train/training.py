@@ -177,9 +177,9 @@ def train(settings: Settings, features: Sequence[FeatureSpec] | None = None) -> 
 def log_and_register(settings: Settings, result: TrainingResult) -> tuple[LoggedRun, PromotionDecision]:
     logged = log_training(result, settings.model, settings.home, settings.features.label_horizon)
     result.model.version = logged.version
-    # the reference monitoring compares every served month with, frozen with the training run
+    # the reference every served month is compared with, frozen with the training run
     client = configure(settings.model, settings.home)
-    freeze_reference(settings, client, logged.run_id, result.model, result.split.train)
+    freeze_reference(settings, client, logged.run_id, result.model, result.split.test, result.split.train)
     decision = register_challenger(
         settings.model,
         settings.home,

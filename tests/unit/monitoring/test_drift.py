@@ -19,9 +19,11 @@ TIERS = {"red": 0.01, "orange": 0.05, "yellow": 0.10}
 FEATURES = [("income", False), ("zeros", False), ("grade", True)]
 
 
-def frame(n: int, rng: np.random.Generator, shift: float = 0.0, county_shift: str | None = None) -> pd.DataFrame:
+def frame(
+    n: int, rng: np.random.Generator, shift: float = 0.0, county_shift: str | None = None
+) -> pd.DataFrame:
     county = rng.choice(["330502", "330503"], n)
-    income = rng.lognormal(8 + 0 * shift, 0.8, n)
+    income = rng.lognormal(8, 0.8, n)
     moved = (county == county_shift) if county_shift else np.ones(n, bool)
     income = np.where(moved, income * np.exp(shift), income)
     zeros = np.where(rng.random(n) < 0.8, 0.0, rng.poisson(3, n) + 1.0)
@@ -135,7 +137,9 @@ def test_expected_and_realised_outcomes_agree_for_a_calibrated_score():
     e = expected_outcomes(p, 200)
     assert e["expected_falls"] == pytest.approx(p.sum())
     assert e["expected_precision_at_k"] == pytest.approx(np.sort(p)[-200:].mean())
-    frame_ = pd.DataFrame({"risk": p, "label": y, "as_of": pd.Timestamp("2023-01-01"), "county_code": "330503"})
+    frame_ = pd.DataFrame(
+        {"risk": p, "label": y, "as_of": pd.Timestamp("2023-01-01"), "county_code": "330503"}
+    )
     r, groups = realised_outcomes(frame_, 200, ["county_code"], 2.0, 0.15)
     assert r["realised.falls_band_low"] <= r["realised.observed_falls"] <= r["realised.falls_band_high"]
     assert r["realised.calibration_slope"] == pytest.approx(1.0, abs=0.1)
