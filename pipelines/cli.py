@@ -186,6 +186,11 @@ def print_loop(result: dict[str, Any], home: HomeLayout, exports: list[str]) -> 
             f"[bold]Alerts[/bold]: {queued.get('alerts', 0):,} queued, {delivered.get('sent', 0):,} messages "
             f"delivered to the local inbox {home.inbox}"
         )
+    if monitored := result.get("monitor"):
+        out.print(
+            f"[bold]Monitoring[/bold] {monitored['as_of']}: {monitored['status']} "
+            f"(MLflow experiment lowinc-monitoring; report {home.monitoring_reports})"
+        )
     out.print("\nWhere to look:")
     out.print(f"  visit lists (Excel, one per township): {home.exports} ({len(exports)} files)")
     for path in exports[:3]:

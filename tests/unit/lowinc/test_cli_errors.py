@@ -92,6 +92,9 @@ def test_debug_shows_the_traceback(one_snapshot):
         (("ingest", "--month", "2024-13"), "--month 2024-13: month 13 is not 01-12", "YYYY-MM"),
         (("ingest", "--all"), "no delivery month folder (YYYY-MM) under", "lowinc simulate"),
         (("model", "rollback"), "no model lowinc-risk registered yet", "lowinc train"),
+        (("monitor",), "no scored month to monitor yet", "lowinc score"),
+        (("monitor", "--as-of", "2024-02-30"), "is not a date", "YYYY-MM-DD"),
+        (("monitor", "--as-of", "2024-03-01"), "no scores for 2024-03-01", "lowinc score --as-of 2024-03-01"),
         (
             ("explain",),
             "name the household once: --household KEY, --alert N or --code",
