@@ -91,8 +91,16 @@ def cohort_frame(home: Path, as_of: pd.Timestamp, scores: pd.DataFrame, columns:
         raise NotFound(
             f"no feature snapshot for {as_of:%Y-%m-%d}", hint=f"lowinc features --as-of {as_of:%Y-%m-%d}"
         )
-    frame = scores[["household_key"]].merge(snapshot, on="household_key", how="left", validate="one_to_one")
-    return frame
+    snapshot = single_precision(snapshot)
+    return scores[["household_key"]].merge(snapshot, on="household_key", how="left", validate="one_to_one")
+
+
+def single_precision(frame: pd.DataFrame) -> pd.DataFrame:
+    """Float columns as float32, as the model reads them (``models.schema.design_matrix``): half
+    the memory, and the reference and a month are binned on the very same values (a float64
+    value at a decile edge can round above it in float32)."""
+    numeric = [c for c in frame.columns if frame[c].dtype == "float64"]
+    return frame.astype({c: "float32" for c in numeric})
 
 
 def matured_labels(home: Path, as_of: pd.Timestamp, group_columns: list[str]) -> pd.DataFrame | None:

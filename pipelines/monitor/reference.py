@@ -24,6 +24,7 @@ from models.risk_model import RiskModel
 from monitoring.drift import measure_drift
 from monitoring.reference import SCORE, Reference, build_reference
 from monitoring.tracking import load_reference, save_reference
+from pipelines.monitor.inputs import single_precision
 from pipelines.settings import Settings
 
 REFERENCE_ROWS = 600_000  # households sampled over the training window: bins of a 1% share still hold 6,000
@@ -37,7 +38,7 @@ def sample_window(
     per_month = max(1, rows // max(len(as_ofs), 1))
     parts = []
     for i, as_of in enumerate(as_ofs):
-        frame = store.read_snapshots(settings.home, [as_of], columns=columns)
+        frame = single_precision(store.read_snapshots(settings.home, [as_of], columns=columns))
         frame = frame.loc[frame["in_cohort"].to_numpy(bool)]
         if len(frame) > per_month:
             frame = frame.sample(per_month, random_state=settings.model.seed + i)

@@ -13,7 +13,9 @@ The harness is benchmarks/drift_scenarios.py (which prints the same on larger re
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -197,3 +199,59 @@ def test_the_challenger_is_shadow_scored_beside_the_champion(drift):
     assert {c["challenger"] for c in compared} == {"2"} and len(compared) >= 3
     shadow = Path(region.settings.layout.scores_at(pd.Timestamp("2023-10-01"))) / "shadow-v2.parquet"
     assert set(pd.read_parquet(shadow).columns) == {"household_key", "risk"}
+
+
+def test_a_red_month_in_the_monthly_flow_starts_a_training_run(stable, monkeypatch):
+    """Last in the module: it retrains the stable region. Thresholds no month can pass make the
+    re-monitored month red; with retrain_on_red the flow trains, and the promotion rule decides."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from prefect.testing.utilities import prefect_test_harness
+
+    from pipelines.loop import monthly_flow
+
+    region, results = stable
+    s = region.settings
+    env = {
+        "LOWINC_HOME": str(s.home),
+        "LOWINC_FEATURES__LABEL_HORIZON": str(s.features.label_horizon),
+        "LOWINC_MODEL__VISIT_CAPACITY": str(s.model.visit_capacity),
+        "LOWINC_MODEL__SPLITS__TRAIN_MONTHS": str(s.model.splits.train_months),
+        "LOWINC_MODEL__SPLITS__VALIDATION_MONTHS": str(s.model.splits.validation_months),
+        "LOWINC_SIMULATION__MC_MONTHS": "[]",
+        "LOWINC_MONITORING__RULES__PSI_AMBER": "0.000001",
+        "LOWINC_MONITORING__RULES__PSI_RED": "0.000002",
+        "LOWINC_MONITORING__RETRAIN_ON_RED": "true",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with prefect_test_harness(server_startup_timeout=120):
+        result = monthly_flow()
+    assert result["ingest"]["months"] == 0 and result["score"]["as_of"] == results[-1]["as_of"]
+    assert result["monitor"] == {"status": "red", "as_of": results[-1]["as_of"]}
+    assert result["train"]["version"] == "2"  # a new version; promoted or not, the rule said
+    assert result["train"]["decision"]
+
+
+def test_nothing_personal_reaches_the_monitoring_runs(drift):
+    from models.privacy import find_personal_data
+
+    region, results, _ = drift
+    client = client_of(region)
+    experiment = client.get_experiment_by_name("lowinc-monitoring")
+    keys = set(
+        pd.read_parquet(region.settings.layout.scores_file(pd.Timestamp(results[-1]["as_of"])))[
+            "household_key"
+        ]
+    )
+    texts = []
+    for run in client.search_runs([experiment.experiment_id]):
+        texts.append(json.dumps(run.data.tags, ensure_ascii=False))
+        folder = Path(
+            client.download_artifacts(run.info.run_id, "", str(Path(region.settings.home) / "scan"))
+        )
+        texts += [
+            p.read_text(encoding="utf-8") for p in folder.rglob("*") if p.suffix in (".html", ".csv", ".json")
+        ]
+    assert len(texts) > 10
+    for text in texts:
+        assert find_personal_data(text, forbidden=list(keys)[:2000]) == []
