@@ -19,7 +19,7 @@ from models.card import gap_tag, group_gaps, worst_group_ratio
 from models.registry import PromotionDecision, register_challenger
 from models.schema import FeatureSpec, complete_as_ofs, design_matrix, labelled_cohort, registered_features
 from models.splits import TemporalSplit, make_split
-from models.tracking import LoggedRun, configure, log_training
+from models.tracking import HEADLINE_METRICS, LoggedRun, configure, log_training
 from models.train import TrainingResult, attach_truth, fit_and_evaluate, sample_training_rows
 from pipelines.monitor.reference import freeze_reference
 from pipelines.settings import Settings
@@ -196,28 +196,14 @@ def summarise(
 ) -> dict[str, Any]:
     """What `lowinc train --json` prints: identifiers, windows, headline figures, the decision."""
     m = result.metrics | {"group_recall_ratio_min": worst_group_ratio(result.groups, settings.model)}
-    keys = [
-        "precision_at_k",
-        "recall_at_k",
-        "roc_auc",
-        "pr_auc",
-        "best_rule_precision_at_k",
-        "precision_ratio_to_best_rule",
-        "precision_ratio_to_logistic",
-        "baseline.logistic.precision_at_k",
+    # the run's headline, plus the baselines a reader of the summary compares with
+    extra = (
         "baseline.income_ratio.precision_at_k",
         "baseline.rules_any.precision_at_k",
         "baseline.rules_any.flagged_per_month",
-        "baseline.rules_any.precision_flagged",
-        "precision_at_rules_flagged",
-        "brier",
-        "brier_uncalibrated",
-        "ece",
-        "latent.model.precision_at_k",
-        "oracle_precision_at_k",
-        "oracle_share_at_k",
         "group_recall_ratio_min",
-    ]
+    )
+    keys = [*HEADLINE_METRICS, *extra]
     return {
         "model": settings.model.name,
         "version": logged.version,
