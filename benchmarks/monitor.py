@@ -22,23 +22,28 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from benchmarks import command_line, peak_rss_gib
 from benchmarks.drift_scenarios import build_region, region_settings, run_months
-from features.store import read_snapshots, write_snapshot
+from features.store import available_as_ofs, read_snapshots, write_snapshot
 from lowinc.home import HomeLayout
 from models.registry import CHALLENGER, load_champion
 from models.tracking import configure
+from pipelines.features.snapshots import build_one
+from pipelines.monitor.inputs import write_shadow
 from pipelines.settings import Settings
 from scoring.tiers import assign_tiers
 
-MONTH = pd.Timestamp("2023-11-01")  # the source's second monitored month: T - 3 was scored too
+MONTH = pd.Timestamp("2023-11-01")  # a month of the source's history whose T - 3 is later than its training
 
 
 def scale_snapshot(source: Settings, target: Path, as_of: pd.Timestamp, households: int, seed: int) -> None:
+    if as_of not in available_as_ofs(source.home):
+        build_one(source, as_of)
     frame = read_snapshots(source.home, [as_of])
     cohort = frame.loc[frame["in_cohort"].to_numpy(bool)]
     rng = np.random.default_rng(seed)
@@ -75,19 +80,34 @@ def prepare(source: Settings, work: Path, households: int) -> Settings:
     champion = client.get_model_version_by_alias(settings.model.name, "champion")
     challenger = client.create_model_version(settings.model.name, champion.source, champion.run_id)
     client.set_registered_model_alias(settings.model.name, CHALLENGER, challenger.version)
+    matured = MONTH - pd.DateOffset(months=horizon)  # the challenger shadow-scored it then
+    scores = pd.read_parquet(settings.layout.scores_file(matured), columns=["household_key", "risk"])
+    write_shadow(
+        settings.layout, matured, str(challenger.version), scores["household_key"], scores["risk"].to_numpy()
+    )
     return settings
 
 
-def measure(settings: Settings) -> dict[str, float]:
+def high_water_gib() -> float:
+    """This process's peak resident memory (VmHWM), in GiB. Not getrusage's ru_maxrss: Linux
+    carries that over from the parent across fork and exec, so a child started by a big
+    process would report the parent's peak."""
+    status = Path("/proc/self/status").read_text()
+    kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+    return kib / 1024**2
+
+
+def measure(settings: Settings) -> dict[str, Any]:
     """Run the monitor stage in a process of its own; its wall time and peak RSS."""
     code = (
-        "import json, sys, time; from benchmarks import peak_rss_gib; "
+        "import json, sys, time; from benchmarks.monitor import high_water_gib; "
         "from pipelines.settings import load_settings; from pipelines.monitor.monitor import monitor; "
         "s = load_settings(**json.loads(sys.argv[1])); t = time.perf_counter(); "
         f"r = monitor(s, '{MONTH:%Y-%m-%d}'); "
-        "print(json.dumps({'seconds': time.perf_counter() - t, 'peak_gib': peak_rss_gib(), "
+        "print(json.dumps({'seconds': time.perf_counter() - t, 'peak_gib': high_water_gib(), "
         "'status': r['status'], 'models': len(r['models']), "
-        "'realised': sum('realised' in m for m in r['models'])}))"
+        "'realised': sum('realised' in m for m in r['models']), "
+        "'findings': [f['text'] for f in r['models'][0]['findings']][:3]}))"
     )
     overrides = {"home": str(settings.home), "features": {"label_horizon": settings.features.label_horizon}}
     overrides |= {"model": settings.model.model_dump(mode="json", exclude={"tracking_uri"})}
@@ -97,7 +117,7 @@ def measure(settings: Settings) -> dict[str, float]:
     )
     if done.returncode != 0:
         raise SystemExit(done.stderr[-3000:])
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -121,7 +141,7 @@ def main() -> None:
     print(
         f"monitor one month, {args.households:,} cohort households (champion + shadow challenger, "
         f"{int(result['realised'])} matured): {result['seconds']:.1f} s, peak memory "
-        f"{result['peak_gib']:.2f} GiB (the monitor process); status {result['status']}"
+        f"{result['peak_gib']:.2f} GiB (the monitor process); status {result['status']} {result['findings']}"
     )
     print(f"(building the homes took {built:.0f} s; this process peaked at {peak_rss_gib():.2f} GiB)")
 

@@ -1,6 +1,6 @@
 """Reference bins and the two divergences: PSI and Jensen-Shannon.
 
-A numeric feature is cut at the (weighted) deciles of the training window; a categorical
+A numeric feature is cut at the (weighted) deciles of the reference window; a categorical
 feature keeps the codes seen there plus one bin for any other code. Every feature has one
 more bin for a missing value, so a source that stops delivering shows as drift, not as
 nothing. Bins are right-closed: with edges (0, 5), the bins are x <= 0, 0 < x <= 5, x > 5

@@ -37,7 +37,7 @@ class MonitoringConfig(Section):
     """Drift against reference bins frozen at training, expected vs observed outcomes, rules."""
 
     experiment: str = "lowinc-monitoring"  # MLflow experiment: one long-lived run per model version
-    bins: int = Field(default=10, ge=2)  # quantile bins of a numeric feature in the training window
+    bins: int = Field(default=10, ge=2)  # quantile bins of a numeric feature in the reference window
     rules: DriftRules = DriftRules()
     quality: QualityConfig = QualityConfig()
     group_columns: list[str] = Field(default_factory=lambda: ["county_code", "urban"])

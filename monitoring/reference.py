@@ -159,7 +159,7 @@ def build_reference(
     n_bins: int = 10,
     weights: np.ndarray | None = None,
 ) -> Reference:
-    """The reference of ``frame`` (cohort rows of the training window, ``as_of`` and the group
+    """The reference of ``frame`` (cohort rows of the reference window, ``as_of`` and the group
     columns beside the features; ``features``: (name, categorical)) scored ``risk``."""
     w = None if weights is None else np.asarray(weights, dtype="float64")
     groups, codes = group_codes(frame, group_columns)

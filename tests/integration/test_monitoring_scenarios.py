@@ -147,6 +147,7 @@ def test_every_month_is_a_line_in_the_versions_monitoring_run(stable):
 def test_the_factory_closure_is_flagged_in_its_county_within_two_months(drift):
     _, results, _ = drift
     by_month = {r["as_of"][:7]: r for r in results}
+    print("drift region:", {m: r["status"] for m, r in by_month.items()})
     assert by_month["2023-09"]["status"] == "green" and by_month["2023-10"]["status"] == "green"
     early = [by_month["2023-11"], by_month["2023-12"]]
     flagged = [
