@@ -101,8 +101,8 @@ def outcomes_trend(wide: pd.DataFrame) -> Figure | None:
             ax.set(
                 ylabel="precision at capacity",
                 title="Precision at capacity: realised vs expected",
-                ylim=(0, 1),
             )
+            ax.set_ylim(bottom=0)
         _month_axis(ax, list(wide.index))
         ax.legend(fontsize=8)
     fig.tight_layout()

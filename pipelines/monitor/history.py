@@ -74,6 +74,8 @@ HISTORY_KEYS = (
     "realised.precision_at_k",
     "realised.expected_precision_at_k",
     "realised.precision_band_low",
+    "realised.falls_band_low",
+    "realised.falls_band_high",
     "status_level",
 )
 
