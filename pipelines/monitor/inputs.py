@@ -82,6 +82,13 @@ def months_between(start: pd.Timestamp, end: pd.Timestamp) -> int:
     return (end.year - start.year) * 12 + end.month - start.month
 
 
+def snapshot_columns(home: Path, as_of: pd.Timestamp) -> set[str]:
+    """The columns of the month's snapshot (its first county's file schema, no rows read)."""
+    folder = store.snapshots_dir(home) / f"as_of={as_of:%Y-%m-%d}"
+    first = next(iter(sorted(folder.glob("county_code=*/*.parquet"))), None)
+    return set() if first is None else {*pq.read_schema(first).names, "as_of", "county_code"}
+
+
 def cohort_frame(home: Path, as_of: pd.Timestamp, scores: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """The month's cohort: the scored households with ``columns`` of their snapshot row, in the
     scores' order (a household scored but missing from the snapshot is an error, not a gap)."""

@@ -14,7 +14,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
 
+from lowinc.errors import NotFound
 from models.registry import load_version
 from models.risk_model import RiskModel
 from models.tracking import configure, ensure_experiment
@@ -146,6 +149,14 @@ def field_figures(settings: Settings, as_of: pd.Timestamp) -> dict[str, float]:
     return out
 
 
+def registered(client: MlflowClient, name: str, version: str) -> RiskModel:
+    """A registered version; one that is gone from the registry is a user's error, not a crash."""
+    try:
+        return load_version(client, name, version)
+    except MlflowException:
+        raise NotFound(f"model {name} v{version} is not in the registry", hint="lowinc model list") from None
+
+
 def monitor(settings: Settings, as_of: str | None = None) -> dict[str, Any]:
     """Monitor one scored month (default: the latest); returns the summary the CLI prints."""
     started = time.perf_counter()
@@ -155,11 +166,18 @@ def monitor(settings: Settings, as_of: str | None = None) -> dict[str, Any]:
     experiment = ensure_experiment(client, settings.model, settings.home, name=settings.monitoring.experiment)
     versions = Versions(client, experiment, settings.model.name)
     scores = inputs.read_scores(layout, ts)
-    serving = str(scores["model_version"].astype(str).iloc[0]) if len(scores) else ""
-    model = load_version(client, settings.model.name, serving)
+    if scores.empty:
+        raise NotFound(
+            f"no household was scored at {ts:%Y-%m-%d}", hint=f"lowinc score --as-of {ts:%Y-%m-%d}"
+        )
+    serving = str(scores["model_version"].astype(str).iloc[0])
+    model = registered(client, settings.model.name, serving)
     challenger_version = challenger_of(versions, serving)
-    challenger = load_version(client, settings.model.name, challenger_version) if challenger_version else None
+    challenger = registered(client, settings.model.name, challenger_version) if challenger_version else None
     cfg = settings.monitoring
+    snapshot_columns = inputs.snapshot_columns(settings.home, ts)
+    if challenger is not None and not set(challenger.feature_names) <= snapshot_columns:
+        challenger = None  # it reads features this snapshot lacks: not shadow-scored (a person decides)
     names = list(dict.fromkeys([*model.feature_names, *(challenger.feature_names if challenger else [])]))
     frame = inputs.cohort_frame(settings.home, ts, scores, [*cfg.group_columns, *names])
     risk = scores["risk"].to_numpy(float)
