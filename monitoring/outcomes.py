@@ -81,9 +81,10 @@ def realised_outcomes(
         if expected["expected_falls"] > 0
         else math.nan,
         "realised.expected_precision_at_k": expected["expected_precision_at_k"],
-        "realised.precision_band_low": expected["expected_precision_at_k"]
-        - z * expected["expected_precision_at_k_se"],
-        "realised.falls_band_low": expected["expected_falls"] - width,
+        "realised.precision_band_low": max(
+            0.0, expected["expected_precision_at_k"] - z * expected["expected_precision_at_k_se"]
+        ),
+        "realised.falls_band_low": max(0.0, expected["expected_falls"] - width),
         "realised.falls_band_high": expected["expected_falls"] + width,
     }
     out |= {f"realised.{key}": value for key, value in ranking_metrics(p, y).items()}

@@ -163,7 +163,7 @@ def send_notice(settings: Settings, notice: IngestNotice, *, role: str, kind: st
     from outreach.startup import open_outreach_db
 
     config = settings.outreach
-    summary: dict[str, Any] = {"findings": notice.title, "queued": 0, "sent": 0}
+    summary: dict[str, Any] = {"findings": notice.title, "recipients": 0, "queued": 0, "sent": 0}
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     engine = open_outreach_db(config, settings.home)
     try:
@@ -171,6 +171,7 @@ def send_notice(settings: Settings, notice: IngestNotice, *, role: str, kind: st
             users = users_frame(session)
             team = users[users["role"] == role]
             recipients = dict(zip(team["name"], team["user_id"], strict=True))
+            summary["recipients"] = len(recipients)
             rows = notice_rows(notice, recipients, config, now, users, role=role, kind=kind)
             keys = [r["idempotency_key"] for r in rows]
             known = select(Outbox.idempotency_key).where(Outbox.idempotency_key.in_(keys))

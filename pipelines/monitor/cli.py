@@ -14,6 +14,11 @@ AsOf = Annotated[
 COLOURS = {"green": "green", "amber": "yellow", "red": "red"}
 
 
+def _num(figures: dict[str, Any], key: str, digits: int = 3) -> str:
+    value = figures.get(key)
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
 def print_summary(result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -22,15 +27,7 @@ def print_summary(result: dict[str, Any]) -> None:
     colour = COLOURS[result["status"]]
     status = f"[{colour}]{result['status']}[/{colour}]"
     out.print(f"[bold]Monitoring {result['model']} at {result['as_of']}[/bold]: {status}")
-    table = Table(
-        "version",
-        "role",
-        "status",
-        "score PSI",
-        "max top-feature PSI",
-        "expected falls",
-        "expected precision@k",
-    )
+    table = Table("version", "role", "status", "score PSI", "top PSI", "exp. falls", "exp. prec@k")
     for m in result["models"]:
         table.add_row(
             m["version"],
@@ -45,10 +42,10 @@ def print_summary(result: dict[str, Any]) -> None:
     for m in result["models"]:
         if r := m.get("realised"):
             out.print(
-                f"v{m['version']}, labels of {r['as_of']} matured: precision@k {r.get('precision_at_k')} "
-                f"(expected {r.get('expected_precision_at_k')}, band ≥ {r.get('precision_band_low')}), "
-                f"recall@k {r.get('recall_at_k')}, falls {r.get('observed_falls')} observed / "
-                f"{r.get('expected_falls')} expected"
+                f"v{m['version']}, labels of {r['as_of']} matured: precision@k {_num(r, 'precision_at_k')} "
+                f"(expected {_num(r, 'expected_precision_at_k')}, band ≥ {_num(r, 'precision_band_low')}), "
+                f"recall@k {_num(r, 'recall_at_k')}, falls {_num(r, 'observed_falls', 0)} observed / "
+                f"{_num(r, 'expected_falls', 1)} expected"
             )
         for f in m["findings"][:10]:
             out.print(f"  [{COLOURS[f['level']]}]{f['level']}[/{COLOURS[f['level']]}] {f['text']}")
@@ -63,7 +60,10 @@ def print_summary(result: dict[str, Any]) -> None:
     ml = result["mlflow"]
     out.print(f"MLflow: experiment {ml['experiment']}, artifacts {ml['artifacts']}; report {ml['report']}")
     for who, sent in result["notified"].items():
-        out.print(f"Notified {who}: {sent.get('queued', 0)} queued, {sent.get('sent', 0)} sent")
+        if not sent.get("recipients"):
+            out.print(f"No {who.replace('_', ' ').rstrip('s')} user to notify (lowinc users add … --role …)")
+        else:
+            out.print(f"Notified {who}: {sent.get('queued', 0)} queued, {sent.get('sent', 0)} sent")
 
 
 def monitor_command(as_of: AsOf = None, as_json: JsonFlag = False) -> None:
