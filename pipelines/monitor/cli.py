@@ -11,7 +11,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="print a machine-readable
 AsOf = Annotated[
     str | None, typer.Option("--as-of", help="scored as-of date YYYY-MM-01 (default: the latest)")
 ]
-COLOURS = {"green": "green", "amber": "yellow", "red": "red"}
+COLOURS = {"green": "green", "amber": "yellow", "red": "red", "watch": "cyan"}
 
 
 def _num(figures: dict[str, Any], key: str, digits: int = 3) -> str:

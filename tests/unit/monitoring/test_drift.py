@@ -148,8 +148,13 @@ def test_expected_and_realised_outcomes_agree_for_a_calibrated_score():
     assert outcome_findings(r, "2023-01", DriftRules()) == []
     # the same risks, twice too high: more falls and a higher precision promised than come
     r2, _ = realised_outcomes(frame_.assign(risk=np.minimum(p * 2, 1)), 200, [], 2.0, 0.15)
-    kinds = [f.kind for f in outcome_findings(r2, "2023-01", DriftRules())]
-    assert kinds == ["precision_below_band", "falls_outside_band"]
+    found = outcome_findings(r2, "2023-01", DriftRules())
+    assert [(f.kind, f.level) for f in found] == [
+        ("precision_below_band", "amber"),
+        ("falls_outside_band", "watch"),
+    ]
+    strict = outcome_findings(r2, "2023-01", DriftRules(falls_outside_band_is_amber=True))
+    assert [f.level for f in strict] == ["amber", "amber"]
     slope, _ = calibration_line(np.clip(p * 3, 0, 0.99), y)
     assert slope < 0.95  # risks too extreme: slope below 1
 
@@ -162,3 +167,17 @@ def test_amber_two_months_running_is_red():
     status, found = status_of(amber, ["amber"], rules)
     assert status == "red" and found[0].kind == "amber_running"
     assert status_of(amber, [], rules)[0] == "amber"
+    watch = [Finding("watch", "other_feature_drift", "x", ALL, 0.4, "x PSI 0.400 overall")]
+    assert status_of(watch, ["amber"], rules)[0] == "green"  # shown, never judged
+
+
+def test_a_feature_outside_the_top_ones_is_watched_at_the_red_threshold_only():
+    rng = np.random.default_rng(5)
+    ref, _ = reference(rng)
+    month = frame(8_000, rng)
+    month["zeros"] = month["zeros"] + 2.0  # "zeros" is third in importance: outside the top 2
+    risk = 1 / (1 + np.exp(np.log(month["income"]) - 6))
+    d = measure_drift(ref, month, risk, ["county_code"], 1_000, 2)
+    found = drift_findings(d, DriftRules())
+    assert found and {f.level for f in found} == {"watch"} and {f.subject for f in found} == {"zeros"}
+    assert status_of(found, [], DriftRules())[0] == "green"
