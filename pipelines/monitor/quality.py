@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-from monitoring.quality import QualityResult, assess_quality
-from monitoring.quality_state import read_first_seen, record_first_seen
 
 from ingest.report import MonthReport, month_report_from_dict
+from monitoring.quality import QualityResult, assess_quality
+from monitoring.quality_state import read_first_seen, record_first_seen
 from pipelines.settings import Settings
 
 
