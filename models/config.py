@@ -67,6 +67,11 @@ class ModelConfig(Section):
     # Class imbalance: negatives are sampled down to at most this many per positive in the
     # training window and reweighted by 1/rate (see models/sampling.py for why). None: keep all.
     negatives_per_positive: float | None = Field(default=20.0, gt=0)
+    # Labels from visits (selective labels, shared/domain.md). true: train two models on the same
+    # split, "observable" (applications and temporary aid only) and "with_visits" (visit outcomes
+    # too, each visit label weighted by 1 / the probability its household was listed with), log
+    # both and keep the better on the same test window. false: the observable label only.
+    visit_labels: bool = True
     calibration: Literal["platt", "isotonic"] = "platt"
     reliability_bins: int = Field(default=10, ge=2)
     # promotion: a challenger replaces the champion automatically only if its precision at

@@ -137,6 +137,11 @@ class Alert(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     # a short code a worker can read out on the phone (from the keyed hash, not personal data)
     household_code: Mapped[str | None] = mapped_column(String(16))
+    # rank: listed by its risk (probability 1); explore: drawn at random for exploration
+    # (scoring.exploration), with the probability it had of being drawn. Workers see no difference;
+    # labels from visits are weighted by 1 / listing_probability.
+    selection: Mapped[str] = mapped_column(String(10), default="rank", server_default="rank")
+    listing_probability: Mapped[float] = mapped_column(Float, default=1.0, server_default="1")
 
 
 class AlertContact(Base):

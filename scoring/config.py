@@ -25,10 +25,24 @@ class TierShares(Section):
     yellow: float = 0.10
 
 
+class Exploration(Section):
+    """Exploration with known propensities (shared/domain.md, selective labels): a share of each
+    township's monthly capacity goes to households drawn at random, stratified by township (so by
+    county) and urban/rural, from the band just below the list's cut and from cohort households
+    the system has never listed. Every listed household carries the probability with which it was
+    listed (1 for those listed by rank); visit labels are weighted by its inverse."""
+
+    share: float = Field(0.10, ge=0.0, lt=1.0)  # of each township's capacity; 0 turns it off
+    band_share: float = Field(0.5, ge=0.0, le=1.0)  # of the drawn slots: from the band below the cut
+    band_multiple: float = Field(1.0, gt=0.0)  # the band: this many × the town capacity of ranks below the cut
+    seed: int = 16  # with the as-of month: the same month draws the same households
+
+
 class ScoringConfig(Section):
     """Tiers by rank of calibrated risk among the cohort, capacities and due dates."""
 
     tier_shares: TierShares = TierShares()
+    exploration: Exploration = Exploration()
     hard_triggers: HardTriggers = HardTriggers()
     # working days to the home check, by tier (domain.md: red 5, orange 10; yellow joins the
     # monthly round)
