@@ -106,6 +106,11 @@ class HomeLayout:
         """The visit list the scoring step writes for an as-of date."""
         return self.scores_at(as_of) / VISIT_LIST_FILE
 
+    def visit_lists_before(self, as_of: dt.date) -> list[Path]:
+        """The visit lists of every as-of date before ``as_of``, oldest first."""
+        found = sorted(self.scores.glob(f"as_of=*/{VISIT_LIST_FILE}"))
+        return [p for p in found if p.parent.name.removeprefix("as_of=") < f"{as_of:%Y-%m-%d}"]
+
     @property
     def mlflow(self) -> Path:
         return self.root / "mlflow"

@@ -47,7 +47,11 @@ VISIT_LIST_COLUMNS = [
     "action_zh",
     "due_date",
     "model_version",
+    "selection",
+    "listing_probability",
 ]
+# lists written before exploration (scoring.exploration) were all listed by rank
+LIST_DEFAULTS: dict[str, str | float] = {"selection": "rank", "listing_probability": 1.0}
 HISTORY_COLUMNS = ["alert_id", "household_key", "as_of", "tier", "hard_triggers"]
 TRIGGER_SEPARATOR = "；"
 
@@ -90,6 +94,7 @@ def check_division_codes(frame: pd.DataFrame) -> None:
 
 def validate_visit_list(visit_list: pd.DataFrame) -> pd.DataFrame:
     """A copy with the contract's columns and types; one as-of month, one row per household."""
+    visit_list = visit_list.assign(**{k: v for k, v in LIST_DEFAULTS.items() if k not in visit_list.columns})
     missing = [c for c in VISIT_LIST_COLUMNS if c not in visit_list.columns]
     if missing:
         raise ValueError(f"visit list lacks columns: {missing}")
@@ -112,6 +117,16 @@ def validate_visit_list(visit_list: pd.DataFrame) -> pd.DataFrame:
         frame[column] = frame[column].astype(object).where(frame[column].notna(), "").astype(str)
     frame["hard_triggers"] = frame["hard_triggers"].fillna("").astype(str)
     frame["risk"] = frame["risk"].astype(float)
+    frame["selection"] = frame["selection"].astype(str)
+    frame["listing_probability"] = frame["listing_probability"].astype(float)
+    bad = ~frame["selection"].isin(("rank", "explore")) | ~frame["listing_probability"].between(
+        0, 1, inclusive="right"
+    )
+    if bad.any():
+        raise ValueError(
+            f"{int(bad.sum())} visit-list rows have an unknown selection "
+            "or a listing probability outside (0, 1]"
+        )
     frame[["rank_in_village", "rank_in_town"]] = frame[["rank_in_village", "rank_in_town"]].astype(int)
     check_division_codes(frame)
     if frame["as_of"].nunique() > 1:

@@ -34,7 +34,9 @@ class Exploration(Section):
 
     share: float = Field(0.10, ge=0.0, lt=1.0)  # of each township's capacity; 0 turns it off
     band_share: float = Field(0.5, ge=0.0, le=1.0)  # of the drawn slots: from the band below the cut
-    band_multiple: float = Field(1.0, gt=0.0)  # the band: this many × the town capacity of ranks below the cut
+    band_multiple: float = Field(
+        1.0, gt=0.0
+    )  # the band: this many × the town capacity of ranks below the cut
     seed: int = 16  # with the as-of month: the same month draws the same households
 
 

@@ -9,11 +9,14 @@ import numpy as np
 import pandas as pd
 
 from scoring.config import ScoringConfig
+from scoring.exploration import draw_exploration, explore_slots, interleave
 from scoring.lists import due_dates, suggested_actions, visit_lists
 from scoring.reasons import explain_reasons
 from scoring.tiers import assign_tiers, new_triggers
 
 GEOGRAPHY = ("county_code", "town_code", "village_code")
+NO_SINGLE_REASON_ZH = "多项指标综合列入本月走访"
+NO_SINGLE_REASON_EN = "listed this month on several indicators together"
 
 
 class Scorer(Protocol):
@@ -65,10 +68,16 @@ def typical_values(cohort: pd.DataFrame, names: list[str]) -> pd.Series:
 
 
 def score_snapshot(
-    snapshot: pd.DataFrame, model: Scorer, cfg: ScoringConfig, previous: pd.DataFrame | None = None
+    snapshot: pd.DataFrame,
+    model: Scorer,
+    cfg: ScoringConfig,
+    previous: pd.DataFrame | None = None,
+    ever_listed: pd.Series | None = None,
 ) -> Scored:
     """Score the cohort (households not already in 低保/特困) of one as-of date;
-    ``previous``: the snapshot of the month before (only new hard triggers count)."""
+    ``previous``: the snapshot of the month before (only new hard triggers count);
+    ``ever_listed``: household keys on any earlier month's list (exploration draws its fresh
+    pool from the others, scoring.exploration)."""
     as_ofs = snapshot["as_of"].unique()
     if len(as_ofs) != 1:
         raise ValueError(f"score one as-of date at a time, got {len(as_ofs)}")
@@ -81,11 +90,38 @@ def score_snapshot(
     chosen = scores["tier"].isin(cfg.explain_tiers).to_numpy()
     triggers = new_triggers(cohort, cfg, previous)
     text = explain(model, cohort[chosen], cfg, typical_values(cohort, model.feature_names), triggers[chosen])
+    explained = int(chosen.sum())
     for column in ("reasons_zh", "reasons_en", "action_zh"):
         scores[column] = ""
         scores.loc[chosen, column] = text[column].to_numpy()
     scores["due_date"] = due_dates(as_of, scores["tier"], cfg)
-    return Scored(scores, visit_lists(scores, cfg), int(chosen.sum()))
+    slots = explore_slots(cfg.town_capacity, cfg.exploration)
+    ranked = visit_lists(scores, cfg.model_copy(update={"town_capacity": cfg.town_capacity - slots}))
+    explored = draw_exploration(
+        # one stratum when the snapshot has no urban/rural flag
+        scores.assign(urban=cohort["urban"].to_numpy(bool) if "urban" in cohort else False),
+        ranked["household_key"],
+        ever_listed if ever_listed is not None else pd.Series(dtype="str"),
+        as_of,
+        cfg.town_capacity,
+        cfg.exploration,
+    ).drop(columns="urban")
+    if len(explored):
+        unexplained = ~explored["tier"].isin(cfg.explain_tiers).to_numpy()
+        rows = cohort.set_index("household_key").loc[explored.loc[unexplained, "household_key"]].reset_index()
+        extra = explain(model, rows, cfg, typical_values(cohort, model.feature_names))
+        for column in ("reasons_zh", "reasons_en", "action_zh"):
+            explored.loc[unexplained, column] = extra[column].to_numpy()
+        # into the monthly round like any listed household (workers see no difference)
+        explored.loc[~explored["tier"].isin(("red", "orange")).to_numpy(), "tier"] = "yellow"
+        explored["due_date"] = due_dates(as_of, explored["tier"], cfg)
+        explained += int(unexplained.sum())
+    visit_list = interleave(ranked, explored, as_of, cfg.exploration.seed)
+    # a listed household whose features point nowhere in particular still gets a reason to show
+    none = (visit_list["reasons_zh"] == "").to_numpy()
+    visit_list.loc[none, "reasons_zh"] = NO_SINGLE_REASON_ZH
+    visit_list.loc[none, "reasons_en"] = NO_SINGLE_REASON_EN
+    return Scored(scores, visit_list, explained)
 
 
 def explain_household(

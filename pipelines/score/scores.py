@@ -59,6 +59,15 @@ def with_names(visit_list: pd.DataFrame) -> pd.DataFrame:
     return visit_list.merge(names, on="village_code", how="left", validate="many_to_one")
 
 
+def ever_listed(layout: HomeLayout, as_of: pd.Timestamp) -> pd.Series:
+    """Household keys on the visit list of any as-of date before ``as_of``."""
+    keys = [
+        pd.read_parquet(p, columns=["household_key"])["household_key"]
+        for p in layout.visit_lists_before(as_of)
+    ]
+    return pd.concat(keys, ignore_index=True).drop_duplicates() if keys else pd.Series(dtype="str")
+
+
 def write_outputs(layout: HomeLayout, as_of: pd.Timestamp, scored: Scored) -> Path:
     folder = layout.scores_at(as_of)
     folder.mkdir(parents=True, exist_ok=True)
@@ -91,7 +100,7 @@ def score_as_of(
     model = model or load_champion(settings.model, settings.home)
     timings["load_model"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
-    scored = score_snapshot(snapshot, model, settings.scoring, previous)
+    scored = score_snapshot(snapshot, model, settings.scoring, previous, ever_listed(settings.layout, ts))
     scored = Scored(scored.scores, with_names(scored.visit_list), scored.explained)
     timings["score_explain_list"] = round(time.perf_counter() - t, 2)
     folder = write_outputs(settings.layout, ts, scored)

@@ -123,3 +123,23 @@ def test_queueing_ten_thousand_households_is_a_bulk_write(engine, config):
     # digests: the worker, the town officer (two channels each) and the county officer
     assert (summary.red_messages, summary.messages) == (2 + 99, 2 + 99 + 5)
     assert seconds < 20, seconds
+
+
+def test_how_each_household_was_listed_is_stored_with_its_probability(engine, config):
+    frame = visit_list({0: "red", 3: "yellow", 4: "yellow"})
+    frame["selection"] = ["rank", "rank", "explore"]
+    frame["listing_probability"] = [1.0, 1.0, 0.0125]
+    queue_alerts(engine, frame, "run-1", NOW, config=config)
+    stored = _alerts(engine).set_index("household_key")
+    assert stored.loc[frame["household_key"], "selection"].tolist() == ["rank", "rank", "explore"]
+    assert stored.loc[frame["household_key"], "listing_probability"].tolist() == [1.0, 1.0, 0.0125]
+    # the drawn household is a visit like the others
+    assert stored.loc[frame["household_key"].iloc[2], "status"] == "notify"
+
+
+def test_a_list_written_before_exploration_is_listed_by_rank_and_a_bad_probability_is_refused(engine, config):
+    queue_alerts(engine, visit_list({0: "red"}), "run-1", NOW, config=config)
+    assert _alerts(engine)[["selection", "listing_probability"]].values.tolist() == [["rank", 1.0]]
+    bad = visit_list({1: "yellow"}, as_of="2024-07-01").assign(selection="explore", listing_probability=0.0)
+    with pytest.raises(ValueError, match="listing probability"):
+        queue_alerts(engine, bad, "run-2", NOW, config=config)

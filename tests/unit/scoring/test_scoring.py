@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from features.catalogue import FEATURE_NAMES, FEATURES
-from scoring.config import ScoringConfig
+from scoring.config import Exploration, ScoringConfig
 from scoring.lists import due_dates
 from scoring.scorer import explain_household, score_snapshot
 from scoring.tiers import assign_tiers
@@ -53,6 +53,7 @@ def _snapshot(n: int = 3000, seed: int = 1) -> pd.DataFrame:
     frame.insert(2, "village_code", villages[rng.integers(0, 3, n)])
     frame.insert(2, "town_code", frame["village_code"].str[:9])
     frame.insert(2, "county_code", frame["village_code"].str[:6])
+    frame["urban"] = frame["village_code"].str.endswith("2001")
     frame["in_cohort"] = rng.random(n) > 0.05
     return frame
 
@@ -68,7 +69,7 @@ def model_and_snapshot():
 
 def test_only_the_cohort_is_scored_and_every_tier_above_blue_is_explained(model_and_snapshot):
     model, snap = model_and_snapshot
-    scored = score_snapshot(snap, model, ScoringConfig())
+    scored = score_snapshot(snap, model, ScoringConfig(exploration=Exploration(share=0)))
     s = scored.scores
     assert len(s) == int(snap["in_cohort"].sum())
     assert not set(s["household_key"]) & set(snap.loc[~snap["in_cohort"], "household_key"])
