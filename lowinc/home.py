@@ -106,6 +106,10 @@ class HomeLayout:
         """The visit list the scoring step writes for an as-of date."""
         return self.scores_at(as_of) / VISIT_LIST_FILE
 
+    def recipient_checks(self, as_of: dt.date | str) -> Path:
+        """The re-verification lists (核查, 渐退) of an as-of date."""
+        return self.scores_at(as_of) / "recipient_checks.parquet"
+
     def visit_lists_before(self, as_of: dt.date) -> list[Path]:
         """The visit lists of every as-of date before ``as_of``, oldest first."""
         found = sorted(self.scores.glob(f"as_of=*/{VISIT_LIST_FILE}"))

@@ -40,11 +40,29 @@ class Exploration(Section):
     seed: int = 16  # with the as-of month: the same month draws the same households
 
 
+class RecipientChecks(Section):
+    """Re-verification of current recipients (定期核查, 渐退; shared/domain.md): who may no longer
+    qualify goes on a 核查 list for a check, never to automatic removal; who is in the phase-out
+    period and at risk of falling back is visited before it ends."""
+
+    # 低保/特困 households whose visible income per head is at least this multiple of the line
+    income_above_line: float = Field(1.2, gt=0)
+    # 低保边缘 households: the same against the edge line (1.5 × the standard)
+    income_above_edge_line: float = Field(1.1, gt=0)
+    income_rise_3m: float = Field(0.3, gt=0)  # visible income per head up by this share in 3 months
+    phase_out_months: int = Field(12, ge=1)  # Zhejiang: a year
+    phase_out_lead_months: int = Field(3, ge=0)  # list a phase-out household this long before it ends
+    phase_out_risk_share: float = Field(0.2, gt=0, le=1)  # or earlier, if its risk is in this top share
+    due_working_days: int = Field(20, ge=1)
+    town_capacity: int = Field(10, ge=0)  # checks a township makes a month for each of the two lists
+
+
 class ScoringConfig(Section):
     """Tiers by rank of calibrated risk among the cohort, capacities and due dates."""
 
     tier_shares: TierShares = TierShares()
     exploration: Exploration = Exploration()
+    recipients: RecipientChecks = RecipientChecks()
     hard_triggers: HardTriggers = HardTriggers()
     # working days to the home check, by tier (domain.md: red 5, orange 10; yellow joins the
     # monthly round)

@@ -133,7 +133,26 @@ def explain_command(
     typer.echo(f"risk {out['risk']:.3f}\n{out['reasons_zh']}\n{out['reasons_en']}\n建议: {out['action_zh']}")
 
 
+def recipients_command(as_of: AsOf = None, as_json: JsonFlag = False) -> None:
+    """Re-verification lists of current recipients: 核查 (may no longer qualify: a check at home,
+    never a removal) and 渐退 (in phase-out, at risk of falling back: visit before it ends)."""
+    from dataclasses import asdict
+
+    from pipelines.score.recipients import check_recipients
+    from pipelines.settings import load_settings
+
+    run = check_recipients(load_settings(), as_of)
+    if as_json:
+        typer.echo(json.dumps(asdict(run), ensure_ascii=False))
+        return
+    typer.echo(f"{run.recipients:,} recipient households at {run.as_of}")
+    for kind, n in run.listed.items():
+        typer.echo(f"  {kind}: {n:,} listed")
+    typer.echo(f"Lists: {run.output}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``score`` and ``explain`` to the main CLI."""
+    """Add ``score``, ``explain`` and ``recipients`` to the main CLI."""
     app.command("score")(score_command)
     app.command("explain")(explain_command)
+    app.command("recipients")(recipients_command)
