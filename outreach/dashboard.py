@@ -174,12 +174,12 @@ def read_dashboard(
 
     newer, is_current = _current_outcomes()
     outcome_rows = session.execute(
-        select(Alert.tier, VisitOutcome.result, func.count(VisitOutcome.id))
+        select(Alert.tier, Alert.selection, VisitOutcome.result, func.count(VisitOutcome.id))
         .join(VisitTask, VisitTask.id == VisitOutcome.task_id)
         .join(Alert, Alert.id == VisitTask.alert_id)
         .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
         .where(is_current, in_month)
-        .group_by(Alert.tier, VisitOutcome.result)
+        .group_by(Alert.tier, Alert.selection, VisitOutcome.result)
     ).all()
     outcomes_by_tier, precision = _outcomes_table(list(outcome_rows))
 
@@ -238,20 +238,29 @@ def read_dashboard(
     )
 
 
+EXPLORED = "explore"  # the row of households drawn at random for exploration (scoring.exploration)
+
+
 def _outcomes_table(rows: list[Any]) -> tuple[pd.DataFrame, float | None]:
-    frame = pd.DataFrame(rows, columns=["tier", "result", "n"])
+    """Results by tier of the households listed by rank, and a row of their own for those drawn
+    for exploration; the list's precision counts the ranked ones only."""
+    frame = pd.DataFrame(rows, columns=["tier", "selection", "result", "n"])
+    frame["tier"] = frame["tier"].where(frame["selection"] != EXPLORED, EXPLORED)
     table = (
         frame.pivot_table(index="tier", columns="result", values="n", aggfunc="sum", fill_value=0)
         if len(frame)
         else pd.DataFrame()
     )
-    table = table.reindex(index=list(TIERS), columns=list(RESULTS), fill_value=0).fillna(0).astype("int64")
+    table = (
+        table.reindex(index=[*TIERS, EXPLORED], columns=list(RESULTS), fill_value=0).fillna(0).astype("int64")
+    )
     table.columns.name = None
     table["visited"] = table.sum(axis=1)
     table["labelled"] = table[list(LABELS)].sum(axis=1)
     table["precision"] = (table["confirmed"] / table["labelled"].where(table["labelled"] > 0)).round(3)
-    labelled = int(table["labelled"].sum())
-    precision = round(int(table["confirmed"].sum()) / labelled, 3) if labelled else None
+    ranked = table.drop(index=EXPLORED)
+    labelled = int(ranked["labelled"].sum())
+    precision = round(int(ranked["confirmed"].sum()) / labelled, 3) if labelled else None
     return table.rename_axis("tier").reset_index(), precision
 
 

@@ -218,6 +218,27 @@ def test_the_needs_register_is_scoped_by_township_and_its_export_is_formula_safe
     assert actions.count("view_needs_denied") == 2
 
 
+def test_explored_visits_have_a_row_of_their_own_and_leave_the_lists_precision_alone(engine, config):
+    from sqlalchemy import update
+
+    from outreach.db import transaction
+    from outreach.schema import Alert
+
+    ids = listed(engine, config)
+    with transaction(engine) as session:
+        session.execute(
+            update(Alert).where(Alert.id == ids[2]).values(selection="explore", listing_probability=0.02)
+        )
+    _record(engine, ids[0])  # red, listed by rank: confirmed
+    _record(engine, ids[1], result="no_hardship")  # orange, by rank
+    _record(engine, ids[2], result="no_hardship")  # drawn at random
+    board = view_dashboard(engine, user_name="李强", now=NOW, today=dt.date(2024, 6, 20))
+    tiers = board.outcomes_by_tier.set_index("tier")
+    assert tiers.loc["explore", ["no_hardship", "labelled"]].tolist() == [1, 1]
+    assert tiers.loc["yellow", "visited"] == 0  # the drawn yellow household counts as explored only
+    assert board.precision == 0.5
+
+
 def test_the_dashboard_counts_completion_outcomes_precision_and_open_items_within_the_scope(engine, config):
     ids = listed(engine, config)
     _record(engine, ids[0], needs=["medical"], routes=["medical_aid"])
