@@ -12,6 +12,7 @@ from prefect.cache_policies import NO_CACHE
 
 from pipelines.outreach.dispatch import deliver_due, queue_visit_list
 from pipelines.outreach.flow import deliver_flow
+from pipelines.score.recipients import check_recipients
 from pipelines.score.scores import score_as_of
 from pipelines.settings import Settings, load_settings
 
@@ -26,6 +27,7 @@ def score_and_deliver(settings: Settings, as_of: str | None) -> dict[str, Any]:
     run, scored = score_as_of(settings, as_of)
     return {
         "score": asdict(run),
+        "recipients": asdict(check_recipients(settings, run.as_of)),
         "queue": queue_visit_list(scored.visit_list, run_id(run.as_of, run.model_version)),
         "deliver": deliver_due(),
     }
@@ -44,9 +46,17 @@ def score_task(as_of: str | None) -> dict[str, Any]:
     return run
 
 
+@task(name="recipients", task_run_name="recipients-{as_of}", cache_policy=NO_CACHE, timeout_seconds=3600)
+def recipients_task(as_of: str) -> dict[str, Any]:
+    """The re-verification lists (核查, 渐退) of the scored month."""
+    return asdict(check_recipients(load_settings(), as_of))
+
+
 @flow(name="score")
 def score_flow(as_of: str | None = None) -> dict[str, Any]:
-    """Score the snapshot of ``as_of`` (default: the latest), then queue and deliver."""
+    """Score the snapshot of ``as_of`` (default: the latest), list recipients to re-verify, then
+    queue and deliver."""
     run = score_task(as_of)
+    recipients = recipients_task(run["as_of"])
     delivered = deliver_flow(as_of=run["as_of"], run_id=run_id(run["as_of"], run["model_version"]))
-    return {"score": run, **delivered}
+    return {"score": run, "recipients": recipients, **delivered}
