@@ -28,6 +28,7 @@ from pathlib import Path
 
 SCORES_FILE = "scores.parquet"
 VISIT_LIST_FILE = "visit_list.parquet"
+ENTITLEMENTS_FILE = "entitlements.parquet"
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,10 @@ class HomeLayout:
     def visit_list(self, as_of: dt.date | str) -> Path:
         """The visit list the scoring step writes for an as-of date."""
         return self.scores_at(as_of) / VISIT_LIST_FILE
+
+    def entitlements_file(self, as_of: dt.date | str) -> Path:
+        """The entitlement check (应救尽救) of an as-of date: keys and codes, no names."""
+        return self.scores_at(as_of) / ENTITLEMENTS_FILE
 
     @property
     def mlflow(self) -> Path:
