@@ -164,8 +164,10 @@ def _tekun(h: _Household, cfg: EntitlementConfig) -> tuple[pd.DataFrame, np.ndar
     amount = r.support_multiple * h.std * h.members
     ages = pd.Series(np.where(np.isnan(h.age), 0.0, h.age)).map("{:.0f}".format)
     cause = pd.Series(np.where(severe, "重度残疾", np.where(child, "未成年", ages + " 岁")), dtype="str")
+    size = pd.Series(np.where(alone, "单人户", pd.Series(h.members).map("{:.0f} 人户".format)), dtype="str")
     reason = (
-        "单人户，"
+        size
+        + "，"
         + cause
         + "，"
         + _income_text(h)
@@ -219,7 +221,8 @@ def _edge(h: _Household, cfg: EntitlementConfig, basic: np.ndarray) -> tuple[pd.
         + yuan(h.std)
         + " 元 × "
         + multiple
-        + "）；可享医疗、教育等专项救助"
+        + "）"
+        + _pick(basic, "；按可见收入可能符合低保或特困", "；可享医疗、教育等专项救助")
     )
     no_cash = np.zeros(len(below))
     return _rows(h, "dibao_edge", eligible, h.on("edge"), no_cash, reason), eligible
@@ -258,7 +261,11 @@ def _medical(h: _Household, cfg: EntitlementConfig, groups: dict[str, np.ndarray
         + pd.Series(
             np.where(
                 covered,
-                "，" + g.map(GROUP_ZH).fillna("") + "起付线 " + yuan(threshold) + " 元",
+                "，"
+                + g.map(GROUP_ZH).fillna("")
+                + pd.Series(
+                    np.where(threshold > 0, "起付线 " + yuan(threshold) + " 元", "无起付线"), dtype="str"
+                ),
                 "",
             ),
             dtype="str",

@@ -58,7 +58,7 @@ class EntitlementRun:
 def _as_dict(counts: pd.DataFrame) -> dict[str, dict[str, float]]:
     rows = counts.set_index("programme")[list(COUNT_COLUMNS)]
     return {
-        str(p): {c: (int(v) if c in COUNT_COLUMNS[:3] else round(float(v), 0)) for c, v in row.items()}
+        str(p): {str(c): (int(v) if c in COUNT_COLUMNS[:3] else round(float(v), 0)) for c, v in row.items()}
         for p, row in rows.iterrows()
     }
 

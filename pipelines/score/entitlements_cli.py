@@ -10,10 +10,10 @@ import typer
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="print a machine-readable summary on stdout")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="as-of date YYYY-MM-01 (default: latest snapshot)")]
-HEADERS = ("programme", "eligible", "receiving", "eligible, not receiving", "yuan/month (not receiving)")
+HEADERS = ("programme", "eligible", "receiving", "gap", "gap yuan/month")  # gap: eligible, not receiving
 
 
-def _table(title: str, programmes: dict[str, dict[str, Any]], names: dict[str, str]) -> Any:
+def _table(title: str, programmes: dict[str, dict[str, Any]]) -> Any:
     from rich.table import Table
 
     table = Table(*HEADERS, title=title)
@@ -21,7 +21,7 @@ def _table(title: str, programmes: dict[str, dict[str, Any]], names: dict[str, s
         amount = c["est_monthly_not_receiving"] or c["est_one_off_not_receiving"]
         unit = "" if c["est_monthly_not_receiving"] or not amount else " (one-off)"
         table.add_row(
-            f"{code} {names.get(code, '')}",
+            code,
             f"{c['eligible']:,}",
             f"{c['receiving']:,}",
             f"{c['eligible_not_receiving']:,}",
@@ -47,11 +47,12 @@ def entitlements_command(as_of: AsOf = None, as_json: JsonFlag = False) -> None:
     names = settings.entitlements.names_zh
     out.print(
         f"[bold]Entitlement check[/bold] at {run.as_of}: {run.households:,} households; "
-        f"{run.townships_with_gaps} townships with households likely eligible and not receiving"
+        f"{run.townships_with_gaps} townships with households likely eligible and not receiving (gap)"
     )
-    out.print(_table("all counties", run.programmes, names))
+    out.print(_table("all counties", run.programmes))
+    out.print("  " + " · ".join(f"{code} {names.get(code, '')}" for code in run.programmes))
     for county, programmes in run.counties.items():
-        out.print(_table(f"county {county}", programmes, names))
+        out.print(_table(f"county {county}", programmes))
     out.print(f"Entitlements (keys and codes only): {run.output}")
     out.print("A suggestion of what to offer at a visit; eligibility is decided by the assessment.")
 

@@ -116,6 +116,10 @@ def test_edge_band_uses_the_city_multiple():
     edge = only(found, "edge", "dibao_edge")
     assert edge["likely_eligible"] and not edge["receiving"] and edge["est_monthly_amount"] == 0
     assert only(found, "listed", "dibao_edge")["receiving"]
+    below = check(household("below", visible_income=1000.0, assistance_state="edge"))
+    row = only(below, "below", "dibao_edge")  # on the edge roster, likely 低保 now
+    assert row["receiving"] and not row["likely_eligible"] and "可能符合低保" in row["reason_zh"]
+    assert only(below, "below", "dibao")["likely_eligible"]
 
 
 def test_tekun_single_without_work_capacity_or_income_instead_of_dibao():
@@ -136,6 +140,9 @@ def test_tekun_single_without_work_capacity_or_income_instead_of_dibao():
     assert programmes(found, "pension") == {"dibao_edge"}
     on = check(household("on", members=1, head_age=72.0, visible_income=300.0, assistance_state="tekun"))
     assert programmes(on, "on") == {"tekun"} and only(on, "on", "tekun")["receiving"]
+    pair = check(household("pair", members=2, head_age=72.0, visible_income=4000.0, assistance_state="tekun"))
+    listed = only(pair, "pair", "tekun")
+    assert listed["receiving"] and not listed["likely_eligible"] and listed["reason_zh"].startswith("2 人户")
 
 
 def test_medical_assistance_by_group_deductible_and_share():
@@ -148,6 +155,7 @@ def test_medical_assistance_by_group_deductible_and_share():
     )
     dibao = only(found, "dibao", "medical_assistance")
     assert dibao["likely_eligible"] and dibao["est_monthly_amount"] == 0.7 * 12000 / 12
+    assert "低保无起付线" in dibao["reason_zh"] and "700 元/月" in dibao["reason_zh"]
     edge = only(found, "edge", "medical_assistance")
     assert edge["est_monthly_amount"] == round(0.6 * (12000 - 0.1 * LOCAL) / 12)
     assert "6,900" in edge["reason_zh"] and "低保边缘起付线" in edge["reason_zh"]
