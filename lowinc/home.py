@@ -28,6 +28,7 @@ from pathlib import Path
 
 SCORES_FILE = "scores.parquet"
 VISIT_LIST_FILE = "visit_list.parquet"
+ENTITLEMENTS_FILE = "entitlements.parquet"
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,10 @@ class HomeLayout:
         """The visit lists of every as-of date before ``as_of``, oldest first."""
         found = sorted(self.scores.glob(f"as_of=*/{VISIT_LIST_FILE}"))
         return [p for p in found if p.parent.name.removeprefix("as_of=") < f"{as_of:%Y-%m-%d}"]
+
+    def entitlements_file(self, as_of: dt.date | str) -> Path:
+        """The entitlement check (应救尽救) of an as-of date: keys and codes, no names."""
+        return self.scores_at(as_of) / ENTITLEMENTS_FILE
 
     @property
     def mlflow(self) -> Path:

@@ -38,6 +38,7 @@ from pipelines.outreach.cli import register as register_outreach
 from pipelines.outreach.users_cli import register as register_users
 from pipelines.outreach.web_cli import register as register_web
 from pipelines.score.cli import register as register_score
+from pipelines.score.entitlements_cli import register as register_entitlements
 from pipelines.settings import Settings, load_settings, provenance, shown_settings
 from pipelines.train.cli import register as register_train
 
@@ -52,6 +53,7 @@ register_features(app)
 register_train(app)
 register_outreach(app)
 register_score(app)
+register_entitlements(app)
 register_users(app)
 register_web(app)
 register_monitor(app)

@@ -32,6 +32,7 @@ from models.config import ModelConfig
 from monitoring.config import MonitoringConfig
 from outreach.config import OutreachConfig
 from scoring.config import ScoringConfig
+from scoring.entitlement_config import EntitlementConfig
 
 SOURCES_FOLDER = "sources"
 
@@ -52,6 +53,7 @@ class Settings(SettingsBase):
     features: FeaturesConfig = FeaturesConfig()
     model: ModelConfig = ModelConfig()
     scoring: ScoringConfig = ScoringConfig()
+    entitlements: EntitlementConfig = EntitlementConfig()
     deployments: DeploymentsConfig = DeploymentsConfig()
     outreach: OutreachConfig = OutreachConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
