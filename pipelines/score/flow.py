@@ -12,6 +12,7 @@ from prefect.cache_policies import NO_CACHE
 
 from pipelines.outreach.dispatch import deliver_due, queue_visit_list
 from pipelines.outreach.flow import deliver_flow
+from pipelines.score.entitlements import write_entitlements
 from pipelines.score.recipients import check_recipients
 from pipelines.score.scores import score_as_of
 from pipelines.settings import Settings, load_settings
@@ -28,6 +29,7 @@ def score_and_deliver(settings: Settings, as_of: str | None) -> dict[str, Any]:
     return {
         "score": asdict(run),
         "recipients": asdict(check_recipients(settings, run.as_of)),
+        "entitlements": entitlement_summary(settings, run.as_of),
         "queue": queue_visit_list(scored.visit_list, run_id(run.as_of, run.model_version)),
         "deliver": deliver_due(),
     }
@@ -52,11 +54,22 @@ def recipients_task(as_of: str) -> dict[str, Any]:
     return asdict(check_recipients(load_settings(), as_of))
 
 
+def entitlement_summary(settings: Settings, as_of: str) -> dict[str, Any]:
+    """The entitlement check (应救尽救) of the scored month, as counts."""
+    return asdict(write_entitlements(settings, as_of))
+
+
+@task(name="entitlements", task_run_name="entitlements-{as_of}", cache_policy=NO_CACHE, timeout_seconds=3600)
+def entitlements_task(as_of: str) -> dict[str, Any]:
+    return entitlement_summary(load_settings(), as_of)
+
+
 @flow(name="score")
 def score_flow(as_of: str | None = None) -> dict[str, Any]:
-    """Score the snapshot of ``as_of`` (default: the latest), list recipients to re-verify, then
-    queue and deliver."""
+    """Score the snapshot of ``as_of`` (default: the latest), list recipients to re-verify and
+    check entitlements, then queue and deliver."""
     run = score_task(as_of)
     recipients = recipients_task(run["as_of"])
+    entitlements = entitlements_task(run["as_of"])
     delivered = deliver_flow(as_of=run["as_of"], run_id=run_id(run["as_of"], run["model_version"]))
-    return {"score": run, "recipients": recipients, **delivered}
+    return {"score": run, "recipients": recipients, "entitlements": entitlements, **delivered}
