@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from features.disability import certificate_history
+from features.spine import key_index
 from features.timeline import in_window, known_before, month_number, ts_month_number
 
 UNLINKED_COLUMNS = (
@@ -102,7 +103,7 @@ def unlinked_people(
 def _position(people: pd.Index, rows: pd.DataFrame) -> np.ndarray:
     if rows.empty:
         return np.empty(0, "int64")
-    found: np.ndarray = people.get_indexer(np.asarray(rows["person_key"].astype("str"), dtype=object))
+    found: np.ndarray = people.get_indexer(key_index(rows["person_key"].astype("str")))
     return found
 
 
@@ -112,7 +113,9 @@ def _sum(pos: np.ndarray, n: int, weights: np.ndarray | None = None) -> np.ndarr
     return np.bincount(pos[keep], weights=w, minlength=n)
 
 
-def medical_signals(people: pd.Index, settlements: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, np.ndarray]:
+def medical_signals(
+    people: pd.Index, settlements: pd.DataFrame, as_of: pd.Timestamp
+) -> dict[str, np.ndarray]:
     """Out-of-pocket cost, stays, chronic care and insurance payments in 12 months."""
     n = len(people)
     s = settlements[in_window(settlements, as_of, 12)] if len(settlements) else settlements
@@ -161,13 +164,17 @@ def work_signals(
         jobless = r["registration_type"].to_numpy() == "unemployed"
         recent = _position(people, r[jobless & in_window(r, as_of, 3)])
         out["new"][recent[recent >= 0]] = True
-        latest = r.sort_values(["event_date", "known_month"], kind="stable").drop_duplicates("person_key", keep="last")
+        latest = r.sort_values(["event_date", "known_month"], kind="stable").drop_duplicates(
+            "person_key", keep="last"
+        )
         pos = _position(people, latest)
         out["unemployed"][pos[(pos >= 0) & (latest["registration_type"].to_numpy() == "unemployed")]] = True
     c = contributions
     if len(c):
         c = c[c["event_date"].to_numpy() < end]
-        latest = c.sort_values(["event_date", "known_month"], kind="stable").drop_duplicates("person_key", keep="last")
+        latest = c.sort_values(["event_date", "known_month"], kind="stable").drop_duplicates(
+            "person_key", keep="last"
+        )
         pos = _position(people, latest)
         out["interrupted"][pos[(pos >= 0) & (latest["payment_status"].to_numpy() == "interrupted")]] = True
     return out
@@ -194,7 +201,12 @@ def unlinked_signals(
     n = len(people)
     known = {
         name: known_before(getattr(sources, name), as_of)
-        for name in ("medical_settlements", "disability_certificates", "employment_registrations", "pension_contributions")
+        for name in (
+            "medical_settlements",
+            "disability_certificates",
+            "employment_registrations",
+            "pension_contributions",
+        )
     }
     med = medical_signals(people, known["medical_settlements"], as_of)
     severe, no_care = disability_signals(people, known["disability_certificates"], as_of)
@@ -236,10 +248,11 @@ def unlinked_signals(
             "score": score.astype("float64"),
         }
     )
-    order = np.lexsort((frame["person_key"].to_numpy(dtype=str), -frame["oop_medical_12m"].to_numpy(), -score))
+    order = np.lexsort(
+        (frame["person_key"].to_numpy(dtype=str), -frame["oop_medical_12m"].to_numpy(), -score)
+    )
     frame = frame.iloc[order].reset_index(drop=True)
     frame["rank"] = np.arange(1, n + 1, dtype="int64")
     frame["person_key"] = frame["person_key"].astype("str")
     frame["sources"] = frame["sources"].astype("str")
     return frame[list(UNLINKED_COLUMNS)]
-

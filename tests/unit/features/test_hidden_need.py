@@ -114,7 +114,10 @@ def test_a_record_outside_the_window_or_known_from_t_on_does_not_count(record):
 
 
 def test_elderly_alone_with_chronic_illness_or_repeated_claims():
-    chronic = [settlement("p4", "2023-03", "chronic_outpatient"), settlement("p1", "2023-03", "chronic_outpatient")]
+    chronic = [
+        settlement("p4", "2023-03", "chronic_outpatient"),
+        settlement("p1", "2023-03", "chronic_outpatient"),
+    ]
     snap = snapshot(tables(medical_settlements=chronic), T)
     assert snap.loc["h2", "elderly_alone_chronic"]
     assert not snap.loc["h1", "elderly_alone_chronic"]  # chronic illness, but not an elderly household
@@ -135,7 +138,10 @@ def test_elderly_alone_with_chronic_illness_or_repeated_claims():
 def test_severe_disability_without_a_subsidy_it_is_likely_entitled_to(care, living, expected):
     # h2 has no visible income: below the 低保边缘 line, so the living subsidy is due too
     certs = [certificate("p4", "1", care, living)]
-    assert snapshot(tables(disability_certificates=certs), T).loc["h2", "severe_disability_no_subsidy"] == expected
+    assert (
+        snapshot(tables(disability_certificates=certs), T).loc["h2", "severe_disability_no_subsidy"]
+        == expected
+    )
 
 
 def test_the_living_subsidy_is_expected_only_below_the_edge_line_and_only_for_grades_1_2():
@@ -181,9 +187,14 @@ def test_single_person_cases_in_a_household_below_the_edge_line():
     certs = [certificate("p2", "2", "Y", "Y")]
     data = {"pension_contributions": wages(2000.0), "medical_settlements": ill}
     assert snapshot(tables(**data), T).loc["h1", "single_person_case_members"] == 2  # p1 and p3
-    assert snapshot(tables(**data, disability_certificates=certs), T).loc["h1", "single_person_case_members"] == 3
+    assert (
+        snapshot(tables(**data, disability_certificates=certs), T).loc["h1", "single_person_case_members"]
+        == 3
+    )
     one_stay = {"pension_contributions": wages(2000.0), "medical_settlements": ill[:2]}
-    assert snapshot(tables(**one_stay), T).loc["h1", "single_person_case_members"] == 1  # one stay is not serious
+    assert (
+        snapshot(tables(**one_stay), T).loc["h1", "single_person_case_members"] == 1
+    )  # one stay is not serious
     rich = {"pension_contributions": wages(6000.0), "medical_settlements": ill}
     assert snapshot(tables(**rich), T).loc["h1", "single_person_case_members"] == 0
     in_dibao = data | {"assistance_roster": [roster("p1", "dibao")]}

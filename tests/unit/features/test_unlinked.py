@@ -98,7 +98,10 @@ def test_people_ranked_by_the_documented_points():
     assert out["person_key"].tolist() == ["u1", "u2", "u3", "u7"]  # u4, u5, u6 are not unlinked at T
     by = out.set_index("person_key")
     assert by.loc["u1", "oop_medical_12m"] == 30_000.0  # the late settlement does not count
-    assert by.loc["u1", "score"] == 3.0 and by.loc["u1", "sources"] == "disability_certificates,medical_settlements"
+    assert (
+        by.loc["u1", "score"] == 3.0
+        and by.loc["u1", "sources"] == "disability_certificates,medical_settlements"
+    )
     assert by.loc["u2", "severe_disability"] and by.loc["u2", "disability_no_care_subsidy"]
     assert by.loc["u2", "score"] == 3.0  # ties with u1; u1's larger cost ranks it first
     assert by.loc["u3", "newly_unemployed_3m"] and by.loc["u3", "unemployed"]
