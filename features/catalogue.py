@@ -1120,6 +1120,160 @@ FEATURES: tuple[Feature, ...] = (
         group="temporary_aid",
         raises_risk_when="high",
     ),
+    # --- hidden need: hardship the rows point at, applied for or not (features/hidden_need.py) ---
+    Feature(
+        name="unassisted_below_dibao",
+        source=DERIVED,
+        reads=(*INCOME_TABLES, "temporary_assistance", "medical_settlements"),
+        window=12,
+        dtype="bool",
+        meaning_zh="可见人均收入低于低保标准，且近12个月无任何救助记录（不在任何救助花名册上，"
+        "无临时救助、医疗救助）；部门不报送申请或不予认定记录，已获救助是唯一的申请痕迹",
+        meaning_en="visible per-capita income below the 低保 line and nothing on record in 12 months "
+        "(no roster of any category, no temporary aid, no medical assistance); no department "
+        "delivers applications or rejections",
+        reason_zh="人均可见收入 {visible_income_per_capita:,.0f} 元/月，低于当地低保标准，且无任何救助记录",
+        reason_en="visible income {visible_income_per_capita:,.0f} yuan per person a month, "
+        "below the local 低保 line, with no assistance on record",
+        group="income",
+        raises_risk_when="true",
+        reason_cases=(
+            ReasonCase(
+                when="visible_income_per_capita == 0",
+                zh="家庭无可见收入，且无任何救助记录",
+                en="no visible income and no assistance on record",
+            ),
+        ),
+    ),
+    Feature(
+        name="unassisted_dibao_shortfall",
+        source=DERIVED,
+        reads=(*INCOME_TABLES, "temporary_assistance", "medical_settlements"),
+        window=12,
+        dtype="float",
+        meaning_zh="无任何救助记录且低于低保标准时，人均可见收入低于标准的比例（1 − 收入÷标准；其他家庭为0）",
+        meaning_en="for households below the 低保 line with nothing on record, how far below it "
+        "(1 - income / standard); 0 for every other household",
+        reason_zh="人均可见收入比当地低保标准低 {unassisted_dibao_shortfall:.0%}，且无任何救助记录",
+        reason_en="visible income {unassisted_dibao_shortfall:.0%} below the local 低保 line, "
+        "with no assistance on record",
+        group="income",
+        raises_risk_when="high",
+        reason_cases=(
+            ReasonCase(
+                when="unassisted_dibao_shortfall >= 1",
+                zh="家庭无可见收入，且无任何救助记录",
+                en="no visible income and no assistance on record",
+            ),
+        ),
+    ),
+    Feature(
+        name="elderly_alone_chronic",
+        source=DERIVED,
+        reads=("households", "medical_settlements"),
+        window=12,
+        dtype="bool",
+        meaning_zh="独居或空巢老人户（全部成员≥60岁）患慢性病：近12个月有门诊慢特病结算，或医保结算≥3次",
+        meaning_en="every member 60+ and chronic illness: a chronic/special outpatient settlement "
+        "or 3+ settlements in 12 months",
+        reason_zh="老年人独居或空巢，且患慢性病（近12个月门诊慢特病结算 {chronic_outpatient_12m} 次）",
+        reason_en="elderly living alone with chronic illness "
+        "({chronic_outpatient_12m} chronic outpatient settlements in 12 months)",
+        group="composition",
+        raises_risk_when="true",
+        reason_cases=(
+            ReasonCase(
+                when="chronic_outpatient_12m == 0",
+                zh="老年人独居或空巢，且近12个月反复就医",
+                en="elderly living alone, with repeated medical claims in 12 months",
+            ),
+        ),
+    ),
+    Feature(
+        name="severe_disability_no_subsidy",
+        source=DERIVED,
+        reads=("disability_certificates", *INCOME_TABLES),
+        window=None,
+        dtype="int",
+        meaning_zh="未领取应享补贴的一、二级残疾成员数：无重度残疾人护理补贴，"
+        "或家庭人均可见收入低于低保边缘线而无困难残疾人生活补贴",
+        meaning_en="grade 1-2 members without a subsidy they are likely entitled to: no care subsidy, "
+        "or no living subsidy while the household is below the 低保边缘 line",
+        reason_zh="{severe_disability_no_subsidy} 名重度残疾成员未领取应享的残疾人补贴",
+        reason_en="{severe_disability_no_subsidy} severely disabled members without the disability "
+        "subsidies they are likely entitled to",
+        group="disability",
+        raises_risk_when="high",
+    ),
+    Feature(
+        name="rigid_income_ratio_to_edge",
+        source=DERIVED,
+        reads=(*INCOME_TABLES, "medical_settlements"),
+        window=12,
+        dtype="float",
+        meaning_zh="扣除近12个月医疗自付后的人均可见月收入 ÷ 低保边缘线："
+        "（可见月收入 − 12个月医疗自付 ÷ 12）÷ 人数 ÷（边缘倍数 × 低保标准），下限为负的封顶值；"
+        "部门不报送教育支出，未计入",
+        meaning_en="(visible monthly income - 12 months of out-of-pocket medical cost / 12) per head "
+        "/ 低保边缘 line, floored at -ratio_cap; education costs are not delivered",
+        reason_zh="扣除医疗自付后，人均可见收入为低保边缘线的 {rigid_income_ratio_to_edge:.1f} 倍",
+        reason_en="after medical costs, visible income is "
+        "{rigid_income_ratio_to_edge:.1f} x the 低保边缘 line",
+        group="medical",
+        raises_risk_when="low",
+        reason_cases=(
+            ReasonCase(
+                when="visible_income == 0 and oop_medical_12m == 0",
+                zh="家庭无可见收入（无工资、养老金、失业金和救助金记录）",
+                en="no visible income (no wages, pensions, unemployment benefit or assistance on record)",
+            ),
+            ReasonCase(
+                when="rigid_income_ratio_to_edge <= 0",
+                zh="近12个月医疗自付 {oop_medical_12m:,.0f} 元，扣除后家庭可见收入已无剩余",
+                en="{oop_medical_12m:,.0f} yuan out of pocket in 12 months: "
+                "nothing of the visible income is left",
+            ),
+            ReasonCase(
+                when="rigid_income_ratio_to_edge < 1",
+                zh="近12个月医疗自付 {oop_medical_12m:,.0f} 元，扣除后人均可见收入低于低保边缘线"
+                "（为边缘线的 {rigid_income_ratio_to_edge:.0%}）",
+                en="{oop_medical_12m:,.0f} yuan out of pocket in 12 months: what is left per person is "
+                "below the 低保边缘 line ({rigid_income_ratio_to_edge:.0%} of it)",
+            ),
+        ),
+    ),
+    Feature(
+        name="rigid_spending_below_edge",
+        source=DERIVED,
+        reads=(*INCOME_TABLES, "medical_settlements"),
+        window=12,
+        dtype="bool",
+        meaning_zh="刚性支出致困：人均可见收入不低于低保边缘线，但扣除近12个月医疗自付后低于边缘线",
+        meaning_en="visible income at or above the 低保边缘 line, below it after 12 months of "
+        "out-of-pocket medical cost",
+        reason_zh="近12个月医疗自付 {oop_medical_12m:,.0f} 元，扣除后人均可见收入低于低保边缘线",
+        reason_en="{oop_medical_12m:,.0f} yuan out of pocket in 12 months takes visible income "
+        "below the 低保边缘 line",
+        group="medical",
+        raises_risk_when="true",
+    ),
+    Feature(
+        name="single_person_case_members",
+        source=DERIVED,
+        reads=(*INCOME_TABLES, "medical_settlements", "disability_certificates"),
+        window=12,
+        dtype="int",
+        meaning_zh="单人户线索：家庭人均可见收入低于低保边缘线且不在低保/特困时，"
+        "重病（近12个月有大病保险支付或住院≥2次）或一、二级残疾的成员数；其他家庭为0",
+        meaning_en="in a household below the 低保边缘 line and not in 低保/特困: members seriously ill "
+        "(critical-illness insurance paid or 2+ stays in 12 months) or grade 1-2 disabled",
+        reason_zh="家庭人均可见收入低于低保边缘线，{single_person_case_members} 名成员重病或重度残疾，"
+        "可核查是否符合单人户保障",
+        reason_en="below the 低保边缘 line with {single_person_case_members} seriously ill or severely "
+        "disabled members: check for a 单人户 case",
+        group="income",
+        raises_risk_when="high",
+    ),
 )
 
 FEATURE_NAMES: list[str] = [f.name for f in FEATURES]

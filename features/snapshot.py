@@ -19,6 +19,7 @@ import pandas as pd
 from features import assistance, composition, disability, events, housing, income, labels, medical
 from features.catalogue import FEATURE_NAMES, FEATURES
 from features.config import FeaturesConfig
+from features.hidden_need import hidden_need_features
 from features.policy import PolicyLinesConfig, policy_lines
 from features.spine import Spine, build_spine
 from features.timeline import add_months, known_before, known_between
@@ -152,6 +153,7 @@ def feature_frame(
         ),
     ]
     frame = pd.concat(parts, axis=1)
+    frame = pd.concat([frame, hidden_need_features(spine, frame, known, state.code, dibao, config)], axis=1)
     missing = [n for n in FEATURE_NAMES if n not in frame.columns]
     if missing:
         raise KeyError(f"features catalogued but not built: {missing}")
