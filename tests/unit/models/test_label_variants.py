@@ -113,3 +113,41 @@ def test_the_kept_variants_training_rows_are_logged_with_its_label(both):
     want = "label_applied" if both.info["label_variant"] == "observable" else "label"
     assert (train["label"] == train[want].fillna(False).astype(bool)).all()
     assert isinstance(train["as_of"].iloc[0], pd.Timestamp)
+
+
+def test_both_variants_are_logged_side_by_side_and_the_card_names_the_kept_one(both, tmp_path):
+    import mlflow
+
+    from models import registry
+    from models.card import model_card
+    from models.tracking import log_training
+
+    cfg = CFG.model_copy(update={"shap_rows": 200})
+    logged = log_training(both, cfg, tmp_path, horizon=6)
+    run = mlflow.get_run(logged.run_id)
+    kept = both.info["label_variant"]
+    assert run.data.tags["label_variant"] == kept and run.data.tags["label_variants_identical"] == "false"
+    for name in ("observable", "with_visits"):
+        assert run.data.metrics[f"{name}.precision_at_k"] == pytest.approx(both.variants[name]["precision_at_k"])
+    assert len(run.data.metrics) <= 30
+    tables = mlflow.artifacts.load_dict(f"runs:/{logged.run_id}/metrics/label_variants.json")
+    assert set(tables) == {"observable", "with_visits"} and len(tables["with_visits"]) > 100
+    version = mlflow.tracking.MlflowClient().get_model_version(cfg.name, logged.version)
+    assert version.tags["label_variant"] == kept
+    card = model_card(both, cfg, 6, {})
+    section = card.split("## Label variant", 1)[1].split("\n## ", 1)[0]
+    assert f"**{kept}** variant" in section and "(kept)" in section and "with_visits" in section
+    assert f"{both.info['visit_labels_train']:,}" in section and "never decides" in section
+    decision = registry.register_challenger(
+        cfg, tmp_path, logged.version, logged.run_id, both.metrics["precision_at_k"], both.windows["test"]
+    )
+    assert decision.promote and decision.challenger_metric == both.variants[kept]["precision_at_k"]
+
+
+def test_the_card_says_when_the_variants_were_one_model(plain):
+    from models.card import model_card
+
+    snapshots, _ = plain
+    result = train_risk_model(snapshots, FEATURES, CFG, horizon=6)
+    section = model_card(result, CFG, 6, {}).split("## Label variant", 1)[1].split("\n## ", 1)[0]
+    assert "trained once" in section and "**observable** variant" in section and "never decides" in section
