@@ -147,7 +147,9 @@ def label_variant_section(result: TrainingResult, cfg: ModelConfig) -> str:
     kept = str(info.get("label_variant", "observable"))
     lines = [f"This model is the **{kept}** variant: trained on {VARIANT_WORDS.get(kept, kept)}."]
     if not cfg.visit_labels:
-        lines.append("Visit labels are off (`model.visit_labels: false`): only the observable model was trained.")
+        lines.append(
+            "Visit labels are off (`model.visit_labels: false`): only the observable model was trained."
+        )
     elif info.get("label_variants_identical"):
         lines.append(
             "The training and validation windows hold no visit label that would change the label "
@@ -155,7 +157,10 @@ def label_variant_section(result: TrainingResult, cfg: ModelConfig) -> str:
             "(`label_variants_identical`)."
         )
     else:
-        rows = ["| variant | precision@k | recall@k | ROC-AUC | latent precision@k |", "|---|---|---|---|---|"]
+        rows = [
+            "| variant | precision@k | recall@k | ROC-AUC | latent precision@k |",
+            "|---|---|---|---|---|",
+        ]
         for name, vm in result.variants.items():
             mark = " (kept)" if name == kept else ""
             rows.append(

@@ -321,11 +321,15 @@ def log_training(result: TrainingResult, cfg: ModelConfig, home: Path, horizon: 
             )
     version = str(info.registered_model_version)
     describe_version(client, cfg, version, description)
-    version_tags = {
-        "run_id": run.info.run_id,
-        "test_window": result.split.to_params()["split.test"],
-        "precision_at_k": f"{result.metrics[f'{MODEL}.precision_at_k']:.4f}",
-    } | gap_tags | variant_tags(result.info)
+    version_tags = (
+        {
+            "run_id": run.info.run_id,
+            "test_window": result.split.to_params()["split.test"],
+            "precision_at_k": f"{result.metrics[f'{MODEL}.precision_at_k']:.4f}",
+        }
+        | gap_tags
+        | variant_tags(result.info)
+    )
     for key, value in version_tags.items():
         client.set_model_version_tag(cfg.name, version, key, value)
     return LoggedRun(run.info.run_id, version, info.model_uri, experiment_id)

@@ -69,7 +69,9 @@ def test_with_visit_labels_both_models_are_fitted_and_differ(both):
     assert obs["roc_auc"] != vis["roc_auc"]
     assert both.info["visit_labels_train"] > 0 and both.info["explored_visits_train"] > 0
     for name in ("observable", "with_visits"):
-        assert f"{name}.precision_at_k" in both.metrics and f"{name}.latent.model.precision_at_k" in both.metrics
+        assert (
+            f"{name}.precision_at_k" in both.metrics and f"{name}.latent.model.precision_at_k" in both.metrics
+        )
 
 
 def test_both_are_judged_on_the_same_window_and_label_and_the_better_is_kept(both):
@@ -85,7 +87,7 @@ def test_both_are_judged_on_the_same_window_and_label_and_the_better_is_kept(bot
 
 
 def test_without_any_visit_label_the_variants_are_identical_and_trained_once(plain):
-    snapshots, truth = plain
+    snapshots, _ = plain
     result = train_risk_model(snapshots, FEATURES, CFG, horizon=6)
     assert result.info["label_variants_identical"] is True
     assert result.info["label_variants"] == "observable" and result.info["label_variant"] == "observable"
@@ -128,7 +130,9 @@ def test_both_variants_are_logged_side_by_side_and_the_card_names_the_kept_one(b
     kept = both.info["label_variant"]
     assert run.data.tags["label_variant"] == kept and run.data.tags["label_variants_identical"] == "false"
     for name in ("observable", "with_visits"):
-        assert run.data.metrics[f"{name}.precision_at_k"] == pytest.approx(both.variants[name]["precision_at_k"])
+        assert run.data.metrics[f"{name}.precision_at_k"] == pytest.approx(
+            both.variants[name]["precision_at_k"]
+        )
     assert len(run.data.metrics) <= 30
     tables = mlflow.artifacts.load_dict(f"runs:/{logged.run_id}/metrics/label_variants.json")
     assert set(tables) == {"observable", "with_visits"} and len(tables["with_visits"]) > 100
