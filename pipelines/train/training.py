@@ -19,7 +19,7 @@ from models.card import gap_tag, group_gaps, worst_group_ratio
 from models.registry import PromotionDecision, register_challenger
 from models.schema import FeatureSpec, complete_as_ofs, design_matrix, labelled_cohort, registered_features
 from models.splits import TemporalSplit, make_split
-from models.tracking import HEADLINE_METRICS, LoggedRun, configure, log_training
+from models.tracking import HEADLINE_METRICS, LoggedRun, configure, log_training, variant_metrics
 from models.train import TrainingResult, attach_truth, sample_training_rows, train_variants
 from pipelines.monitor.reference import freeze_reference
 from pipelines.settings import Settings
@@ -207,7 +207,7 @@ def summarise(
         "baseline.rules_any.flagged_per_month",
         "group_recall_ratio_min",
     )
-    keys = [*HEADLINE_METRICS, *extra]
+    keys = [*HEADLINE_METRICS, *variant_metrics(m), *extra]
     return {
         "model": settings.model.name,
         "version": logged.version,
