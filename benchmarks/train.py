@@ -75,6 +75,9 @@ def synthetic_snapshot(keys: np.ndarray, as_of: pd.Timestamp, seed: int) -> pd.D
     z = -6.2 + 2.0 * (ratio < 1.5) + 2.0 * data["earner_died_6m"] + 1.5 * (data["newly_unemployed_3m"] > 0)
     label = rng.random(n) < 1 / (1 + np.exp(-z))
     data["label"] = pd.array(label, dtype="boolean")
+    data["label_applied"] = data["label"].copy()  # no visits: the label is the applied one
+    data["visit_label"] = pd.array(np.full(n, pd.NA), dtype="boolean")
+    data["visit_weight"] = np.full(n, np.nan)
     data["label_complete"] = np.ones(n, bool)
     return pd.DataFrame(data)[list(SNAPSHOT_COLUMNS)]
 

@@ -37,7 +37,7 @@ SPINE_COLUMNS = (
     "in_phase_out",
     "in_cohort",
 )
-LABEL_COLUMNS = ("label", "label_complete")
+LABEL_COLUMNS = labels.LABEL_COLUMNS  # label, label_applied, visit_label, visit_weight, label_complete
 SNAPSHOT_COLUMNS = (*SPINE_COLUMNS, *FEATURE_NAMES, *LABEL_COLUMNS)
 NUMPY_DTYPE = {"float": "float64", "int": "int64", "bool": "bool", "category": "int64"}
 TABLE_NAMES = tuple(t.name for t in TABLES)
@@ -180,7 +180,7 @@ def build_snapshot(
         t: spine.with_person_codes(known_between(tables.frame(t), as_of, add_months(as_of, horizon - 1)))
         for t in LABEL_TABLES
     }
-    label, complete = labels.observable_label(
+    tail = labels.snapshot_labels(
         spine,
         in_cohort,
         after["assistance_roster"],
@@ -204,8 +204,6 @@ def build_snapshot(
             "in_cohort": in_cohort,
         }
     )
-    tail = pd.DataFrame({"label": label.to_numpy(), "label_complete": complete})
-    tail["label"] = tail["label"].astype("boolean")
     return pd.concat([head, feats, tail], axis=1)
 
 

@@ -7,6 +7,11 @@ Partition values live in the folder names (hive style, so Dask or pyarrow.datase
 one county at a time) and are restored as columns on reading. The truth tree is apart from
 the snapshots: nothing that reads snapshots can pick up an evaluation-only column.
 A re-run replaces an as-of date whole (written beside it, then swapped in).
+
+The labels travel with the snapshot (``label``, ``label_applied``, ``visit_label``,
+``visit_weight``, ``label_complete``: features/labels.py). The nullable booleans come back as
+pandas ``boolean`` from the pandas metadata pyarrow stores, also from a county file whose
+visit labels are all missing.
 """
 
 from __future__ import annotations

@@ -130,6 +130,61 @@ def gaps_section(groups: pd.DataFrame, cfg: ModelConfig) -> str:
     )
 
 
+VARIANT_WORDS = {
+    "observable": "applications and 支出型 temporary aid only (`label_applied`): the observable label",
+    "with_visits": (
+        "applications, temporary aid and visit outcomes (`label`), each visit label weighted by "
+        "1 / the probability its household was listed with, so that a household drawn at random "
+        "for exploration stands for the households it was drawn from"
+    ),
+}
+
+
+def label_variant_section(result: TrainingResult, cfg: ModelConfig) -> str:
+    """The card's "Label variant" paragraph: which label the model learnt, the visit labels it
+    used, how the other variant did on the same window, and that a score only triggers a visit."""
+    info = result.info
+    kept = str(info.get("label_variant", "observable"))
+    lines = [f"This model is the **{kept}** variant: trained on {VARIANT_WORDS.get(kept, kept)}."]
+    if not cfg.visit_labels:
+        lines.append(
+            "Visit labels are off (`model.visit_labels: false`): only the observable model was trained."
+        )
+    elif info.get("label_variants_identical"):
+        lines.append(
+            "The training and validation windows hold no visit label that would change the label "
+            "or a weight, so both variants are the same model: trained once "
+            "(`label_variants_identical`)."
+        )
+    else:
+        rows = [
+            "| variant | precision@k | recall@k | ROC-AUC | latent precision@k |",
+            "|---|---|---|---|---|",
+        ]
+        for name, vm in result.variants.items():
+            mark = " (kept)" if name == kept else ""
+            rows.append(
+                f"| {name}{mark} | {_f(vm.get('precision_at_k'))} | {_f(vm.get('recall_at_k'))} "
+                f"| {_f(vm.get('roc_auc'))} | {_f(vm.get('latent.model.precision_at_k'))} |"
+            )
+        lines.append(
+            "Both variants were fitted on the same split and rows and judged on the same test window "
+            "against `label` (applications, aid and confirmed visits); the one with the higher "
+            "precision at capacity is kept and then compared with the champion:\n\n" + "\n".join(rows)
+        )
+    lines.append(
+        f"Visit labels in the training window: {int(cast(int, info.get('visit_labels_train', 0))):,} "
+        f"({int(cast(int, info.get('visit_labels_confirmed_train', 0))):,} confirmed hardship), of which "
+        f"{int(cast(int, info.get('explored_visits_train', 0))):,} from households listed by exploration "
+        "(probability below 1)."
+    )
+    lines.append(
+        "Whichever label it learnt, **the score only triggers a visit; it never decides** who "
+        "receives assistance."
+    )
+    return "\n\n".join(lines)
+
+
 DESCRIPTION_LIMIT = 5_000  # characters of a model version's description in MLflow's database
 SHORT_SCORERS = (MODEL, "baseline.logistic", "baseline.income_ratio", "baseline.rules_any")
 
@@ -205,9 +260,14 @@ eligibility for assistance**, which stays with the 核查 and the rules of the �
 ## Cohort and label
 
 - Cohort: households not in 低保/特困 at the as-of date (``in_cohort``).
-- Label: within {horizon} months after the as-of date the household enters 低保 or 特困, receives
-  支出型 temporary aid, or a visit confirms hardship. Households that never apply are
-  unlabelled falls: the observed label undercounts the need the system is meant to find.
+- Label (`label`, what every model is judged on): within {horizon} months after the as-of date
+  the household enters 低保 or 特困, receives 支出型 temporary aid, or a visit confirms hardship.
+  Households that never apply and are never visited are unlabelled falls: the observed label
+  undercounts the need the system is meant to find.
+
+## Label variant
+
+{label_variant_section(result, cfg)}
 
 ## Model
 

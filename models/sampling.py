@@ -8,6 +8,11 @@ ranking, because the information is in the positives and the negatives near them
 reweighting keeps the weighted base rate equal to the true one, so the booster's output stays
 on the probability scale and calibration only corrects its shape. Upweighting positives would
 instead inflate every score by the weight and leave all the correction to the calibrator.
+
+Visited households (a visit label, see features/labels.py) are kept like positives, whatever
+their label: they are the few rows whose outcome a worker saw, and an explored one stands for
+1/p households; dropping it at random would throw that away. Kept for certain, their sampling
+weight is 1 (the visit weight is applied on top by models/train.py).
 """
 
 from __future__ import annotations
@@ -25,11 +30,15 @@ def negative_rate(labels: np.ndarray, negatives_per_positive: float | None) -> f
     return float(min(1.0, negatives_per_positive * pos / neg))
 
 
-def sample_negatives(labels: np.ndarray, rate: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row positions kept and their weights (1 for positives, 1/rate for kept negatives)."""
+def sample_negatives(
+    labels: np.ndarray, rate: float, seed: int, keep: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions kept and their weights: 1 for positives and for rows in ``keep`` (visited
+    households, never dropped), 1/rate for the negatives kept at random."""
     labels = np.asarray(labels, dtype=bool)
+    certain = labels if keep is None else labels | np.asarray(keep, dtype=bool)
     rng = np.random.default_rng(seed)
-    keep = labels | (rng.random(len(labels)) < rate)
-    idx = np.flatnonzero(keep)
-    weights = np.where(labels[idx], 1.0, 1.0 / rate)
+    kept = certain | (rng.random(len(labels)) < rate)
+    idx = np.flatnonzero(kept)
+    weights = np.where(certain[idx], 1.0, 1.0 / rate)
     return idx, weights

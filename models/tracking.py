@@ -6,6 +6,9 @@ through :mod:`models.privacy` first; datasets are logged as digests and schemas,
 A run carries a few headline metrics (:data:`HEADLINE_METRICS`, findable in the runs table);
 every metric of every scorer is an artifact (``metrics/all_metrics.json``, the scorer × metric
 table ``metrics/by_scorer.csv``, ``metrics/by_group.csv``, ``metrics/reliability.csv``). The
+label variants (observable; with visits) are side by side: their headline as
+``observable.*`` / ``with_visits.*`` metrics, all their metrics in
+``metrics/label_variants.json``, the kept one in the ``label_variant`` tag. The
 model card is the run's ``model_card.md`` and the registered version's description.
 """
 
@@ -38,7 +41,7 @@ from models.card import gap_tag, group_gaps, judge_groups, model_card, version_d
 from models.config import ModelConfig
 from models.privacy import assert_clean
 from models.schema import design_matrix
-from models.train import MODEL, TrainingResult
+from models.train import MODEL, VARIANT_METRICS, VARIANTS, TrainingResult
 
 MODEL_ARTIFACT = "model"
 MODEL_CODE = Path(__file__).with_name("mlflow_model.py")  # models from code: no pickle
@@ -199,10 +202,27 @@ def log_figures(result: TrainingResult, cfg: ModelConfig) -> None:
         plt.close(fig)
 
 
+def variant_metrics(metrics: dict[str, float]) -> dict[str, float]:
+    """Each fitted label variant's headline, side by side: ``observable.precision_at_k``,
+    ``with_visits.precision_at_k`` … (:data:`models.train.VARIANT_METRICS`)."""
+    keys = [f"{v.name}.{k}" for v in VARIANTS for k in VARIANT_METRICS]
+    return {k: float(metrics[k]) for k in keys if k in metrics}
+
+
+def variant_tags(info: dict[str, object]) -> dict[str, str]:
+    """Which label variant the model is, and whether the variants were one and the same."""
+    return {
+        "label_variant": str(info.get("label_variant", "observable")),
+        "label_variants": str(info.get("label_variants", "observable")),
+        "label_variants_identical": str(bool(info.get("label_variants_identical", False))).lower(),
+    }
+
+
 def headline_metrics(metrics: dict[str, float], groups: pd.DataFrame, cfg: ModelConfig) -> dict[str, float]:
-    """The run's top-level metrics: :data:`HEADLINE_METRICS` present in ``metrics``, the worst
-    judged group's recall ratio and the number of flagged groups."""
+    """The run's top-level metrics: :data:`HEADLINE_METRICS` present in ``metrics``, each label
+    variant's headline, the worst judged group's recall ratio and the number of flagged groups."""
     out = {k: float(metrics[k]) for k in HEADLINE_METRICS if k in metrics}
+    out |= variant_metrics(metrics)
     out["group_recall_ratio_min"] = worst_group_ratio(groups, cfg)
     out["group_gap_count"] = float(len(group_gaps(groups, cfg)))
     return out
@@ -242,6 +262,8 @@ def log_metric_tables(result: TrainingResult, cfg: ModelConfig, forbidden: set[s
     groups_csv = judge_groups(result.groups, cfg).to_csv(index=False)
     mlflow.log_text(assert_clean(groups_csv, "group metrics", forbidden), "metrics/by_group.csv")
     mlflow.log_text(result.reliability.to_csv(index=False), "metrics/reliability.csv")
+    if result.variants:  # every metric of each label variant, the discarded one included
+        mlflow.log_dict({k: json_safe(v) for k, v in result.variants.items()}, "metrics/label_variants.json")
 
 
 def describe_version(client: MlflowClient, cfg: ModelConfig, version: str, description: str) -> None:
@@ -267,7 +289,9 @@ def log_training(result: TrainingResult, cfg: ModelConfig, home: Path, horizon: 
     }
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-test-{test_month}") as run:
         mlflow.set_tags(
-            {"lowinc.stage": "train", "lowinc.test_window": result.split.to_params()["split.test"]} | gap_tags
+            {"lowinc.stage": "train", "lowinc.test_window": result.split.to_params()["split.test"]}
+            | gap_tags
+            | variant_tags(result.info)
         )
         mlflow.log_params(flat_params(cfg) | result.split.to_params() | {"label_horizon": str(horizon)})
         mlflow.log_params(
@@ -297,11 +321,15 @@ def log_training(result: TrainingResult, cfg: ModelConfig, home: Path, horizon: 
             )
     version = str(info.registered_model_version)
     describe_version(client, cfg, version, description)
-    version_tags = {
-        "run_id": run.info.run_id,
-        "test_window": result.split.to_params()["split.test"],
-        "precision_at_k": f"{result.metrics[f'{MODEL}.precision_at_k']:.4f}",
-    } | gap_tags
+    version_tags = (
+        {
+            "run_id": run.info.run_id,
+            "test_window": result.split.to_params()["split.test"],
+            "precision_at_k": f"{result.metrics[f'{MODEL}.precision_at_k']:.4f}",
+        }
+        | gap_tags
+        | variant_tags(result.info)
+    )
     for key, value in version_tags.items():
         client.set_model_version_tag(cfg.name, version, key, value)
     return LoggedRun(run.info.run_id, version, info.model_uri, experiment_id)

@@ -3,6 +3,13 @@
 split → sample negatives → LightGBM (early stopping on validation) → calibrate on validation →
 score the test window with the model and every baseline → metrics at capacity, by group,
 against the latent truth and the oracle when the simulator's truth is given.
+
+Two label variants (:func:`train_variants`), fitted on the same split and the same sampled rows:
+"observable" learns ``label_applied`` (applications and temporary aid: who applies), "with_visits"
+learns ``label`` (visit outcomes too), each visited row weighted by 1 / the probability its
+household was listed with, so that an explored household stands for those it was drawn from.
+Both are evaluated on the same test window against ``label`` (the best label the deployment
+has); the one with the higher precision at capacity is kept and goes on to the promotion rule.
 """
 
 from __future__ import annotations
@@ -47,6 +54,8 @@ class TrainingResult:
     groups: pd.DataFrame
     reliability: pd.DataFrame
     info: dict[str, object] = field(default_factory=dict)  # row counts, sampling rate, rounds...
+    # every metric of every label variant fitted, by variant name (the kept one included)
+    variants: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def scorers(self) -> list[str]:
@@ -144,15 +153,131 @@ def sample_training_rows(train: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
     """Negative sampling per as-of date, with a ``weight`` column (1, or 1/rate for negatives).
 
     Per snapshot so that a pipeline can sample each month as it reads it and never hold a
-    whole training window of a city in memory.
+    whole training window of a city in memory. Sampled on ``label`` (the wider label: every
+    positive of either variant is kept) and never dropping a visited row, so both label
+    variants train on the same rows with correct inverse-probability weights.
     """
     parts = []
     for i, (_, part) in enumerate(train.groupby("as_of", sort=True)):
         y = part["label"].to_numpy(bool)
+        visited = part["visit_label"].notna().to_numpy() if "visit_label" in part.columns else None
         rate = negative_rate(y, cfg.negatives_per_positive)
-        idx, weight = sample_negatives(y, rate, cfg.seed + i)
+        idx, weight = sample_negatives(y, rate, cfg.seed + i, keep=visited)
         parts.append(part.iloc[idx].assign(weight=weight))
     return pd.concat(parts) if parts else train.assign(weight=pd.Series(dtype=float))
+
+
+@dataclass(frozen=True)
+class LabelVariant:
+    """Which label a model learns, and whether visit labels are weighted by 1 / listing probability."""
+
+    name: str
+    label: str
+    visit_weighted: bool
+
+
+OBSERVABLE = LabelVariant("observable", "label_applied", visit_weighted=False)
+WITH_VISITS = LabelVariant("with_visits", "label", visit_weighted=True)
+# headline figures of each variant logged on the run as ``<variant>.<metric>``
+# (few: the run's top-level metrics stay ~30; every metric of each is in ``result.variants``)
+VARIANT_METRICS = ("precision_at_k", "roc_auc", "latent.model.precision_at_k")
+VARIANTS = (OBSERVABLE, WITH_VISITS)
+
+
+def _visit_weight(frame: pd.DataFrame) -> np.ndarray:
+    """1 / listing probability for visited rows, 1 for every other row."""
+    if "visit_weight" not in frame.columns:
+        return np.ones(len(frame))
+    w = frame["visit_weight"].to_numpy(float)
+    return np.where(np.isnan(w), 1.0, w)
+
+
+def variant_rows(frame: pd.DataFrame, variant: LabelVariant) -> pd.DataFrame:
+    """The rows with ``label`` replaced by the variant's label and, for a visit-weighted variant,
+    ``weight`` multiplied by the visit weight (``sampling_weight`` keeps the sampling's own)."""
+    if variant.label not in frame.columns:
+        raise KeyError(f"the training rows lack {variant.label} (snapshots built before it: rebuild them)")
+    out = frame.assign(label=frame[variant.label].fillna(False).astype(bool))
+    if "weight" in frame.columns:
+        out["sampling_weight"] = frame["weight"].to_numpy(float)
+        if variant.visit_weighted:
+            out["weight"] = frame["weight"].to_numpy(float) * _visit_weight(frame)
+    return out
+
+
+def variants_identical(*frames: pd.DataFrame) -> bool:
+    """Whether the two variants would fit the same model: the labels agree on every row and
+    no row carries a visit weight other than 1 (e.g. no visit label in the windows at all)."""
+    for frame in frames:
+        applied = frame["label_applied"].fillna(False).to_numpy(bool)
+        if (frame["label"].fillna(False).to_numpy(bool) != applied).any():
+            return False
+        if (_visit_weight(frame) != 1.0).any():
+            return False
+    return True
+
+
+def visit_counts(train: pd.DataFrame) -> dict[str, object]:
+    """How many visit labels the training window holds, confirmed, and from explored listings."""
+    if "visit_label" not in train.columns:
+        return {"visit_labels_train": 0, "visit_labels_confirmed_train": 0, "explored_visits_train": 0}
+    labelled = train["visit_label"].notna().to_numpy()
+    return {
+        "visit_labels_train": int(labelled.sum()),
+        "visit_labels_confirmed_train": int(train["visit_label"].fillna(False).astype(bool).sum()),
+        "explored_visits_train": int((labelled & (_visit_weight(train) > 1.0)).sum()),
+    }
+
+
+def train_variants(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    test: pd.DataFrame,
+    split: TemporalSplit,
+    features: Sequence[FeatureSpec],
+    cfg: ModelConfig,
+    truth: pd.DataFrame | None = None,
+    oracle: pd.DataFrame | None = None,
+) -> TrainingResult:
+    """Fit the label variants on the same windows, evaluate each on the same test window against
+    ``label``, keep the one with the higher precision at capacity (observable on a tie).
+
+    With ``cfg.visit_labels`` false, or when the variants would be identical, one model is fitted
+    (``label_variants_identical`` says which). The kept result's metrics carry every variant's
+    headline as ``<variant>.<metric>``; ``result.variants`` holds each one's full metrics.
+    """
+    wanted = [OBSERVABLE, WITH_VISITS] if cfg.visit_labels else [OBSERVABLE]
+    identical = cfg.visit_labels and variants_identical(train, valid)
+    fitted = [OBSERVABLE] if identical else wanted
+    kept: TrainingResult | None = None
+    kept_name = ""
+    variants: dict[str, dict[str, float]] = {}
+    for variant in fitted:
+        result = fit_and_evaluate(
+            variant_rows(train, variant),
+            variant_rows(valid, variant),
+            test,
+            split,
+            features,
+            cfg,
+            truth,
+            oracle,
+        )
+        variants[variant.name] = result.metrics
+        if kept is None or result.metrics["precision_at_k"] > kept.metrics["precision_at_k"]:
+            kept, kept_name = result, variant.name
+        del result  # the other variant's model and scores: only its metrics are kept
+    assert kept is not None
+    for name, metrics in variants.items():
+        kept.metrics |= {f"{name}.{k}": metrics[k] for k in VARIANT_METRICS if k in metrics}
+    kept.variants = variants
+    kept.info |= {
+        "label_variant": kept_name,
+        "label_variants": ",".join(variants),
+        "label_variants_identical": identical,
+        **visit_counts(train),
+    }
+    return kept
 
 
 def oracle_frame(
@@ -176,11 +301,11 @@ def train_risk_model(
     horizon: int,
     truth: pd.DataFrame | None = None,
 ) -> TrainingResult:
-    """Split one in-memory frame of snapshots, then :func:`fit_and_evaluate`."""
+    """Split one in-memory frame of snapshots, then :func:`train_variants`."""
     split = make_split(complete_as_ofs(snapshots), cfg.splits, horizon)
     windows = split_windows(labelled_cohort(snapshots), split)
     train = sample_training_rows(windows["train"], cfg)
-    return fit_and_evaluate(
+    return train_variants(
         train,
         windows["validation"],
         windows["test"],
@@ -239,11 +364,12 @@ def fit_and_evaluate(
     if oracle is not None:
         metrics |= oracle_metrics(oracle, model, logistic, names, cfg)
     groups = group_metrics(scores, MODEL, "label", cfg.visit_capacity, cfg.group_columns)
-    rate = float(
-        (~train["label"].astype(bool)).sum() / train.loc[~train["label"].astype(bool), "weight"].sum()
-    )
+    # the sampling's own weights: a visit-weighted variant's weights also count 1/p per visit
+    sampled = train["sampling_weight"] if "sampling_weight" in train.columns else train["weight"]
+    negative = ~train["label"].astype(bool).to_numpy()
+    rate = float(negative.sum() / sampled.to_numpy(float)[negative].sum()) if negative.any() else 1.0
     info: dict[str, object] = {
-        "rows_train": round(float(weight.sum())),
+        "rows_train": round(float(sampled.sum())),
         "rows_train_sampled": len(train),
         "rows_validation": len(valid),
         "rows_test": len(test),

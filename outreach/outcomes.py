@@ -26,7 +26,14 @@ from outreach.field import RESULTS, SOURCES, FieldConfig
 from outreach.jurisdiction import acting_scope, audited_refusals, authorized_alert
 from outreach.schema import Alert, OutcomeNeed, OutcomeRoute, Referral, VisitOutcome, VisitTask
 
-OUTCOME_COLUMNS = ["household_key", "visit_date", "hardship_confirmed"]
+OUTCOME_COLUMNS = [
+    "household_key",
+    "visit_date",
+    "hardship_confirmed",
+    "alert_as_of",
+    "listing_probability",
+    "selection",
+]
 # the results that say something about the household (a label); 已在救助, 联系不上 and 拒绝 do not
 LABELS = ("confirmed", "no_hardship")
 # the workers' calendar: a visit made this morning in Zhejiang is "today" although UTC is behind
@@ -351,10 +358,22 @@ def record_visit(
 
 def visit_outcomes(engine: Engine) -> pd.DataFrame:
     """The current record of every visited task as a label: household_key, visit_date
-    (datetime64), hardship_confirmed; superseded records are history, not labels."""
+    (datetime64), hardship_confirmed, and the alert it answers: its list month ``alert_as_of``
+    (datetime64), ``listing_probability`` (1.0 for a household listed by rank, the known draw
+    probability for an explored one) and ``selection`` ('rank' | 'explore'). The alert's month and
+    probability let the snapshot at that month weight the visit label by 1 / probability, so an
+    explored household stands for those it was drawn from. Superseded records are history, not
+    labels."""
     newer = aliased(VisitOutcome)
     query = (
-        select(Alert.household_key, VisitOutcome.visited_on, VisitOutcome.hardship_confirmed)
+        select(
+            Alert.household_key,
+            VisitOutcome.visited_on,
+            VisitOutcome.hardship_confirmed,
+            Alert.as_of,
+            Alert.listing_probability,
+            Alert.selection,
+        )
         .join(VisitTask, VisitTask.id == VisitOutcome.task_id)
         .join(Alert, Alert.id == VisitTask.alert_id)
         .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
@@ -365,6 +384,10 @@ def visit_outcomes(engine: Engine) -> pd.DataFrame:
         frame = pd.DataFrame(connection.execute(query).all(), columns=OUTCOME_COLUMNS)
     frame["visit_date"] = pd.to_datetime(frame["visit_date"])
     frame["hardship_confirmed"] = frame["hardship_confirmed"].astype(bool)
+    frame["alert_as_of"] = pd.to_datetime(frame["alert_as_of"])
+    # an alert queued before migration 0005 has no probability: it was listed by rank
+    frame["listing_probability"] = pd.to_numeric(frame["listing_probability"]).fillna(1.0).astype(float)
+    frame["selection"] = frame["selection"].fillna("rank").astype(str)
     return frame
 
 

@@ -38,6 +38,8 @@ class SnapshotSummary:
     path: str
     truth_rows: int
     seconds: dict[str, float] = field(default_factory=dict)
+    visit_labels: int = 0  # households listed at this as-of date with a visit label
+    explored_visit_labels: int = 0  # of which listed by exploration (probability below 1)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -62,7 +64,9 @@ def truth_for(home: Path, frame: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFr
 
 def recorded_visits(settings: Settings) -> pd.DataFrame | None:
     """Visit outcomes social workers recorded in the outreach database (they flow back as
-    labels); None when there is no outreach database yet."""
+    labels): each with the alert's month and the probability it was listed with, from which
+    the snapshot at that month takes its visit label and weight (features/labels.py); None when
+    there is no outreach database yet."""
     from outreach.db import upgrade
     from outreach.outcomes import visit_outcomes
 
@@ -115,6 +119,8 @@ def build_one(
         path=str(path),
         truth_rows=0 if truth is None else int(truth["latent_fall"].notna().sum()),
         seconds={k: round(v, 2) for k, v in timings.items()},
+        visit_labels=int(frame["visit_label"].notna().sum()),
+        explored_visit_labels=int((frame["visit_weight"].to_numpy(float) > 1.0).sum()),
     )
 
 

@@ -54,6 +54,13 @@ def train_command(as_json: JsonFlag = False) -> None:
     )
     if "oracle_share_at_k" in m:
         out.print(f"share of the oracle's precision@k: {m['oracle_share_at_k']:.2f}")
+    variants = ", ".join(
+        f"{n} {m[f'{n}.precision_at_k']:.3f}"
+        for n in ("observable", "with_visits")
+        if f"{n}.precision_at_k" in m
+    )
+    same = " (identical: trained once)" if summary.get("label_variants_identical") else ""
+    out.print(f"label variant: {summary.get('label_variant')}{same}; precision@k {variants}")
     out.print(f"MLflow: {summary['tracking_uri']} run {summary['run_id']}")
 
 

@@ -19,8 +19,8 @@ from models.card import gap_tag, group_gaps, worst_group_ratio
 from models.registry import PromotionDecision, register_challenger
 from models.schema import FeatureSpec, complete_as_ofs, design_matrix, labelled_cohort, registered_features
 from models.splits import TemporalSplit, make_split
-from models.tracking import HEADLINE_METRICS, LoggedRun, configure, log_training
-from models.train import TrainingResult, attach_truth, fit_and_evaluate, sample_training_rows
+from models.tracking import HEADLINE_METRICS, LoggedRun, configure, log_training, variant_metrics
+from models.train import TrainingResult, attach_truth, sample_training_rows, train_variants
 from pipelines.monitor.reference import freeze_reference
 from pipelines.settings import Settings
 
@@ -35,6 +35,8 @@ NEEDED = [
     "label_complete",
     "label",
 ]
+# the label variants' columns (features/labels.py): the applied label, the visit label and its weight
+VARIANT_COLUMNS = ["label_applied", "visit_label", "visit_weight"]
 
 
 @dataclass
@@ -102,7 +104,9 @@ def read_windows(settings: Settings, features: Sequence[FeatureSpec]) -> Windows
     """Read snapshot by snapshot: a city's training window never sits in memory unsampled.
 
     Only the columns each window needs are kept: features, as-of date and label everywhere;
-    keys and groups only in the test window (truth join, group metrics).
+    the applied label and the visit label and weight in training and validation (the label
+    variants); keys and groups only in the test window (truth join, group metrics), judged
+    against ``label`` alone.
     """
     cfg, home = settings.model, settings.home
     if not store.available_as_ofs(home):
@@ -134,8 +138,8 @@ def read_windows(settings: Settings, features: Sequence[FeatureSpec]) -> Windows
             del rows
         return pd.concat(parts, ignore_index=True)
 
-    train = window(split.train, ["as_of", "label", "weight"], sample=True)
-    validation = window(split.validation, ["as_of", "label"], sample=False)
+    train = window(split.train, ["as_of", "label", *VARIANT_COLUMNS, "weight"], sample=True)
+    validation = window(split.validation, ["as_of", "label", *VARIANT_COLUMNS], sample=False)
     test = window(split.test, test_context, sample=False)
     truth, oracle = read_truth_windows(settings, split, [c for c in test_context if c != "label"], names)
     return Windows(split, train, validation, test, truth, oracle)
@@ -171,7 +175,7 @@ def read_truth_windows(
 def train(settings: Settings, features: Sequence[FeatureSpec] | None = None) -> TrainingResult:
     feats = registered_features() if features is None else features
     w = read_windows(settings, feats)
-    return fit_and_evaluate(w.train, w.validation, w.test, w.split, feats, settings.model, w.truth, w.oracle)
+    return train_variants(w.train, w.validation, w.test, w.split, feats, settings.model, w.truth, w.oracle)
 
 
 def log_and_register(settings: Settings, result: TrainingResult) -> tuple[LoggedRun, PromotionDecision]:
@@ -203,7 +207,7 @@ def summarise(
         "baseline.rules_any.flagged_per_month",
         "group_recall_ratio_min",
     )
-    keys = [*HEADLINE_METRICS, *extra]
+    keys = [*HEADLINE_METRICS, *variant_metrics(m), *extra]
     return {
         "model": settings.model.name,
         "version": logged.version,
@@ -214,6 +218,8 @@ def summarise(
         "champion_precision_at_k": decision.champion_metric,
         "visit_capacity": settings.model.visit_capacity,
         "splits": result.split.to_params(),
+        "label_variant": result.info.get("label_variant"),
+        "label_variants_identical": result.info.get("label_variants_identical"),
         "rows": result.info,
         "metrics": {k: round(float(m[k]), 4) for k in keys if k in m},
         "group_gaps": gap_tag(group_gaps(result.groups, settings.model)),

@@ -109,6 +109,10 @@ def test_visit_outcomes_flow_back_as_labels_from_the_responsible_worker_only(eng
     with Session(engine) as session:
         ids = dict(session.execute(select(Alert.household_key, Alert.id)).all())
     keys = visit_list({0: "red", 1: "orange", 2: "blue"})["household_key"].tolist()
+    with transaction(engine) as session:  # as the exploration draw queues it
+        drawn = session.get(Alert, ids[keys[2]])
+        assert drawn is not None and (drawn.selection, drawn.listing_probability) == ("rank", 1.0)
+        drawn.selection, drawn.listing_probability = "explore", 0.02
     record_visit(
         engine,
         alert_id=ids[keys[0]],
@@ -136,10 +140,32 @@ def test_visit_outcomes_flow_back_as_labels_from_the_responsible_worker_only(eng
             now=LATER,
         )
     labels = visit_outcomes(engine)
-    assert list(labels.columns) == ["household_key", "visit_date", "hardship_confirmed"]
+    assert list(labels.columns) == [
+        "household_key",
+        "visit_date",
+        "hardship_confirmed",
+        "alert_as_of",
+        "listing_probability",
+        "selection",
+    ]
+    month = pd.Timestamp(JUNE)
     assert labels.to_dict("records") == [
-        {"household_key": keys[0], "visit_date": pd.Timestamp("2024-06-05"), "hardship_confirmed": True},
-        {"household_key": keys[2], "visit_date": pd.Timestamp("2024-06-07"), "hardship_confirmed": False},
+        {
+            "household_key": keys[0],
+            "visit_date": pd.Timestamp("2024-06-05"),
+            "hardship_confirmed": True,
+            "alert_as_of": month,
+            "listing_probability": 1.0,
+            "selection": "rank",
+        },
+        {
+            "household_key": keys[2],
+            "visit_date": pd.Timestamp("2024-06-07"),
+            "hardship_confirmed": False,
+            "alert_as_of": month,
+            "listing_probability": 0.02,
+            "selection": "explore",
+        },
     ]
     assert read_audit(engine)["action"].tolist().count("record_visit") == 2
 

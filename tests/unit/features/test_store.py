@@ -74,3 +74,23 @@ def test_latent_truth_maps_simulator_numbers_through_the_hash():
     assert out["latent_fall"].tolist() == [True, False, pd.NA]
     assert out["p_fall"].tolist()[1] == 0.3
     assert out["p_fall"].isna().tolist() == [True, False, True]
+
+
+def test_visit_labels_and_weights_round_trip_even_where_a_county_has_none(tmp_path):
+    visits = pd.DataFrame(
+        {
+            "household_key": ["h1"],
+            "visit_date": pd.to_datetime(["2023-06-20"]),
+            "hardship_confirmed": [True],
+            "alert_as_of": pd.to_datetime(["2023-06-01"]),
+            "listing_probability": [0.25],
+            "selection": ["explore"],
+        }
+    )
+    snap = snapshot(tables(), "2023-06-01", visits).reset_index()
+    snap.loc[snap["household_key"] == "h2", "county_code"] = "330503"  # a file with no visit label
+    store.write_snapshot(tmp_path, T, snap, None)
+    back = store.read_snapshots(tmp_path).sort_values("household_key").reset_index(drop=True)
+    pd.testing.assert_frame_equal(back, snap)
+    assert back["visit_label"].tolist()[0] is True and pd.isna(back["visit_label"].iloc[1])
+    assert back["visit_weight"].iloc[0] == 4.0

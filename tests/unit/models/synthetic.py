@@ -140,6 +140,9 @@ def make_snapshots(
             "household_type_code": htype[hh],
             "noise": rng.normal(0, 1, rows),
             "label": label,
+            "label_applied": label.copy(),
+            "visit_label": pd.array(np.full(rows, pd.NA), dtype="boolean"),
+            "visit_weight": np.full(rows, np.nan),
             "label_complete": complete,
         }
     )
@@ -153,3 +156,46 @@ def make_snapshots(
         }
     )
     return frame, truth
+
+
+def with_field_visits(
+    snapshots: pd.DataFrame,
+    truth: pd.DataFrame,
+    listed: int = 60,
+    explored: int = 40,
+    miss: float = 0.15,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The snapshots after a field loop: each month the ``listed`` cohort households with the
+    lowest visible income ratio are listed by rank (probability 1) and ``explored`` more are
+    drawn at random from the rest of the cohort (probability explored / rest). Every listed
+    household is visited; a latent fall is confirmed unless the worker misses it (``miss``).
+    ``label`` gains the confirmed visits, ``label_applied`` stays the applications only,
+    ``visit_label`` / ``visit_weight`` are set for the listed households as features/labels.py
+    sets them. A visit finds the falls that never applied, which only the visit labels teach."""
+    rng = np.random.default_rng(seed)
+    frame = snapshots.copy()
+    latent = frame.merge(truth[["household_key", "as_of", "latent_fall"]], on=["household_key", "as_of"])[
+        "latent_fall"
+    ].to_numpy(bool)
+    cohort = frame["in_cohort"].to_numpy(bool) & frame["label_complete"].to_numpy(bool)
+    ratio = frame["income_ratio_to_dibao"].fillna(np.inf).to_numpy(float)
+    month = frame["as_of"].to_numpy()
+    prob = np.full(len(frame), np.nan)
+    for as_of in np.unique(month[cohort]):  # a handful of months: one loop iteration each
+        rows = np.flatnonzero(cohort & (month == as_of))
+        ranked = rows[np.argsort(ratio[rows], kind="stable")]
+        top, rest = ranked[:listed], ranked[listed:]
+        drawn = rng.choice(rest, size=min(explored, len(rest)), replace=False)
+        prob[top] = 1.0
+        prob[drawn] = len(drawn) / len(rest)
+    visited = ~np.isnan(prob)
+    confirmed = visited & latent & (rng.random(len(frame)) >= miss)
+    visit_label = pd.array(np.where(visited, confirmed, False), dtype="boolean")
+    visit_label[~visited] = pd.NA
+    frame["visit_label"] = visit_label
+    frame["visit_weight"] = 1.0 / prob
+    label = frame["label_applied"].to_numpy(dtype=object).copy()
+    label[confirmed] = True
+    frame["label"] = pd.array(label, dtype="boolean")
+    return frame

@@ -96,7 +96,14 @@ def test_the_run_records_splits_datasets_metrics_plots_and_a_card(store):
         f"plots/{p}.png" for p in ("pr_curve", "reliability", "shap_summary", "precision_recall_at_k")
     } == plots
     assert {
-        f"metrics/{t}" for t in ("all_metrics.json", "by_scorer.csv", "by_group.csv", "reliability.csv")
+        f"metrics/{t}"
+        for t in (
+            "all_metrics.json",
+            "by_scorer.csv",
+            "by_group.csv",
+            "reliability.csv",
+            "label_variants.json",
+        )
     } == tables
     card = mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/model_card.md")
     assert "never decides" in card and "| county_code |" in card and "## Group gaps" in card
