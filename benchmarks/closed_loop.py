@@ -246,30 +246,40 @@ def simulate_region(base: Path, plan: Plan) -> None:
     load_key(base / "secure", environ={})
 
 
-def variant_home(base: Path, home: Path) -> None:
-    """A fresh home on the base's raw deliveries and truth (hard links: nothing writes them)
-    and a copy of its pseudonym key."""
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir(parents=True)
-    for folder in ("raw", "truth"):
-        shutil.copytree(base / folder, home / folder, copy_function=os.link)
-    shutil.copytree(base / "secure", home / "secure")
-
-
-def backfill(home: Path, plan: Plan, env: dict[str, str]) -> None:
-    """Ingest the months before the loop (as drift_scenarios does) and create the staff."""
+def ingest_backfill(base: Path, plan: Plan) -> None:
+    """Ingest the months before the loop into the base home, once for every variant (as
+    drift_scenarios ingests: the pipelines' worker pool)."""
     from ingest import delivery
     from lowinc.home import HomeLayout
     from lowinc.pseudonym import load_key
     from lowinc.settings import DEFAULT_CONFIG_DIR
     from pipelines.ingest.workers import ingest_with_workers
-    from pipelines.outreach.staff import create_demo_staff
-    from pipelines.settings import load_settings
 
-    paths = HomeLayout(home)
+    paths = HomeLayout(base)
     sources = delivery.sources_from(DEFAULT_CONFIG_DIR / "sources")
     months = delivery.delivered_months(paths.raw)[: plan.backfill]
     ingest_with_workers(months, paths, sources, load_key(paths.secure, environ={}), workers=2)
+
+
+def variant_home(base: Path, home: Path) -> None:
+    """A fresh home from the base after its backfill: the raw deliveries and the truth as hard
+    links (nothing writes them), everything else (canonical tables, identity, reports, the
+    pseudonym key) copied, since later ingests write there."""
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    for entry in base.iterdir():
+        if entry.name in ("raw", "truth"):
+            shutil.copytree(entry, home / entry.name, copy_function=os.link)
+        elif entry.is_dir():
+            shutil.copytree(entry, home / entry.name)
+
+
+def create_staff(home: Path, env: dict[str, str]) -> None:
+    """The region's demo staff (workers per village, officers) in the variant's outreach
+    database, before the first list is queued."""
+    from pipelines.outreach.staff import create_demo_staff
+    from pipelines.settings import load_settings
+
     saved = dict(os.environ)
     os.environ.update({k: v for k, v in env.items() if k.startswith("LOWINC_")})
     try:
@@ -289,9 +299,7 @@ def run_variant(base: Path, root: Path, name: str, plan: Plan) -> tuple[pd.DataF
     variant_home(base, home)
     env = lowinc_env(home, plan.env() | VARIANTS[name])
     log = home / "bench-loop.log"
-    started = time.perf_counter()
-    backfill(home, plan, env)
-    print(f"  {name}: backfill {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    create_staff(home, env)
     months, as_ofs = loop_calendar(START, plan.backfill, plan.loop)
     field = FieldVisitConfig(seed=plan.seed)
     recorded = []
@@ -399,6 +407,8 @@ def main() -> None:
         base = root / "region"
         simulate_region(base, plan)
         print(f"  simulated {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+        ingest_backfill(base, plan)
+        print(f"  backfill ingested {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
         rows, miss = [], float("nan")
         for name in names:
             visits, miss = run_variant(base, root, name, plan)
