@@ -194,6 +194,7 @@ class Plan:
     seed: int
     mc_paths: int
     k: int
+    burn_in: int = 36
 
     @property
     def months(self) -> int:
@@ -205,7 +206,7 @@ class Plan:
         return {
             "LOWINC_SIMULATION__LABEL_HORIZON": str(self.horizon),
             "LOWINC_FEATURES__LABEL_HORIZON": str(self.horizon),
-            "LOWINC_SIMULATION__BURN_IN_MONTHS": "36",
+            "LOWINC_SIMULATION__BURN_IN_MONTHS": str(self.burn_in),
             "LOWINC_SIMULATION__MC_MONTHS": json.dumps([f"{t:%Y-%m}" for t in quarter_starts(as_ofs)]),
             "LOWINC_SIMULATION__MC_HOUSEHOLDS": str(self.households * 2),
             "LOWINC_SIMULATION__MC_PATHS": str(self.mc_paths),
@@ -385,6 +386,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--mc-paths", type=int, default=50, help="Monte Carlo paths of the true probability")
     parser.add_argument("--capacity", type=int, default=200, help="k: model.visit_capacity")
+    parser.add_argument("--burn-in", type=int, default=36, help="simulated months before the first delivery")
     parser.add_argument("--home", default=None, help="folder for the homes (default: temporary)")
     parser.add_argument("--keep", action="store_true", help="keep the region's and the variants' homes")
     args = parser.parse_args()
