@@ -72,6 +72,10 @@ class ModelConfig(Section):
     # too, each visit label weighted by 1 / the probability its household was listed with), log
     # both and keep the better on the same test window. false: the observable label only.
     visit_labels: bool = True
+    # an explored household whose visit found hardship the application label misses stands for
+    # at most this many households (1 / listing probability, capped): bounds the variance one
+    # visit adds to the with_visits model (models/train.py correction_weight). None: no cap.
+    visit_weight_cap: float | None = Field(default=20.0, ge=1)
     calibration: Literal["platt", "isotonic"] = "platt"
     reliability_bins: int = Field(default=10, ge=2)
     # promotion: a challenger replaces the champion automatically only if its precision at

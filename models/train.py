@@ -192,16 +192,39 @@ def _visit_weight(frame: pd.DataFrame) -> np.ndarray:
     return np.where(np.isnan(w), 1.0, w)
 
 
-def variant_rows(frame: pd.DataFrame, variant: LabelVariant) -> pd.DataFrame:
+def correction_weight(frame: pd.DataFrame, cap: float | None) -> np.ndarray:
+    """The visit weight a training row carries: 1 / listing probability (at most ``cap``) where
+    the visit found hardship the application label misses, 1 everywhere else.
+
+    Why not 1/p on every visited row: the unvisited households an explored visit stands for are
+    in the training window already, with their own (application) labels. Where the visit agrees
+    with the application label it corrects nothing, and weighting it 1/p only counts its stratum
+    twice (measured in docs/model.md: half of a month's training weight on a few hundred rows).
+    Where it finds hidden hardship, it is the only evidence that its stratum's application labels
+    miss it, and it stands for the 1/p households it was drawn from. The cap bounds the variance
+    one household adds."""
+    w = _visit_weight(frame)
+    if "visit_label" not in frame.columns or "label_applied" not in frame.columns:
+        return np.ones(len(frame))
+    hidden = frame["visit_label"].fillna(False).to_numpy(bool) & ~frame["label_applied"].fillna(
+        False
+    ).to_numpy(bool)
+    if cap is not None:
+        w = np.minimum(w, cap)
+    return np.where(hidden, w, 1.0)
+
+
+def variant_rows(frame: pd.DataFrame, variant: LabelVariant, cap: float | None = None) -> pd.DataFrame:
     """The rows with ``label`` replaced by the variant's label and, for a visit-weighted variant,
-    ``weight`` multiplied by the visit weight (``sampling_weight`` keeps the sampling's own)."""
+    ``weight`` multiplied by the :func:`correction_weight` (``sampling_weight`` keeps the
+    sampling's own)."""
     if variant.label not in frame.columns:
         raise KeyError(f"the training rows lack {variant.label} (snapshots built before it: rebuild them)")
     out = frame.assign(label=frame[variant.label].fillna(False).astype(bool))
     if "weight" in frame.columns:
         out["sampling_weight"] = frame["weight"].to_numpy(float)
         if variant.visit_weighted:
-            out["weight"] = frame["weight"].to_numpy(float) * _visit_weight(frame)
+            out["weight"] = frame["weight"].to_numpy(float) * correction_weight(frame, cap)
     return out
 
 
@@ -254,8 +277,8 @@ def train_variants(
     variants: dict[str, dict[str, float]] = {}
     for variant in fitted:
         result = fit_and_evaluate(
-            variant_rows(train, variant),
-            variant_rows(valid, variant),
+            variant_rows(train, variant, cfg.visit_weight_cap),
+            variant_rows(valid, variant, cfg.visit_weight_cap),
             test,
             split,
             features,

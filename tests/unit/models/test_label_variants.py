@@ -54,7 +54,17 @@ def test_a_visited_row_survives_negative_sampling_and_carries_1_over_p(visited):
     rows = variant_rows(sampled, WITH_VISITS)
     explored = kept & (sampled["visit_weight"] > 1)
     assert explored.sum() > 0
-    np.testing.assert_allclose(rows.loc[explored, "weight"], sampled.loc[explored, "visit_weight"])
+    # 1/p where the visit found hardship the applications miss; 1 where it agrees with them
+    hidden = (
+        explored & sampled["visit_label"].fillna(False).astype(bool) & ~sampled["label_applied"].astype(bool)
+    )
+    assert hidden.sum() > 0 and (explored & ~hidden).sum() > 0
+    np.testing.assert_allclose(rows.loc[hidden, "weight"], sampled.loc[hidden, "visit_weight"])
+    np.testing.assert_allclose(rows.loc[explored & ~hidden, "weight"], 1.0)
+    capped = variant_rows(sampled, WITH_VISITS, cap=2.0)
+    np.testing.assert_allclose(
+        capped.loc[hidden, "weight"], np.minimum(sampled.loc[hidden, "visit_weight"], 2.0)
+    )
     unvisited = ~kept
     np.testing.assert_allclose(rows.loc[unvisited, "weight"], sampled.loc[unvisited, "weight"])
     observable = variant_rows(sampled, OBSERVABLE)
