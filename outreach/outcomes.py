@@ -391,6 +391,28 @@ def visit_outcomes(engine: Engine) -> pd.DataFrame:
     return frame
 
 
+def listed_outcomes(engine: Engine, as_of: dt.date) -> pd.DataFrame:
+    """Every household of the list of ``as_of`` given a visit task: how it was listed
+    (``selection``, ``listing_probability``) and the result of its current record (None while
+    not visited) — the input of the inverse-propensity evaluation (monitoring.selective)."""
+    newer = aliased(VisitOutcome)
+    current = (
+        select(VisitOutcome.task_id, VisitOutcome.result)
+        .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
+        .where(newer.id.is_(None))
+        .subquery()
+    )
+    query = (
+        select(Alert.selection, Alert.listing_probability, current.c.result)
+        .join(VisitTask, VisitTask.alert_id == Alert.id)
+        .outerjoin(current, current.c.task_id == VisitTask.id)
+        .where(Alert.as_of == as_of)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return pd.DataFrame(rows, columns=["selection", "listing_probability", "result"])
+
+
 def outcome_counts(
     engine: Engine, visited_from: dt.date | None = None, visited_before: dt.date | None = None
 ) -> dict[str, int]:

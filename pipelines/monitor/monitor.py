@@ -26,6 +26,7 @@ from monitoring.month import ModelMonth, MonitorMonth, Realised
 from monitoring.outcomes import expected_outcomes, realised_outcomes
 from monitoring.reference import ALL, TIERS, group_codes, tier_of_rank
 from monitoring.rules import Finding, drift_findings, outcome_findings
+from monitoring.selective import selective_evaluation
 from pipelines.monitor import inputs
 from pipelines.monitor.history import Versions, challenger_of
 from pipelines.monitor.notices import notify
@@ -130,22 +131,53 @@ def realised_months(settings: Settings, as_of: pd.Timestamp) -> list[Realised]:
 
 def field_figures(settings: Settings, as_of: pd.Timestamp) -> dict[str, float]:
     """Visits recorded for the month before ``as_of``: field-verified precision (confirmed ÷
-    visited with a label result), from the outreach database's visit outcomes."""
-    from outreach.outcomes import outcome_counts
+    visited with a label result), from the outreach database's visit outcomes; and, for the
+    list of that month, the inverse-propensity estimates under selective labels
+    (monitoring.selective): the hardship rate over the households the list and its exploration
+    cover, and the share of it the households listed by rank hold."""
+    from outreach.outcomes import listed_outcomes, outcome_counts
     from outreach.startup import open_outreach_db
 
     start = (as_of - pd.DateOffset(months=1)).date()
     engine = open_outreach_db(settings.outreach, settings.home)
     try:
         counts = outcome_counts(engine, start, as_of.date())
+        listed = listed_outcomes(engine, start)
     finally:
         engine.dispose()
+    out = selective_figures(listed)
     visited = sum(counts.values())
     labelled = counts.get("confirmed", 0) + counts.get("no_hardship", 0)
-    out = {"field.visits": float(visited), "field.confirmed": float(counts.get("confirmed", 0))}
+    out |= {"field.visits": float(visited), "field.confirmed": float(counts.get("confirmed", 0))}
     out["field.labelled"] = float(labelled)
     if labelled:
         out["field.precision"] = counts.get("confirmed", 0) / labelled
+    return out
+
+
+def selective_figures(listed: pd.DataFrame) -> dict[str, float]:
+    """``field.list_*`` figures of one month's list: visited precision by how households were
+    listed, and the weighted estimates (with their 95% intervals) once a label exists."""
+    labelled = listed["result"].isin(("confirmed", "no_hardship"))
+    out: dict[str, float] = {
+        "field.list_tasks": float(len(listed)),
+        "field.list_labelled": float(labelled.sum()),
+    }
+    for kind in ("rank", "explore"):
+        part = labelled & (listed["selection"] == kind)
+        out[f"field.list_labelled_{kind}"] = float(part.sum())
+        if part.any():
+            out[f"field.list_precision_{kind}"] = float((listed.loc[part, "result"] == "confirmed").mean())
+    if not labelled.any():
+        return out
+    est = selective_evaluation(listed)
+    for name, value in (("hardship_rate_ipw", est.hardship_rate), ("rank_recall_ipw", est.rank_recall)):
+        if np.isfinite(value.value):
+            out |= {
+                f"field.{name}": value.value,
+                f"field.{name}_low": value.low,
+                f"field.{name}_high": value.high,
+            }
     return out
 
 

@@ -237,6 +237,13 @@ def test_explored_visits_have_a_row_of_their_own_and_leave_the_lists_precision_a
     assert tiers.loc["explore", ["no_hardship", "labelled"]].tolist() == [1, 1]
     assert tiers.loc["yellow", "visited"] == 0  # the drawn yellow household counts as explored only
     assert board.precision == 0.5
+    from outreach.outcomes import listed_outcomes
+
+    june = listed_outcomes(engine, dt.date(2024, 6, 1))
+    assert len(june) == len(ids) - 1  # blue is watch only: no task
+    explored = june[june["selection"] == "explore"]
+    assert explored[["listing_probability", "result"]].values.tolist() == [[0.02, "no_hardship"]]
+    assert june["result"].isna().sum() == len(june) - 3
 
 
 def test_the_dashboard_counts_completion_outcomes_precision_and_open_items_within_the_scope(engine, config):
