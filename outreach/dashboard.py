@@ -9,6 +9,7 @@ visits with a label result (确认困难 + 暂无困难), per tier and overall.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections import Counter
@@ -19,13 +20,15 @@ import pandas as pd
 from sqlalchemy import Engine, case, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
+from lowinc.home import HomeLayout
 from outreach.audit import record_audit
 from outreach.db import transaction, utc_naive
+from outreach.entitlements import take_up
 from outreach.field import RESULTS
 from outreach.jurisdiction import Scope, acting_scope, audited_refusals
 from outreach.outcomes import LABELS
 from outreach.referrals import OPEN_REFERRAL
-from outreach.schema import Alert, OutcomeNeed, Referral, User, VisitOutcome, VisitTask
+from outreach.schema import Alert, OutcomeNeed, OutcomeRoute, Referral, User, VisitOutcome, VisitTask
 
 TIERS = ("red", "orange", "yellow", "blue")
 AGE_BUCKETS = ("0-7", "8-30", "31+")  # days since the need was found / the referral was sent
@@ -50,6 +53,8 @@ class Dashboard:
     needs_by_category: pd.DataFrame  # category, 0-7, 8-30, 31+, open
     referrals_by_department: pd.DataFrame  # department, 0-7, 8-30, 31+, open, overdue
     top_reasons: pd.DataFrame  # reason, confirmed
+    # entitlements of the visited households (应救尽救): programme, gaps, offered, taken_up
+    take_up: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
 
 def _latest_as_of(session: Session, scope: Scope) -> dt.date | None:
@@ -122,9 +127,15 @@ def reason_kinds(reasons: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_dashboard(
-    session: Session, scope: Scope, *, today: dt.date, as_of: dt.date | None = None
+    session: Session,
+    scope: Scope,
+    *,
+    today: dt.date,
+    as_of: dt.date | None = None,
+    layout: HomeLayout | None = None,
 ) -> Dashboard:
-    """The dashboard's figures within the scope (not audited: view_dashboard is)."""
+    """The dashboard's figures within the scope (not audited: view_dashboard is); with the
+    home's ``layout``, the entitlements taken up after contact too."""
     as_of = as_of or _latest_as_of(session, scope)
     in_month = scope.alert_filter() & (Alert.as_of == as_of)
     base = select().select_from(VisitTask).join(Alert, Alert.id == VisitTask.alert_id).where(in_month)
@@ -235,7 +246,36 @@ def read_dashboard(
         needs_by_category=needs_by_category,
         referrals_by_department=referrals_by_department,
         top_reasons=top_reasons,
+        take_up=_take_up(session, scope, as_of, layout) if layout is not None and as_of else pd.DataFrame(),
     )
+
+
+def _take_up(session: Session, scope: Scope, as_of: dt.date, layout: HomeLayout) -> pd.DataFrame:
+    """Entitlements offered and taken up by the households visited from the month's list: the
+    routes of their current records, the referrals' status, and the newest entitlement check."""
+    newer, is_current = _current_outcomes()
+    rows = session.execute(
+        select(Alert.household_key, OutcomeRoute.route, Referral.status)
+        .select_from(VisitOutcome)
+        .join(VisitTask, VisitTask.id == VisitOutcome.task_id)
+        .join(Alert, Alert.id == VisitTask.alert_id)
+        .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
+        .outerjoin(OutcomeRoute, OutcomeRoute.outcome_id == VisitOutcome.id)
+        .outerjoin(
+            Referral, (Referral.outcome_id == VisitOutcome.id) & (Referral.route == OutcomeRoute.route)
+        )
+        .where(is_current, scope.alert_filter(), Alert.as_of == as_of)
+    ).all()
+    visits = pd.DataFrame(rows, columns=["household_key", "route", "referral_status"])
+    checks = sorted(
+        d
+        for d in (
+            dt.date.fromisoformat(p.parent.name.removeprefix("as_of="))
+            for p in layout.scores.glob("as_of=*/entitlements.parquet")
+        )
+        if d > as_of
+    )
+    return take_up(layout, as_of, visits, checks[-1] if checks else None)
 
 
 EXPLORED = "explore"  # the row of households drawn at random for exploration (scoring.exploration)
@@ -265,7 +305,13 @@ def _outcomes_table(rows: list[Any]) -> tuple[pd.DataFrame, float | None]:
 
 
 def view_dashboard(
-    engine: Engine, *, user_name: str, now: dt.datetime, today: dt.date, as_of: dt.date | None = None
+    engine: Engine,
+    *,
+    user_name: str,
+    now: dt.datetime,
+    today: dt.date,
+    as_of: dt.date | None = None,
+    layout: HomeLayout | None = None,
 ) -> Dashboard:
     """The dashboard for a town or county officer, audited as view_dashboard (refusals too)."""
     now = utc_naive(now)
@@ -276,7 +322,7 @@ def view_dashboard(
         transaction(engine) as session,
     ):
         scope = acting_scope(session, user_name, "view_dashboard")
-        board = read_dashboard(session, scope, today=today, as_of=as_of)
+        board = read_dashboard(session, scope, today=today, as_of=as_of, layout=layout)
         record_audit(
             session,
             actor=scope.name,

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from lowinc.home import SCORES_FILE, HomeLayout
 from outreach.audit import record_audit
 from outreach.db import transaction, utc_naive
+from outreach.entitlements import Entitlement, open_entitlements
 from outreach.jurisdiction import Scope, audited_refusals, authorized_alert
 from outreach.members import membership, with_identity
 from outreach.schema import Alert, AlertContact, OutcomeNeed, OutcomeRoute, Referral, VisitOutcome, VisitTask
@@ -147,6 +148,8 @@ class Dossier:
     risk: tuple[RiskMonth, ...]  # oldest first
     alerts: tuple[AlertSummary, ...]  # the household's other alerts, newest first
     visits: tuple[Visit, ...]  # every record of the household's alerts, newest first
+    # what it likely qualifies for and does not receive (应救尽救): what to offer at the visit
+    entitlements: tuple[Entitlement, ...] = ()
 
 
 def household_dossier(
@@ -197,6 +200,7 @@ def household_dossier(
         risk=_risk(layout, key, summaries, current.as_of),
         alerts=tuple(s for s in summaries if s.id != alert_id),
         visits=visits,
+        entitlements=open_entitlements(layout, alert.as_of, key),
     )
 
 

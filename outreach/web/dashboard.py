@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from lowinc.errors import BadValue
+from outreach.entitlements import PROGRAMME_ZH
 from outreach.dashboard import view_dashboard
 from outreach.field import RESULTS
 from outreach.outcomes import local_today
@@ -59,7 +60,12 @@ def dashboard_page(
     ctx = web_context(request)
     now = ctx.now()
     board = view_dashboard(
-        ctx.engine, user_name=who.user.name, now=now, today=local_today(now), as_of=parse_month(as_of)
+        ctx.engine,
+        user_name=who.user.name,
+        now=now,
+        today=local_today(now),
+        as_of=parse_month(as_of),
+        layout=ctx.layout,
     )
     locale = who.locale
     villages = board.by_village
@@ -139,6 +145,8 @@ def dashboard_page(
         needs=_records(board.needs_by_category),
         referrals=_records(board.referrals_by_department),
         reasons=_records(board.top_reasons),
+        take_up=_records(board.take_up),
+        programme_name=lambda code: PROGRAMME_ZH.get(code, code) if locale == "zh" else code,
         results=list(RESULTS),
         result_labels={c: (en if locale == "en" else zh) for c, (zh, en) in RESULTS.items()},
         need_label=lambda code: _need_label(ctx, code, locale),
