@@ -182,6 +182,24 @@ def print_loop(result: dict[str, Any], home: HomeLayout, exports: list[str]) -> 
             f"[bold]Scored[/bold] {score['households_scored']:,} households at {score['as_of']}: {tiers}; "
             f"{score['listed']:,} on visit lists"
         )
+    if checks := result.get("recipients"):
+        listed = checks.get("listed", {})
+        out.print(
+            f"[bold]Recipients to re-verify[/bold]: {listed.get('reverify', 0):,} for a check (核查), "
+            f"{listed.get('phase_out', 0):,} in phase-out at risk (渐退), "
+            f"of {checks['recipients']:,} recipient households"
+        )
+    if ent := result.get("entitlements"):
+        gaps = ", ".join(
+            f"{p} {c.get('eligible_not_receiving', 0):,}"
+            for p, c in ent.get("programmes", {}).items()
+            if c.get("eligible_not_receiving")
+        )
+        out.print(
+            f"[bold]Entitlement check[/bold] (应救尽救, likely eligible and not receiving): "
+            f"{gaps or 'none'}; "
+            f"{ent.get('townships_with_gaps', 0)} townships"
+        )
     if queued := result.get("queue"):
         delivered = result.get("deliver", {})
         out.print(
