@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from lowinc.home import HomeLayout
+from scoring.entitlements import COLUMNS, GEOGRAPHY
 
 # entitlement programme -> the visit outcome route that offers it (configs/outreach.yaml routes)
 ROUTE_OF_PROGRAMME = {
@@ -43,15 +44,8 @@ PROGRAMME_ZH = {
     "disability_care": "重度残疾人护理补贴",
     "temporary_aid": "临时救助",
 }
-READ_COLUMNS = [
-    "household_key",
-    "programme",
-    "likely_eligible",
-    "receiving",
-    "est_monthly_amount",
-    "est_one_off_amount",
-    "reason_zh",
-]
+# the check's columns except the division codes (the alert has them)
+READ_COLUMNS = [c for c in COLUMNS if c not in GEOGRAPHY]
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from lowinc.errors import BadValue
-from outreach.entitlements import PROGRAMME_ZH
 from outreach.dashboard import view_dashboard
+from outreach.entitlements import PROGRAMME_ZH
 from outreach.field import RESULTS
 from outreach.outcomes import local_today
 from outreach.web.charts import Bar, bar_chart
