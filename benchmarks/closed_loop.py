@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks import command_line, peak_rss_gib
+from lowinc.home import HomeLayout
 from monitoring.selective import selective_evaluation
 
 LOWINC = str(Path(sys.executable).parent / "lowinc")
@@ -244,14 +245,13 @@ def simulate_region(base: Path, plan: Plan) -> None:
     env = lowinc_env(base, plan.env())
     args = ["simulate", "--households", str(plan.households), "--months", str(plan.months), "--start", START]
     run_lowinc([*args, "--seed", str(plan.seed)], env, base / "bench-simulate.log")
-    load_key(base / "secure", environ={})
+    load_key(HomeLayout(base).secure, environ={})
 
 
 def ingest_backfill(base: Path, plan: Plan) -> None:
     """Ingest the months before the loop into the base home, once for every variant (as
     drift_scenarios ingests: the pipelines' worker pool)."""
     from ingest import delivery
-    from lowinc.home import HomeLayout
     from lowinc.pseudonym import load_key
     from lowinc.settings import DEFAULT_CONFIG_DIR
     from pipelines.ingest.workers import ingest_with_workers
@@ -308,7 +308,7 @@ def run_variant(base: Path, root: Path, name: str, plan: Plan) -> tuple[pd.DataF
         mark = time.perf_counter()
         retrain = ["--retrain"] if i and i % 3 == 0 else []
         run_lowinc(["monthly", "--month", month, *retrain], env, log)
-        engine = upgrade(f"sqlite:///{(home / 'outreach' / 'outreach.db').resolve()}")
+        engine = upgrade(f"sqlite:///{HomeLayout(home).outreach_db.resolve()}")
         try:
             summary, visits = visit_month(engine, home, as_of.date(), field)
         finally:

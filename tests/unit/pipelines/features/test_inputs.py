@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from features.catalogue import FEATURES, lookback
+from features.labels import LABEL_COLUMNS
 from features.snapshot import Canonical, build_snapshot
 from ingest.store import write_partition
 from ingest.tables import TABLES
@@ -19,7 +20,7 @@ from pipelines.features.inputs import LAG, load_canonical, read_months
 from tests.unit.features.factory import CONFIG, DIVISIONS, THRESHOLDS, tables
 
 T = pd.Timestamp("2023-07-01")
-LABELS = ("label", "label_complete")
+LABELS = LABEL_COLUMNS  # every label column: the narrowed read leaves them incomplete
 
 
 def write_canonical(root: Path, data: Canonical) -> None:
