@@ -29,6 +29,7 @@ from pathlib import Path
 SCORES_FILE = "scores.parquet"
 VISIT_LIST_FILE = "visit_list.parquet"
 ENTITLEMENTS_FILE = "entitlements.parquet"
+UNLINKED_LIST_FILE = "unlinked_list.parquet"
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,10 @@ class HomeLayout:
     def entitlements_file(self, as_of: dt.date | str) -> Path:
         """The entitlement check (应救尽救) of an as-of date: keys and codes, no names."""
         return self.scores_at(as_of) / ENTITLEMENTS_FILE
+
+    def unlinked_list(self, as_of: dt.date | str) -> Path:
+        """The list of people living in the area without local hukou (keys and codes only)."""
+        return self.scores_at(as_of) / UNLINKED_LIST_FILE
 
     @property
     def mlflow(self) -> Path:
