@@ -161,6 +161,68 @@ def feature_frame(
     return out.astype({f.name: NUMPY_DTYPE[f.dtype] for f in FEATURES}), state
 
 
+def label_frame(
+    spine: Spine, in_cohort: np.ndarray, tables: Canonical, horizon: int, visits: pd.DataFrame | None
+) -> pd.DataFrame:
+    """The label columns (LABEL_COLUMNS) of the spine's households at T, from the label
+    tables' deliveries of months T .. T+H-1 only, and the recorded visits."""
+    t = spine.as_of
+    after = {
+        name: spine.with_person_codes(known_between(tables.frame(name), t, add_months(t, horizon - 1)))
+        for name in LABEL_TABLES
+    }
+    return labels.snapshot_labels(
+        spine,
+        in_cohort,
+        after["assistance_roster"],
+        after["temporary_assistance"],
+        horizon,
+        tables.delivered_through,
+        visits,
+    )
+
+
+def relabel(
+    households: pd.DataFrame,
+    keys: pd.Series,
+    in_cohort: np.ndarray,
+    tables: Canonical,
+    as_of: pd.Timestamp,
+    horizon: int,
+    divisions: pd.DataFrame,
+    visits: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The label columns of an existing snapshot at T, again from later deliveries: what
+    :func:`build_snapshot` gives, without any feature. ``keys`` and ``in_cohort`` are the
+    snapshot's as written (any order; the result is in theirs). ``households`` is the
+    membership known before T it was built from (ages and the hukou rows play no part in a
+    label). Raises MembershipChanged when that membership no longer gives the snapshot's
+    households (build it again instead)."""
+    spine = build_spine(known_before(households, as_of), _NO_PERSONS, divisions, as_of)
+    pos = spine.position_of(keys)
+    if len(pos) != spine.n or (pos < 0).any() or len(np.unique(pos)) != spine.n:
+        raise MembershipChanged(f"the households at {as_of:%Y-%m-%d} differ from its snapshot's")
+    cohort = np.zeros(spine.n, dtype=bool)
+    cohort[pos] = np.asarray(in_cohort, dtype=bool)
+    frame = label_frame(spine, cohort, tables, horizon, visits)
+    return frame.iloc[pos].reset_index(drop=True)  # in the order of ``keys``
+
+
+class MembershipChanged(ValueError):
+    """A written snapshot no longer matches what it was built from: build it again."""
+
+
+_NO_PERSONS = pd.DataFrame(
+    {
+        "person_key": pd.Series(dtype="str"),
+        "birth_date": pd.Series(dtype="datetime64[us]"),
+        "change_type": pd.Series(dtype="str"),
+        "known_month": pd.Series(dtype="str"),
+        "event_date": pd.Series(dtype="datetime64[us]"),
+    }
+)
+
+
 def build_snapshot(
     tables: Canonical,
     as_of: pd.Timestamp,
@@ -175,20 +237,7 @@ def build_snapshot(
     spine = build_spine(known.households, hukou, divisions, as_of)
     feats, state = feature_frame(spine, with_person_codes(spine, known), hukou, config, thresholds, divisions)
     in_cohort = ~np.isin(state.state, assistance.ASSISTED)
-    horizon = config.label_horizon
-    after = {
-        t: spine.with_person_codes(known_between(tables.frame(t), as_of, add_months(as_of, horizon - 1)))
-        for t in LABEL_TABLES
-    }
-    tail = labels.snapshot_labels(
-        spine,
-        in_cohort,
-        after["assistance_roster"],
-        after["temporary_assistance"],
-        horizon,
-        tables.delivered_through,
-        visits,
-    )
+    tail = label_frame(spine, in_cohort, tables, config.label_horizon, visits)
     h = spine.households
     head = pd.DataFrame(
         {

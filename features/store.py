@@ -79,6 +79,56 @@ def write_snapshot(home: Path, as_of: pd.Timestamp, frame: pd.DataFrame, truth: 
     return target
 
 
+def rewrite_labels(home: Path, as_of: pd.Timestamp, labels: pd.DataFrame) -> Path:
+    """Replace the label columns of the written snapshot at T, county file by county file,
+    leaving every other column as written. ``labels`` has ``household_key`` and the label
+    columns, for exactly the snapshot's households (any order). The as-of folder is swapped
+    in whole, as a build writes it."""
+    target = snapshots_dir(home) / _as_of_folder(as_of)
+    by_key = labels.set_index("household_key")
+    columns = [c for c in labels.columns if c != "household_key"]
+
+    def fill(folder: Path) -> None:
+        for county_dir in sorted(target.glob("county_code=*")):
+            table = pq.read_table(county_dir / PART)
+            keys = table.column("household_key").to_pandas()
+            if not keys.isin(by_key.index).all():
+                raise ValueError(f"labels: households of {county_dir.name} missing")
+            new = by_key.reindex(keys)
+            for name in columns:
+                idx = table.schema.get_field_index(name)
+                field = table.schema.field(idx)
+                table = table.set_column(idx, field, pa.Array.from_pandas(new[name], type=field.type))
+            out = folder / county_dir.name / PART
+            out.parent.mkdir(parents=True)
+            pq.write_table(table, out, compression="zstd")
+
+    if len(by_key) != len(labels) or not by_key.index.is_unique:
+        raise ValueError("labels: one row per household")
+    _replace(target, fill)
+    return target
+
+
+def snapshot_columns(home: Path, as_of: pd.Timestamp) -> tuple[str, ...]:
+    """The columns of the written snapshot at T in the order read_snapshots gives them
+    (empty when there is none, or when its county files disagree)."""
+    files = sorted((snapshots_dir(home) / _as_of_folder(as_of)).glob(f"county_code=*/{PART}"))
+    schemas = {tuple(pq.read_schema(f).names) for f in files}
+    if len(schemas) != 1:
+        return ()
+    names = schemas.pop()
+    return (names[0], *PARTITION_COLUMNS, *names[1:])
+
+
+def truth_rows(home: Path, as_of: pd.Timestamp) -> int:
+    """Households with a latent fall outcome in the truth at T (0 without truth)."""
+    path = truth_dir(home) / _as_of_folder(as_of) / PART
+    if not path.exists():
+        return 0
+    fall = pq.read_table(path, columns=["latent_fall"]).column("latent_fall")
+    return int(len(fall) - fall.null_count)
+
+
 def _as_ofs_in(root: Path) -> list[pd.Timestamp]:
     if not root.exists():
         return []

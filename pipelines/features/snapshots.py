@@ -13,7 +13,14 @@ from typing import Any
 import pandas as pd
 
 from features import store
-from features.snapshot import build_snapshot, check_snapshot
+from features.snapshot import (
+    SNAPSHOT_COLUMNS,
+    Canonical,
+    MembershipChanged,
+    build_snapshot,
+    check_snapshot,
+    relabel,
+)
 from features.timeline import add_months, as_of_date, month_label
 from features.truth import latent_truth
 from ingest.store import months_of
@@ -21,7 +28,13 @@ from lowinc.divisions import load_divisions
 from lowinc.errors import BadValue, UserError
 from lowinc.home import HomeLayout
 from lowinc.pseudonym import load_key, pseudonymise
-from pipelines.features.inputs import load_canonical
+from pipelines.features.inputs import (
+    LABEL_TABLES,
+    delivered_through,
+    load_canonical,
+    months_between,
+    read_table,
+)
 from pipelines.settings import Settings
 
 
@@ -40,6 +53,7 @@ class SnapshotSummary:
     seconds: dict[str, float] = field(default_factory=dict)
     visit_labels: int = 0  # households listed at this as-of date with a visit label
     explored_visit_labels: int = 0  # of which listed by exploration (probability below 1)
+    relabelled: bool = False  # only the labels were brought up to date (features as built)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -121,6 +135,72 @@ def build_one(
         seconds={k: round(v, 2) for k, v in timings.items()},
         visit_labels=int(frame["visit_label"].notna().sum()),
         explored_visit_labels=int((frame["visit_weight"].to_numpy(float) > 1.0).sum()),
+    )
+
+
+def relabel_one(
+    settings: Settings,
+    as_of: str | pd.Timestamp,
+    divisions: pd.DataFrame | None = None,
+    visits: pd.DataFrame | None = None,
+) -> SnapshotSummary:
+    """Bring the labels of the written snapshot at T up to date (deliveries of the months
+    after T arrive, visit outcomes are recorded), leaving its features as built: only the
+    membership before T and the label tables' months T .. T+H-1 are read. A snapshot that is
+    missing, of other columns, or whose membership changed since is built again whole."""
+    t = as_of_date(as_of)
+    home = Path(settings.home)
+    written = store.read_snapshots(home, [t], columns=["household_key", "in_cohort"])
+    if written.empty or store.snapshot_columns(home, t) != SNAPSHOT_COLUMNS:
+        return build_one(settings, t, divisions, visits)
+    started = time.perf_counter()
+    divisions = load_divisions() if divisions is None else divisions
+    visits = recorded_visits(settings) if visits is None else visits
+    canonical = settings.layout.canonical
+    horizon = settings.features.label_horizon
+    before = month_label(add_months(t, -1))
+    membership = [m for m in months_of(canonical, "households") if m <= before][-1:]
+    after = months_between(t, add_months(t, horizon - 1))
+    tables = Canonical(
+        households=read_table(canonical, "households", membership),
+        delivered_through=delivered_through(canonical),
+    ).replace({name: read_table(canonical, name, after) for name in LABEL_TABLES})
+    read = time.perf_counter() - started
+    try:
+        labels = relabel(
+            tables.households,
+            written["household_key"],
+            written["in_cohort"].to_numpy(bool),
+            tables,
+            t,
+            horizon,
+            divisions,
+            visits,
+        )
+    except MembershipChanged:
+        return build_one(settings, t, divisions, visits)
+    mark = time.perf_counter()
+    path = store.rewrite_labels(home, t, labels.assign(household_key=written["household_key"].to_numpy()))
+    write = time.perf_counter() - mark
+    weight = labels["visit_weight"].to_numpy(float)
+    return SnapshotSummary(
+        as_of=f"{t:%Y-%m-%d}",
+        rows=len(written),
+        columns=len(SNAPSHOT_COLUMNS),
+        cohort=int(written["in_cohort"].sum()),
+        positives=int(labels["label"].fillna(False).sum()),
+        label_complete=bool(labels["label_complete"].all()) if len(labels) else False,
+        path=str(path),
+        truth_rows=store.truth_rows(home, t),
+        seconds={
+            "read": round(read, 2),
+            "relabel": round(mark - started - read, 2),
+            "write": round(write, 2),
+            "total": round(time.perf_counter() - started, 2),
+        },
+        visit_labels=int(labels["visit_label"].notna().sum()),
+        explored_visit_labels=int((weight > 1.0).sum()),
+        relabelled=True,
     )
 
 

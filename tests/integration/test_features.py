@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,7 @@ import pytest
 
 from features import store
 from features.catalogue import FEATURE_NAMES
+from features.labels import LABEL_COLUMNS
 from features.snapshot import SNAPSHOT_COLUMNS, Canonical, build_snapshot, check_snapshot
 from ingest.store import months_of
 from ingest.tables import TABLES
@@ -146,3 +148,67 @@ def test_the_flow_runs_a_task_per_as_of_date(home, monkeypatch):
         summaries = features_flow(start="2022-10-01", end="2022-11-01")
     assert [s["as_of"] for s in summaries] == ["2022-10-01", "2022-11-01"]
     assert all(s["rows"] > 1000 for s in summaries)
+
+
+def partial_home(home: Path, root: Path, last_month: str) -> Path:
+    """A home sharing ``home``'s truth and key whose canonical tables end at ``last_month``
+    (partitions linked, later ones left out): the deliveries as they stood then."""
+    root.mkdir()
+    for name in ("truth", "secure"):
+        (root / name).symlink_to(home / name)
+    for table in (home / "canonical").iterdir():
+        if not table.is_dir():
+            (root / "canonical" / table.name).symlink_to(table)
+            continue
+        (root / "canonical" / table.name).mkdir(parents=True)
+        for part in table.iterdir():
+            month = part.name.removeprefix("known_month=")
+            if month == part.name or month <= last_month:
+                (root / "canonical" / table.name / part.name).symlink_to(part)
+    return root
+
+
+def test_maturing_labels_are_brought_up_to_date_without_the_features(home, divisions, tmp_path):
+    then = partial_home(home, tmp_path / "then", "2022-09")  # the horizon from T runs to 2022-12
+    settings = load_settings(home=then)
+    first = snapshots.build_one(settings, T, divisions=divisions)
+    assert not first.label_complete and not first.relabelled
+    early = store.read_snapshots(then, [T])
+    listed = early.loc[early["in_cohort"], "household_key"].iloc[:2].tolist()
+    visits = pd.DataFrame(
+        {
+            "household_key": listed,
+            "visit_date": pd.to_datetime(["2022-07-20", "2022-08-03"]),
+            "hardship_confirmed": [True, False],
+            "alert_as_of": pd.to_datetime([T, T]),
+            "listing_probability": [1.0, 0.25],
+            "selection": ["rank", "explore"],
+        }
+    )
+    # the months after 2022-09 arrive, and the two visits are recorded
+    shutil.rmtree(then / "canonical")
+    (then / "canonical").symlink_to(home / "canonical")
+    later = snapshots.relabel_one(settings, T, divisions=divisions, visits=visits)
+    assert later.relabelled and later.label_complete and later.visit_labels == 2
+    assert later.explored_visit_labels == 1 and "build" not in later.seconds
+    got = store.read_snapshots(then, [T])
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    for name in ("canonical", "truth", "secure"):
+        (fresh / name).symlink_to(home / name)
+    rebuilt = snapshots.build_one(load_settings(home=fresh), T, divisions=divisions, visits=visits)
+    pd.testing.assert_frame_equal(got, store.read_snapshots(fresh, [T]))
+    assert later.positives == rebuilt.positives > first.positives
+    assert later.truth_rows == rebuilt.truth_rows > 0
+    unchanged = [c for c in SNAPSHOT_COLUMNS if c not in LABEL_COLUMNS]
+    pd.testing.assert_frame_equal(got[unchanged], early[unchanged])
+
+
+def test_a_snapshot_whose_households_changed_is_built_again(home, divisions, tmp_path):
+    then = partial_home(home, tmp_path / "then", "2022-09")
+    settings = load_settings(home=then)
+    snapshots.build_one(settings, T, divisions=divisions)
+    written = store.read_snapshots(then, [T])
+    store.write_snapshot(then, T, written.iloc[1:], None)  # one household short of the membership
+    again = snapshots.relabel_one(settings, T, divisions=divisions)
+    assert not again.relabelled and again.rows == len(written) and "build" in again.seconds

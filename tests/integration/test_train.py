@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -157,5 +158,8 @@ def test_nothing_in_mlflow_carries_personal_data(flow_summary, home):
     assert any("model_card.md" in where for where, _ in texts)
     for where, text in texts:
         assert find_personal_data(text) == [], where
-        assert not any(k in text for k in keys), where
-        assert not any(p in text for p in places), where
+        # Whole tokens only: a booster's float thresholds are long digit runs, and a 9-digit
+        # town code turns up inside one by chance about once in ten trainings.
+        tokens = set(re.findall(r"[0-9A-Za-z]+", text))
+        assert not tokens & keys, where
+        assert not tokens & places, where
