@@ -4,10 +4,13 @@
     .venv/bin/python -m benchmarks.ingest --home DIR
     .venv/bin/python -m benchmarks.features --home DIR --as-of 2023-06-01
     .venv/bin/python -m benchmarks.features --home DIR --from 2022-07-01 --to 2024-06-01
+    .venv/bin/python -m benchmarks.features --home DIR --from 2024-06-01 --to 2024-12-01 --relabel
 
 Makes the same calls as ``lowinc features`` (pipelines.features.snapshots.build_one per as-of
-date) and prints the wall time per snapshot and in all (read / build / truth / write),
-and the peak resident memory of the process (getrusage).
+date; with ``--relabel``, relabel_one: the labels of written snapshots brought up to date, as
+the monthly loop does for those whose labels mature) and prints the wall time per snapshot
+and in all (read / build / truth / write, or read / relabel / write), and the peak resident
+memory of the process (getrusage).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ def main() -> None:
     parser.add_argument("--as-of", dest="as_of", help="one as-of date, the 1st of a month")
     parser.add_argument("--from", dest="start", help="first as-of date of a monthly range")
     parser.add_argument("--to", dest="end", help="last as-of date of a monthly range")
+    parser.add_argument("--relabel", action="store_true", help="only the labels of written snapshots")
     args = parser.parse_args()
     if args.as_of:
         as_ofs = snapshots.as_of_range(args.as_of, args.as_of)
@@ -39,7 +43,8 @@ def main() -> None:
     divisions = snapshots.load_divisions()
     summaries = []
     for t in as_ofs:
-        s = snapshots.build_one(settings, t, divisions=divisions)
+        run = snapshots.relabel_one if args.relabel else snapshots.build_one
+        s = run(settings, t, divisions=divisions)
         summaries.append(s)
         print(
             f"  {s.as_of}: {s.rows:,} households, cohort {s.cohort:,}, positives {s.positives:,}, "
@@ -52,8 +57,11 @@ def main() -> None:
     print(f"command: {command_line('benchmarks.features')}")
     print(f"snapshots: {len(summaries)}  rows: {rows:,}  columns: {summaries[-1].columns}")
     print(f"wall time: {wall:.1f} s ({wall / len(summaries):.1f} s per snapshot)")
-    for part in ("read", "build", "truth", "write"):
-        print(f"  {part}: {sum(s.seconds[part] for s in summaries):.1f} s")
+    parts = dict.fromkeys(k for s in summaries for k in s.seconds if k != "total")
+    for part in parts:
+        print(f"  {part}: {sum(s.seconds.get(part, 0.0) for s in summaries):.1f} s")
+    if args.relabel:
+        print(f"relabelled in place: {sum(s.relabelled for s in summaries)} of {len(summaries)}")
     print(f"peak memory (RSS): {peak_rss_gib():.2f} GiB")
 
 

@@ -164,7 +164,10 @@ def print_loop(result: dict[str, Any], home: HomeLayout, exports: list[str]) -> 
             f"{ing['rejected_files']} files rejected, {ing['missing_files']} missing"
         )
     feats = result["features"]
-    out.print(f"[bold]Features[/bold]: {feats['snapshots_built']} monthly snapshots built")
+    out.print(
+        f"[bold]Features[/bold]: {feats['snapshots_built']} monthly snapshots built, "
+        f"{feats.get('snapshots_relabelled', 0)} brought up to date as their labels matured"
+    )
     if train := result.get("train"):
         m = train["metrics"]
         out.print(

@@ -6,8 +6,10 @@ redoes only what is missing and ends in the same state:
 - ingest: the delivery months asked for (default: every delivered month not ingested yet;
   ``all_months`` re-reads all), with later months re-ingested when an earlier one arrives;
 - features: every as-of date from the first delivery + 1 month to the scoring date (the 1st
-  of the month after the last ingested one) that has no snapshot yet, and the last
-  ``label_horizon`` + 1 snapshots again, whose labels mature as months arrive;
+  of the month after the last ingested one) that has no snapshot yet; of the last
+  ``label_horizon`` + 1, whose labels mature as months arrive, only the labels are brought up
+  to date, unless a month before their as-of date was (re-)ingested in this pass, when they
+  are built again whole;
 - train: when asked, or when no champion is registered yet (the promotion rule decides
   whether the new model serves);
 - score: the latest snapshot with the champion; the visit list goes to the outreach stage;
@@ -18,6 +20,7 @@ redoes only what is missing and ends in the same state:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -57,17 +60,34 @@ def months_due(paths: HomeLayout, all_months: bool) -> list[str]:
     return [m for m in delivered if m not in done]
 
 
-def snapshots_due(settings: Settings, ingested: list[str]) -> tuple[list[str], str | None]:
-    """(as-of dates to build, the scoring as-of date) from the ingested months."""
+@dataclass(frozen=True)
+class SnapshotsDue:
+    """What the features stage does in one pass: as-of dates (YYYY-MM-01) to build whole, and
+    written ones whose labels only are brought up to date; the scoring as-of date."""
+
+    build: list[str]
+    relabel: list[str]
+    scoring: str | None
+
+
+def snapshots_due(settings: Settings, ingested: list[str], fresh: list[str] | None = None) -> SnapshotsDue:
+    """The snapshots due from the ingested months; ``fresh``: the months (re-)ingested in this
+    pass (default: all), whose rows a snapshot after them was built without."""
     if not ingested:
-        return [], None
+        return SnapshotsDue([], [], None)
     first = pd.Timestamp(f"{ingested[0]}-01") + pd.DateOffset(months=1)
     scoring = pd.Timestamp(f"{ingested[-1]}-01") + pd.DateOffset(months=1)
     wanted = pd.date_range(first, scoring, freq="MS")
     have = set(available_as_ofs(settings.home))
     maturing = set(wanted[-(settings.features.label_horizon + 1) :])
-    due = [t for t in wanted if t not in have or t in maturing]
-    return [f"{t:%Y-%m-%d}" for t in due], f"{scoring:%Y-%m-%d}"
+    changed = min(fresh if fresh is not None else ingested, default=None)
+    # a snapshot at T reads months before T as features: a (re-)ingested month before T changes them
+    stale = {t for t in have if changed is not None and t > pd.Timestamp(f"{changed}-01")}
+    build = [t for t in wanted if t not in have or (t in maturing and t in stale)]
+    relabel = [t for t in wanted if t in have and t in maturing and t not in stale]
+    return SnapshotsDue(
+        [f"{t:%Y-%m-%d}" for t in build], [f"{t:%Y-%m-%d}" for t in relabel], f"{scoring:%Y-%m-%d}"
+    )
 
 
 def has_champion(settings: Settings) -> bool:
@@ -86,10 +106,13 @@ def monthly_flow(month: str | None = None, all_months: bool = False, retrain: bo
     months = [month] if month else months_due(paths, all_months)
     reports = ingest_flow(months=months) if months else []
     result: dict[str, Any] = {"ingest": ingest_totals(reports)}
-    due, scoring_as_of = snapshots_due(settings, delivery.ingested_months(paths))
-    built = [s for t in due for s in features_flow(as_of=t)]
+    due = snapshots_due(settings, delivery.ingested_months(paths), fresh=[r["month"] for r in reports])
+    scoring_as_of = due.scoring
+    relabelled = [s for t in due.relabel for s in features_flow(as_of=t, relabel=True)]
+    built = [s for t in due.build for s in features_flow(as_of=t)]
     result["features"] = {
-        "snapshots_built": len(built),
+        "snapshots_built": len(built) + sum(not s["relabelled"] for s in relabelled),
+        "snapshots_relabelled": sum(s["relabelled"] for s in relabelled),
         "scoring_as_of": scoring_as_of,
         "cohort": built[-1]["cohort"] if built else None,
     }
