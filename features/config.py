@@ -12,7 +12,6 @@ class FeaturesConfig(Section):
 
     # months after the as-of date in which a fall counts (domain.md)
     label_horizon: int = Field(default=6, ge=1)
-    edge_band: float = Field(default=1.5, gt=1.0)  # 低保边缘: per-capita income below this multiple of 低保
     child_age: int = 18  # members younger than this are children
     elderly_age: int = 60  # members this old or older are elderly
     ratio_cap: float = Field(default=10.0, gt=0)  # shares and ratios with a zero denominator are capped here

@@ -108,7 +108,7 @@ def hidden_need_features(
     built: pd.DataFrame,
     known: HiddenNeedTables,
     assistance_code: np.ndarray,
-    dibao_monthly: np.ndarray,
+    edge_monthly: np.ndarray,
     config: FeaturesConfig,
 ) -> pd.DataFrame:
     """The hidden-need signals of each household at T.
@@ -116,9 +116,9 @@ def hidden_need_features(
     ``built``: the features already computed for the spine (composition, income, medical and
     temporary aid), aligned with it; ``known``: rows delivered before T with person codes;
     ``assistance_code``: the category code on the latest roster (features.assistance.state_at);
-    ``dibao_monthly``: the 低保 standard of each household's county and year."""
+    ``edge_monthly``: the 低保边缘 line (per head a month) of each household's county and year."""
     heads = np.maximum(built["members"].to_numpy(), 1)
-    edge_line = config.edge_band * dibao_monthly
+    edge_line = edge_monthly
     ratio_dibao = built["income_ratio_to_dibao"].to_numpy()
     below_edge = built["income_ratio_to_edge"].to_numpy() < 1.0
     in_dibao = np.isin(assistance_code, ASSISTED_CODES)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.config import FeaturesConfig
 from features.spine import Spine
 from features.timeline import date_month_number, in_window, month_number, ts_month_number
 
@@ -119,10 +118,11 @@ def income_features(
     spine: Spine,
     src: IncomeSources,
     dibao_monthly: np.ndarray,
+    edge_monthly: np.ndarray,
     members: np.ndarray,
-    config: FeaturesConfig,
 ) -> pd.DataFrame:
-    """Visible income now, per head, against the 低保 and 低保边缘 lines, and its change."""
+    """Visible income now, per head, against the 低保 and 低保边缘 lines (per head a month,
+    of each household's county), and its change."""
     m0 = latest_income_month(src, spine.as_of)
     parts = income_components(spine, src, m0)
     total = visible_total(parts)
@@ -133,7 +133,7 @@ def income_features(
     out["visible_income"] = total
     out["visible_income_per_capita"] = per_capita
     out["income_ratio_to_dibao"] = per_capita / dibao_monthly
-    out["income_ratio_to_edge"] = per_capita / (config.edge_band * dibao_monthly)
+    out["income_ratio_to_edge"] = per_capita / edge_monthly
     out["below_edge_line"] = out["income_ratio_to_edge"] < 1.0
     for months in (3, 12):
         past = m0 - months

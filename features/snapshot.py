@@ -121,7 +121,7 @@ def feature_frame(
     """Every catalogued feature for the spine's households, in catalogue order, from the
     tables ``known`` before T (with person codes) and the hukou rows known before T."""
     t = spine.as_of
-    dibao, local_income = policy_lines(spine.households["county_code"], divisions, thresholds, t)
+    dibao, local_income, edge = policy_lines(spine.households["county_code"], divisions, thresholds, t)
     comp = composition.composition_features(spine, config)
     members = comp["members"].to_numpy()
     src = income.IncomeSources(
@@ -130,7 +130,7 @@ def feature_frame(
         known.employment_registrations,
         known.assistance_roster,
     )
-    inc = income.income_features(spine, src, dibao, members, config)
+    inc = income.income_features(spine, src, dibao, edge * dibao, members)
     med = medical.medical_features(
         spine, known.medical_settlements, inc["visible_income"].to_numpy(), local_income, config
     )
@@ -153,7 +153,9 @@ def feature_frame(
         ),
     ]
     frame = pd.concat(parts, axis=1)
-    frame = pd.concat([frame, hidden_need_features(spine, frame, known, state.code, dibao, config)], axis=1)
+    frame = pd.concat(
+        [frame, hidden_need_features(spine, frame, known, state.code, edge * dibao, config)], axis=1
+    )
     missing = [n for n in FEATURE_NAMES if n not in frame.columns]
     if missing:
         raise KeyError(f"features catalogued but not built: {missing}")

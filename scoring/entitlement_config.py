@@ -23,13 +23,6 @@ class DibaoRule(Section):
     min_benefit: float = Field(0.0, ge=0)  # monthly floor of the estimated benefit, yuan per household
 
 
-class EdgeRule(Section):
-    """低保边缘: not 低保, per-capita income below a multiple of the standard."""
-
-    multiple: float = Field(1.5, gt=1.0)
-    city_multiples: dict[str, float] = Field(default_factory=dict)  # e.g. 杭州市: 2.0
-
-
 class TekunRule(Section):
     """特困: no work capacity (age or severe disability, or a child alone), no income, no one
     obliged to support them (taken as a single-person household)."""
@@ -112,7 +105,6 @@ class EntitlementConfig(Section):
     suggests what to offer at a visit; it never decides eligibility."""
 
     dibao: DibaoRule = DibaoRule()
-    edge: EdgeRule = EdgeRule()
     tekun: TekunRule = TekunRule()
     medical: MedicalRule = MedicalRule()
     rigid: RigidRule = RigidRule()

@@ -58,7 +58,7 @@ NEEDED = (
     "disability_subsidy_members",
     "expenditure_aid_12m",
 )
-STANDARD_COLUMNS = ("county_code", "city_name", "dibao_monthly", "local_income_annual")
+STANDARD_COLUMNS = ("county_code", "city_name", "dibao_monthly", "local_income_annual", "edge_multiple")
 GROUP_ZH = {"tekun": "特困", "dibao": "低保", "edge": "低保边缘", "rigid": "刚性支出困难"}
 
 
@@ -66,9 +66,10 @@ def county_standards(
     county_codes: pd.Series, divisions: pd.DataFrame, lines: PolicyLinesConfig, as_of: pd.Timestamp
 ) -> pd.DataFrame:
     """The policy lines in force at ``as_of`` for each distinct county: its city, the monthly
-    低保 standard and last year's local per-capita disposable income (yuan a year)."""
+    低保 standard, last year's local per-capita disposable income (yuan a year) and the
+    低保边缘 multiple of the standard."""
     codes = pd.Series(pd.unique(county_codes.astype("str")), dtype="str")
-    std, income = policy_lines(codes, divisions, lines, as_of)
+    std, income, edge = policy_lines(codes, divisions, lines, as_of)
     cities = county_cities(divisions)
     return pd.DataFrame(
         {
@@ -76,6 +77,7 @@ def county_standards(
             "city_name": codes.map(cities).astype("str"),
             "dibao_monthly": std,
             "local_income_annual": income,
+            "edge_multiple": edge,
         }
     )
 
@@ -108,10 +110,7 @@ class _Household:
         self.s = s
         self.std = county.map(lines["dibao_monthly"]).to_numpy(dtype="float64")
         self.local_monthly = county.map(lines["local_income_annual"]).to_numpy(dtype="float64") / 12.0
-        city = county.map(lines["city_name"]).astype("str")
-        self.edge_multiple = (
-            city.map(cfg.edge.city_multiples).fillna(cfg.edge.multiple).to_numpy(dtype="float64")
-        )
+        self.edge_multiple = county.map(lines["edge_multiple"]).to_numpy(dtype="float64")
         self.members = np.maximum(s["members"].to_numpy(dtype="float64"), 1.0)
         own = s["visible_income"].to_numpy(dtype="float64") - s["assistance_income"].to_numpy(dtype="float64")
         self.pc = np.maximum(own, 0.0) / self.members  # per head, without assistance received

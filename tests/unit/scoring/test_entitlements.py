@@ -26,9 +26,10 @@ STANDARDS = pd.DataFrame(
         "city_name": ["湖州市", "杭州市"],
         "dibao_monthly": [STD, 1200.0],
         "local_income_annual": [LOCAL, 77500.0],
+        "edge_multiple": [1.5, 2.0],  # Hangzhou's 低保边缘 line is 2 x the standard
     }
 )
-CFG = EntitlementConfig.model_validate({"edge": {"multiple": 1.5, "city_multiples": {"杭州市": 2.0}}})
+CFG = EntitlementConfig()
 
 
 def household(key: str, **values: object) -> dict[str, object]:
@@ -270,3 +271,20 @@ def test_the_command_without_a_snapshot_is_one_line_with_what_to_run(tmp_path, m
     assert caught.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err == "error: no feature snapshot for 2024-06-01 (run: lowinc features --as-of 2024-06-01)"
+
+
+def test_the_edge_line_is_the_citys_from_the_policy_lines():
+    # one 低保边缘 multiple for the features and the check: the city's, else the default
+    divisions = pd.DataFrame({"county_code": [HUZHOU, HANGZHOU], "city_name": ["湖州市", "杭州市"]})
+    lines = PolicyLinesConfig(
+        edge_multiple=1.6,
+        cities={
+            "杭州市": CityPolicyLines(
+                dibao_annual={2024: 14400.0}, disposable_income_annual={2023: 77500.0}, edge_multiple=2.0
+            )
+        },
+    )
+    standards = county_standards(pd.Series([HUZHOU, HANGZHOU]), divisions, lines, pd.Timestamp("2024-06-01"))
+    assert standards.set_index("county_code")["edge_multiple"].to_dict() == {HUZHOU: 1.6, HANGZHOU: 2.0}
+    with pytest.raises(ValueError):
+        CityPolicyLines(dibao_annual={}, disposable_income_annual={}, edge_multiple=0.9)
