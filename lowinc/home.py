@@ -112,10 +112,23 @@ class HomeLayout:
         """The re-verification lists (核查, 渐退) of an as-of date."""
         return self.scores_at(as_of) / "recipient_checks.parquet"
 
+    def dates_with(self, file_name: str) -> list[dt.date]:
+        """The as-of dates whose scores folder holds ``file_name`` (SCORES_FILE, ...), oldest
+        first; a folder whose name is not ``as_of=YYYY-MM-DD`` (a write in progress) is not one."""
+        if not self.scores.exists():
+            return []
+        days = []
+        for path in self.scores.glob(f"as_of=*/{file_name}"):
+            try:
+                days.append(dt.date.fromisoformat(path.parent.name.removeprefix("as_of=")))
+            except ValueError:
+                continue
+        return sorted(days)
+
     def visit_lists_before(self, as_of: dt.date) -> list[Path]:
         """The visit lists of every as-of date before ``as_of``, oldest first."""
-        found = sorted(self.scores.glob(f"as_of=*/{VISIT_LIST_FILE}"))
-        return [p for p in found if p.parent.name.removeprefix("as_of=") < f"{as_of:%Y-%m-%d}"]
+        limit = dt.date(as_of.year, as_of.month, as_of.day)  # a date, a datetime or a pd.Timestamp
+        return [self.visit_list(day) for day in self.dates_with(VISIT_LIST_FILE) if day < limit]
 
     def entitlements_file(self, as_of: dt.date | str) -> Path:
         """The entitlement check (应救尽救) of an as-of date: keys and codes, no names."""

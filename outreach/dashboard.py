@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import Engine, case, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
-from lowinc.home import HomeLayout
+from lowinc.home import ENTITLEMENTS_FILE, HomeLayout
 from outreach.audit import record_audit
 from outreach.db import transaction, utc_naive
 from outreach.entitlements import take_up
@@ -267,14 +267,7 @@ def _take_up(session: Session, scope: Scope, as_of: dt.date, layout: HomeLayout)
         .where(is_current, scope.alert_filter(), Alert.as_of == as_of)
     ).all()
     visits = pd.DataFrame(rows, columns=["household_key", "route", "referral_status"])
-    checks = sorted(
-        d
-        for d in (
-            dt.date.fromisoformat(p.parent.name.removeprefix("as_of="))
-            for p in layout.scores.glob("as_of=*/entitlements.parquet")
-        )
-        if d > as_of
-    )
+    checks = [d for d in layout.dates_with(ENTITLEMENTS_FILE) if d > as_of]
     return take_up(layout, as_of, visits, checks[-1] if checks else None)
 
 

@@ -407,15 +407,7 @@ def _risk(
     by_month: dict[dt.date, RiskMonth] = {}
     alert_of = {s.as_of: s.id for s in summaries}
     first = (pd.Timestamp(as_of) - pd.DateOffset(months=SIGNAL_MONTHS)).date()
-    root = layout.scores
-    paths = []
-    for folder in sorted(root.glob("as_of=*")) if root.exists() else []:
-        try:
-            day = dt.date.fromisoformat(folder.name.split("=", 1)[1])
-        except ValueError:
-            continue
-        if first <= day <= as_of and (folder / SCORES_FILE).exists():
-            paths.append(str(folder / SCORES_FILE))
+    paths = [str(layout.scores_file(day)) for day in layout.dates_with(SCORES_FILE) if first <= day <= as_of]
     if paths:
         table = ds.dataset(paths, format="parquet").to_table(
             columns=["as_of", "risk", "tier", "reasons_zh", "reasons_en"],

@@ -21,10 +21,7 @@ LABEL_COLUMNS = ["household_key", "in_cohort", "label_complete", "label"]
 
 def scored_months(layout: HomeLayout) -> list[pd.Timestamp]:
     """As-of dates with a scores file, oldest first."""
-    if not layout.scores.exists():
-        return []
-    found = [p.parent.name.removeprefix("as_of=") for p in layout.scores.glob(f"as_of=*/{SCORES_FILE}")]
-    return sorted(pd.Timestamp(d) for d in found)
+    return [pd.Timestamp(d) for d in layout.dates_with(SCORES_FILE)]
 
 
 def resolve_month(layout: HomeLayout, as_of: str | None) -> pd.Timestamp:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
 from features.store import available_as_ofs, read_snapshots
 from lowinc.divisions import load_divisions
@@ -60,12 +62,13 @@ def with_names(visit_list: pd.DataFrame) -> pd.DataFrame:
 
 
 def ever_listed(layout: HomeLayout, as_of: pd.Timestamp) -> pd.Series:
-    """Household keys on the visit list of any as-of date before ``as_of``."""
-    keys = [
-        pd.read_parquet(p, columns=["household_key"])["household_key"]
-        for p in layout.visit_lists_before(as_of)
-    ]
-    return pd.concat(keys, ignore_index=True).drop_duplicates() if keys else pd.Series(dtype="str")
+    """Household keys on the visit list of any as-of date before ``as_of``: one scan of the
+    key column of every earlier list (a list is a town's capacity, so this stays small)."""
+    paths = [str(p) for p in layout.visit_lists_before(as_of)]
+    if not paths:
+        return pd.Series(dtype="str")
+    keys = ds.dataset(paths, format="parquet").to_table(columns=["household_key"]).column(0)
+    return pd.Series(pc.unique(keys).to_pandas(), dtype="str")
 
 
 def write_outputs(layout: HomeLayout, as_of: pd.Timestamp, scored: Scored) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lowinc.home import HomeLayout
+from lowinc.home import SCORES_FILE, VISIT_LIST_FILE, HomeLayout
 from lowinc.settings import REPO_ROOT
 
 PACKAGES = ("lowinc", "ingest", "features", "models", "scoring", "outreach", "monitoring", "simulator")
@@ -88,3 +88,21 @@ def test_no_module_but_lowinc_home_spells_a_home_folder():
                 continue
             offenders += [f"{rel}:{line} {text!r}" for line, text in home_spellings(path.read_text(), names)]
     assert offenders == [], "ask lowinc.home.HomeLayout (settings.layout) for these folders"
+
+
+def test_dates_with_a_file_are_the_written_as_of_folders_oldest_first(tmp_path: Path) -> None:
+    layout = HomeLayout(tmp_path)
+    assert layout.dates_with(VISIT_LIST_FILE) == [] and layout.visit_lists_before(dt.date(2024, 1, 1)) == []
+    for day in ("2023-12-01", "2023-10-01", "2023-11-01"):
+        layout.scores_at(day).mkdir(parents=True)
+        layout.visit_list(day).touch()
+    layout.scores_file("2023-11-01").touch()
+    (layout.scores / "as_of=2023-09-01.tmp").mkdir()  # a write in progress
+    (layout.scores / "as_of=2023-09-01.tmp" / VISIT_LIST_FILE).touch()
+    months = [dt.date(2023, 10, 1), dt.date(2023, 11, 1), dt.date(2023, 12, 1)]
+    assert layout.dates_with(VISIT_LIST_FILE) == months
+    assert layout.dates_with(SCORES_FILE) == [dt.date(2023, 11, 1)]
+    assert layout.visit_lists_before(dt.date(2023, 12, 1)) == [
+        layout.visit_list("2023-10-01"),
+        layout.visit_list("2023-11-01"),
+    ]
