@@ -17,6 +17,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
+
 from lowinc.home import HomeLayout
 
 PRIVATE_UMASK = 0o077
@@ -46,6 +48,16 @@ def private_file(path: Path) -> Path:
     """Make a file a library wrote owner-only (read and write)."""
     os.chmod(path, FILE_MODE)
     return path
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a table whole and owner-only: beside its place first, then renamed over it, so a
+    reader (or a crash) sees the old file or the new one, never half of one."""
+    private_dir(Path(path).parent)
+    tmp = Path(path).with_name(f".{Path(path).name}.tmp")
+    frame.to_parquet(tmp, index=False)
+    private_file(tmp).replace(path)
+    return Path(path)
 
 
 def secure_home(home: Path) -> None:

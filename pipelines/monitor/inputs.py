@@ -14,6 +14,7 @@ from features import store
 from lowinc.errors import NotFound
 from lowinc.home import SCORES_FILE, HomeLayout
 from lowinc.inputs import parse_as_of
+from lowinc.private import write_parquet
 
 SHADOW = re.compile(r"^shadow-v(?P<version>[0-9]+)\.parquet$")
 LABEL_COLUMNS = ["household_key", "in_cohort", "label_complete", "label"]
@@ -57,11 +58,8 @@ def write_shadow(
     layout: HomeLayout, as_of: pd.Timestamp, version: str, keys: pd.Series, risk: np.ndarray
 ) -> Path:
     """A challenger's risks for the month (household key and risk only), replaced whole on a re-run."""
-    path = shadow_file(layout, as_of, version)
-    tmp = path.with_name(f".{path.name}.tmp")
-    pd.DataFrame({"household_key": keys.to_numpy(), "risk": risk}).to_parquet(tmp, index=False)
-    tmp.replace(path)
-    return path
+    frame = pd.DataFrame({"household_key": keys.to_numpy(), "risk": risk})
+    return write_parquet(frame, shadow_file(layout, as_of, version))
 
 
 def first_month(layout: HomeLayout, version: str) -> pd.Timestamp | None:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from features.store import read_snapshots
 from lowinc.divisions import load_divisions
+from lowinc.private import write_parquet
 from pipelines.score.scores import resolve_as_of
 from pipelines.settings import Settings
 from scoring.entitlements import (
@@ -75,11 +76,7 @@ def write_entitlements(settings: Settings, as_of: str | None) -> EntitlementRun:
     t = time.perf_counter()
     found = check_entitlements(snapshot, standards, settings.entitlements)
     timings["check"] = round(time.perf_counter() - t, 2)
-    path = settings.layout.entitlements_file(ts)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    found.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    path = write_parquet(found, settings.layout.entitlements_file(ts))
     by_county = programme_counts(found, by=("county_code",))
     return EntitlementRun(
         as_of=f"{ts:%Y-%m-%d}",

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from features.store import read_snapshots
+from lowinc.private import write_parquet
 from models.registry import load_champion
 from pipelines.score.scores import resolve_as_of
 from pipelines.settings import Settings
@@ -38,11 +39,7 @@ def check_recipients(settings: Settings, as_of: str | None, model: Scorer | None
         model = model or load_champion(settings.model, settings.home)
         risk[phase] = model.predict_risk(snapshot[phase])
     lists = recipient_checks(snapshot, risk, settings.scoring)
-    path = settings.layout.recipient_checks(ts)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    lists.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    path = write_parquet(lists, settings.layout.recipient_checks(ts))
     counts = lists.groupby(["county_code", "kind"]).size().unstack(fill_value=0)
     by_county = {str(c): {str(k): int(n) for k, n in row.items()} for c, row in counts.iterrows()}
     recipients = int(snapshot["assistance_state"].isin(("dibao", "tekun", "edge")).sum())

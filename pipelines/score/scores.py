@@ -20,6 +20,7 @@ from lowinc.divisions import load_divisions
 from lowinc.errors import NotFound
 from lowinc.home import HomeLayout
 from lowinc.inputs import parse_as_of
+from lowinc.private import write_parquet
 from models.registry import load_champion
 from pipelines.settings import Settings
 from scoring.scorer import Scored, Scorer, score_snapshot
@@ -72,16 +73,9 @@ def ever_listed(layout: HomeLayout, as_of: pd.Timestamp) -> pd.Series:
 
 
 def write_outputs(layout: HomeLayout, as_of: pd.Timestamp, scored: Scored) -> Path:
-    folder = layout.scores_at(as_of)
-    folder.mkdir(parents=True, exist_ok=True)
-    for path, frame in (
-        (layout.scores_file(as_of), scored.scores),
-        (layout.visit_list(as_of), scored.visit_list),
-    ):
-        tmp = path.with_name(f".{path.name}.tmp")
-        frame.to_parquet(tmp, index=False)
-        tmp.replace(path)  # a re-run replaces the file whole
-    return folder
+    write_parquet(scored.scores, layout.scores_file(as_of))  # a re-run replaces each file whole
+    write_parquet(scored.visit_list, layout.visit_list(as_of))
+    return layout.scores_at(as_of)
 
 
 def score_as_of(
