@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from lowinc.home import HomeLayout
@@ -85,26 +86,28 @@ def rewrite_labels(home: Path, as_of: pd.Timestamp, labels: pd.DataFrame) -> Pat
     columns, for exactly the snapshot's households (any order). The as-of folder is swapped
     in whole, as a build writes it."""
     target = snapshots_dir(home) / _as_of_folder(as_of)
-    by_key = labels.set_index("household_key")
+    keys = labels["household_key"].astype("str")
+    if not keys.is_unique:
+        raise ValueError("labels: one row per household")
     columns = [c for c in labels.columns if c != "household_key"]
+    value_set = pa.array(keys.to_numpy(dtype=object), type=pa.string())
+    given = pa.Table.from_pandas(labels[columns], preserve_index=False)
 
     def fill(folder: Path) -> None:
         for county_dir in sorted(target.glob("county_code=*")):
             table = pq.read_table(county_dir / PART)
-            keys = table.column("household_key").to_pandas()
-            if not keys.isin(by_key.index).all():
+            where = pc.index_in(table.column("household_key").cast(pa.string()), value_set=value_set)
+            if where.null_count:  # a hash join in Arrow: pandas' isin on Arrow strings loops in Python
                 raise ValueError(f"labels: households of {county_dir.name} missing")
-            new = by_key.reindex(keys)
+            new = given.take(where)
             for name in columns:
                 idx = table.schema.get_field_index(name)
                 field = table.schema.field(idx)
-                table = table.set_column(idx, field, pa.Array.from_pandas(new[name], type=field.type))
+                table = table.set_column(idx, field, new.column(name).cast(field.type))
             out = folder / county_dir.name / PART
             out.parent.mkdir(parents=True)
             pq.write_table(table, out, compression="zstd")
 
-    if len(by_key) != len(labels) or not by_key.index.is_unique:
-        raise ValueError("labels: one row per household")
     _replace(target, fill)
     return target
 
