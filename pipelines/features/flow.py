@@ -2,34 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prefect import flow, task
 
 from pipelines.features import snapshots
 from pipelines.retries import unless_user_error
 from pipelines.settings import load_settings
 
+# a failed snapshot is tried once more, unless the failure is the user's (a bad date, ...)
+RETRIES: dict[str, Any] = {
+    "retries": 1,
+    "retry_condition_fn": unless_user_error,
+    "retry_delay_seconds": 30,
+    "timeout_seconds": 3600,
+}
 
-@task(
-    name="features-snapshot",
-    task_run_name="features-{as_of}",
-    retries=1,
-    retry_condition_fn=unless_user_error,
-    retry_delay_seconds=30,
-    timeout_seconds=3600,
-)
+
+@task(name="features-snapshot", task_run_name="features-{as_of}", **RETRIES)
 def snapshot_task(as_of: str) -> dict:
     """Build and write one snapshot; its summary (counts, path, timings: no personal data)."""
     return snapshots.build_one(load_settings(), as_of).to_dict()
 
 
-@task(
-    name="features-labels",
-    task_run_name="labels-{as_of}",
-    retries=1,
-    retry_condition_fn=unless_user_error,
-    retry_delay_seconds=30,
-    timeout_seconds=3600,
-)
+@task(name="features-labels", task_run_name="labels-{as_of}", **RETRIES)
 def labels_task(as_of: str) -> dict:
     """Bring the labels of the written snapshot up to date, its features as built (a snapshot
     that is missing or whose households changed is built whole); its summary."""
