@@ -21,7 +21,7 @@ from features.catalogue import FEATURE_NAMES, FEATURES
 from features.config import FeaturesConfig
 from features.hidden_need import hidden_need_features
 from features.policy import PolicyLinesConfig, policy_lines
-from features.spine import Spine, build_spine
+from features.spine import Spine, build_spine, label_spine
 from features.timeline import add_months, known_before, known_between
 from ingest.tables import PERSON_TABLES, TABLES
 
@@ -191,38 +191,22 @@ def relabel(
     tables: Canonical,
     as_of: pd.Timestamp,
     horizon: int,
-    divisions: pd.DataFrame,
     visits: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The label columns of an existing snapshot at T, again from later deliveries: what
     :func:`build_snapshot` gives, without any feature. ``keys`` and ``in_cohort`` are the
-    snapshot's as written (any order; the result is in theirs). ``households`` is the
+    snapshot's as written (the result is in their order). ``households`` is the
     membership known before T it was built from (ages and the hukou rows play no part in a
     label). Raises MembershipChanged when that membership no longer gives the snapshot's
     households (build it again instead)."""
-    spine = build_spine(known_before(households, as_of), _NO_PERSONS, divisions, as_of)
-    pos = spine.position_of(keys)
-    if len(pos) != spine.n or (pos < 0).any() or len(np.unique(pos)) != spine.n:
+    spine = label_spine(known_before(households, as_of), keys, as_of)
+    if spine is None:
         raise MembershipChanged(f"the households at {as_of:%Y-%m-%d} differ from its snapshot's")
-    cohort = np.zeros(spine.n, dtype=bool)
-    cohort[pos] = np.asarray(in_cohort, dtype=bool)
-    frame = label_frame(spine, cohort, tables, horizon, visits)
-    return frame.iloc[pos].reset_index(drop=True)  # in the order of ``keys``
+    return label_frame(spine, np.asarray(in_cohort, dtype=bool), tables, horizon, visits)
 
 
 class MembershipChanged(ValueError):
     """A written snapshot no longer matches what it was built from: build it again."""
-
-
-_NO_PERSONS = pd.DataFrame(
-    {
-        "person_key": pd.Series(dtype="str"),
-        "birth_date": pd.Series(dtype="datetime64[us]"),
-        "change_type": pd.Series(dtype="str"),
-        "known_month": pd.Series(dtype="str"),
-        "event_date": pd.Series(dtype="datetime64[us]"),
-    }
-)
 
 
 def build_snapshot(

@@ -145,6 +145,28 @@ def geography(village_codes: pd.Series, divisions: pd.DataFrame) -> pd.DataFrame
     )
 
 
+def label_spine(households: pd.DataFrame, household_keys: pd.Series, as_of: pd.Timestamp) -> Spine | None:
+    """The spine of a written snapshot's households, in its row order, for its labels only:
+    members and their households from the membership known before T, no ages or geography
+    (a label reads neither). None when that membership does not give exactly these
+    households (one is missing, one is new, a key repeats)."""
+    m = latest_membership(households)
+    index = key_index(household_keys)
+    if not index.is_unique:
+        return None
+    hh = index.get_indexer(key_array(m["household_key"])) if len(m) else np.empty(0, "int64")  # type: ignore[arg-type]  # pandas-stubs: get_indexer takes any array-like target
+    if (hh < 0).any() or len(np.unique(hh)) != len(index):
+        return None
+    members = pd.DataFrame({"person_key": m["person_key"].astype("str").to_numpy(), "hh": hh})
+    return Spine(
+        as_of=as_of,
+        households=pd.DataFrame({"household_key": index.to_numpy()}),
+        members=members,
+        person_index=key_index(members["person_key"]),
+        household_index=index,
+    )
+
+
 def build_spine(
     households: pd.DataFrame, persons: pd.DataFrame, divisions: pd.DataFrame, as_of: pd.Timestamp
 ) -> Spine:

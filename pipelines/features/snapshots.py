@@ -154,7 +154,6 @@ def relabel_one(
     if written.empty or store.snapshot_columns(home, t) != SNAPSHOT_COLUMNS:
         return build_one(settings, t, divisions, visits)
     started = time.perf_counter()
-    divisions = load_divisions() if divisions is None else divisions
     visits = recorded_visits(settings) if visits is None else visits
     canonical = settings.layout.canonical
     horizon = settings.features.label_horizon
@@ -174,7 +173,6 @@ def relabel_one(
             tables,
             t,
             horizon,
-            divisions,
             visits,
         )
     except MembershipChanged:
