@@ -157,3 +157,18 @@ def test_bad_kinds_and_months_are_refused(
 ) -> None:
     with pytest.raises(error):
         _list(engine, layout, WORKER_A1, kind=kind, as_of=as_of)
+
+
+@pytest.mark.parametrize("kind", ["reverify", "phase_out", "entitlement", "unlinked"])
+def test_a_user_without_rows_gets_an_empty_page_of_every_kind(
+    engine: Engine, layout: HomeLayout, kind: str
+) -> None:
+    write_unlinked(layout)
+    for scope in (
+        NOBODY,
+        Scope(user_id=7, name="x", role="village_worker", areas=(("village", "330502001007"),)),
+    ):
+        listed = _list(engine, layout, scope, kind=kind, as_of=None)
+        assert listed.present and listed.rows == () and listed.total == 0
+    past_the_end = _list(engine, layout, COUNTY_OFFICER, kind=kind, as_of=None, page=5)
+    assert past_the_end.rows == () and past_the_end.total > 0
