@@ -19,6 +19,7 @@ from tests.outreach.lists_home import UNLINKED_ID_A, UNLINKED_ID_B, write_lists,
 from tests.web.conftest import Seeded, login, screenshot
 
 Client = Callable[[str], TestClient]
+BOTH = pytest.mark.parametrize("web_db_url", ["sqlite", "postgresql"], indirect=True)
 
 
 @pytest.fixture
@@ -34,6 +35,7 @@ def _code(n: int) -> str:
     return household_code(household_key(n))
 
 
+@BOTH
 def test_a_worker_sees_their_villages_named_and_linked(
     home: Path, seeded: Seeded, signed_in_client: Client
 ) -> None:
@@ -60,6 +62,7 @@ def test_another_townships_worker_sees_none_of_them(home: Path, signed_in_client
     assert _code(20) in signed_in_client("刘洋").get("/lists").text
 
 
+@BOTH
 def test_an_officer_sees_the_county(home: Path, signed_in_client: Client) -> None:
     county = signed_in_client("赵敏")
     html = county.get("/lists?kind=reverify").text
