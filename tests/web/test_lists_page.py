@@ -153,3 +153,7 @@ def test_the_page_in_chromium(live_server: str, page: object, home: Path) -> Non
     pg.wait_for_load_state()  # type: ignore[attr-defined]
     assert "as_of=2024-06-01" in pg.url and "kind=entitlement" in pg.url  # type: ignore[attr-defined]
     assert screenshot(pg, "lists-phone").stat().st_size > 10_000
+    pg.set_viewport_size({"width": 1024, "height": 800})  # type: ignore[attr-defined]
+    pg.goto(f"{live_server}/lists?kind=reverify")  # type: ignore[attr-defined]
+    assert pg.locator("a[href^='/alerts/']").count() == 3  # type: ignore[attr-defined]
+    assert screenshot(pg, "lists").stat().st_size > 10_000
