@@ -172,3 +172,15 @@ def test_a_user_without_rows_gets_an_empty_page_of_every_kind(
         assert listed.present and listed.rows == () and listed.total == 0
     past_the_end = _list(engine, layout, COUNTY_OFFICER, kind=kind, as_of=None, page=5)
     assert past_the_end.rows == () and past_the_end.total > 0
+
+
+def test_a_worker_of_two_villages_sees_both(engine: Engine, layout: HomeLayout) -> None:
+    two = Scope(
+        user_id=8,
+        name="王芳",
+        role="village_worker",
+        areas=(("village", VILLAGE_A1), ("village", "330502001006")),
+    )
+    listed = _list(engine, layout, two, kind="reverify", as_of=None)
+    assert _codes(listed) == [household_code(household_key(n)) for n in (0, 1, 10)]
+    assert listed.rows[2].name == "吴七" and listed.rows[2].alert_id is None  # no alert for household 10
