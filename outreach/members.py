@@ -1,10 +1,11 @@
 """The members of households at an as-of date, with their names and masked IDs, and who stands
 in as a household's contact.
 
-The one place in outreach that reads the protected identity table (``<home>/secure/identity``):
-plain ID numbers are masked here (:func:`outreach.privacy.mask_id`) and never leave this
-module. The membership is ingest's (``canonical/households``, the month before the as-of
-date), so a head who died, moved out of the hukou or was never delivered is simply absent;
+The one place in outreach that reads the protected identity table (``<home>/secure/identity``)
+for households (:mod:`outreach.people` names people without a local household): plain ID
+numbers are masked here (:func:`outreach.privacy.mask_id`) and never leave this module.
+The membership is ingest's (``canonical/households``, the month before the as-of date), so a
+head who died, moved out of the hukou or was never delivered is simply absent;
 :func:`choose_contacts` then names the member who stands in (户主, else 配偶, else the oldest
 adult, else the oldest member), marked ``stand_in``.
 

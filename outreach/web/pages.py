@@ -9,4 +9,5 @@ ROUTERS: list[str] = [
     "outreach.web.needs",
     "outreach.web.downloads",
     "outreach.web.visits",
+    "outreach.web.lists",
 ]
