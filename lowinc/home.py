@@ -29,6 +29,7 @@ from pathlib import Path
 SCORES_FILE = "scores.parquet"
 VISIT_LIST_FILE = "visit_list.parquet"
 ENTITLEMENTS_FILE = "entitlements.parquet"
+RECIPIENT_CHECKS_FILE = "recipient_checks.parquet"
 UNLINKED_LIST_FILE = "unlinked_list.parquet"
 
 
@@ -110,7 +111,7 @@ class HomeLayout:
 
     def recipient_checks(self, as_of: dt.date | str) -> Path:
         """The re-verification lists (核查, 渐退) of an as-of date."""
-        return self.scores_at(as_of) / "recipient_checks.parquet"
+        return self.scores_at(as_of) / RECIPIENT_CHECKS_FILE
 
     def dates_with(self, file_name: str) -> list[dt.date]:
         """The as-of dates whose scores folder holds ``file_name`` (SCORES_FILE, ...), oldest

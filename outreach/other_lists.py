@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from lowinc.divisions import load_divisions
 from lowinc.errors import BadValue, NotFound
-from lowinc.home import ENTITLEMENTS_FILE, UNLINKED_LIST_FILE, HomeLayout
+from lowinc.home import ENTITLEMENTS_FILE, RECIPIENT_CHECKS_FILE, UNLINKED_LIST_FILE, HomeLayout
 from outreach.audit import record_audit
 from outreach.contacts import household_codes
 from outreach.entitlements import PROGRAMME_ZH, Entitlement
@@ -40,7 +40,6 @@ from outreach.schema import Alert
 from scoring.reasons import SEPARATOR
 from scoring.recipients import PHASE_OUT, REVERIFY
 
-RECIPIENT_CHECKS_FILE = "recipient_checks.parquet"
 ENTITLEMENT = "entitlement"
 UNLINKED = "unlinked"
 KINDS = (REVERIFY, PHASE_OUT, ENTITLEMENT, UNLINKED)
