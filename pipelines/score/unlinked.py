@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from features.policy import policy_lines
 from features.spine import latest_membership
-from features.timeline import month_label
+from features.timeline import add_months, month_label
 from features.unlinked import UnlinkedSources, unlinked_people, unlinked_signals
 from features.unlinked_place import own_rows, place_people, unplaced_counts
 from ingest.delivery import person_key_columns, sources_from
@@ -29,6 +29,7 @@ from ingest.tables import BY_NAME, HOUSEHOLDS_TABLE, HUKOU_TABLES, UNLINKED_TABL
 from lowinc.divisions import load_divisions
 from lowinc.inputs import parse_as_of
 from lowinc.private import write_parquet
+from pipelines.features.inputs import read_months
 from pipelines.score.scores import resolve_as_of
 from pipelines.settings import Settings
 from scoring.unlinked_list import empty_list, unlinked_list
@@ -135,15 +136,17 @@ def placing_rows(settings: Settings, people: pd.Index, as_of: pd.Timestamp) -> p
 
 
 def signal_sources(settings: Settings, people: pd.Index, as_of: pd.Timestamp) -> UnlinkedSources:
-    """The four tables' rows of the people, as features/unlinked.py reads them."""
+    """The four tables' rows of the people, as features/unlinked.py reads them: the known months
+    a snapshot reads of each (its features' longest window plus a month, or all history)."""
     canonical = settings.layout.canonical
     frames = {}
     for table in SIGNAL_TABLES:
         spec = BY_NAME[table]
+        have = _months_before(canonical, table, as_of)
         rows = read_rows(
             canonical,
             table,
-            _months_before(canonical, table, as_of),
+            [m for m in read_months(table, as_of, have) if m in have],
             spec.read_columns,
             people.tolist(),
             ["person_key"],
@@ -158,9 +161,9 @@ def list_unlinked(settings: Settings, as_of: str | None) -> UnlinkedRun:
     ts = resolve_as_of(settings.home, None) if as_of is None else parse_as_of(str(as_of))
     canonical = settings.layout.canonical
     uc = settings.scoring.unlinked
-    listed_rows = read_whole(
-        canonical, UNLINKED_TABLE, _months_before(canonical, UNLINKED_TABLE, ts), ["person_key", "table"]
-    )
+    first = month_label(add_months(ts, -uc.months))
+    months = [m for m in _months_before(canonical, UNLINKED_TABLE, ts) if m >= first]
+    listed_rows = read_whole(canonical, UNLINKED_TABLE, months, ["person_key", "table"])
     people = unlinked_people(listed_rows, ts, uc.months, _members(canonical, ts))
     divisions = load_divisions()
     places = place_people(people, placing_rows(settings, people, ts), ts, divisions)
