@@ -90,6 +90,8 @@ def test_the_command_prints_json_and_refuses_a_bad_date_in_one_line(home):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["listed"] == 1
     assert "not the 1st of a month" in one_line_error(lowinc(home.root, "unlinked", "--as-of", "2023-04-15"))
+    # without --as-of the latest snapshot's date is used, and this home has none
+    assert "no feature snapshot yet" in one_line_error(lowinc(home.root, "unlinked"))
 
 
 def test_lowinc_up_prints_the_counts(home, capsys):
