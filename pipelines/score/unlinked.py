@@ -131,7 +131,8 @@ def placing_rows(settings: Settings, people: pd.Index, as_of: pd.Timestamp) -> p
                 keys,
                 cols,
             )
-            parts.append(own_rows(frame, cols, spec.table))
+            if len(own := own_rows(frame, cols, spec.table)):
+                parts.append(own)
     return pd.concat(parts, ignore_index=True) if parts else own_rows(pd.DataFrame(), [], "")
 
 
