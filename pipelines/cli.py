@@ -192,6 +192,12 @@ def print_loop(result: dict[str, Any], home: HomeLayout, exports: list[str]) -> 
             f"{listed.get('phase_out', 0):,} in phase-out at risk (渐退), "
             f"of {checks['recipients']:,} recipient households"
         )
+    if unlinked := result.get("unlinked"):
+        out.print(
+            f"[bold]Without local hukou[/bold]: {unlinked['listed']:,} listed of "
+            f"{unlinked['people']:,} people "
+            f"({unlinked['placed']:,} placed in a village, {sum(unlinked['unplaced'].values()):,} not placed)"
+        )
     if ent := result.get("entitlements"):
         gaps = ", ".join(
             f"{p} {c.get('eligible_not_receiving', 0):,}"
@@ -220,6 +226,8 @@ def print_loop(result: dict[str, Any], home: HomeLayout, exports: list[str]) -> 
         out.print(f"    {path}")
     if len(exports) > 3:
         out.print(f"    … and {len(exports) - 3} more")
+    if unlinked:
+        out.print(f"  list of people without local hukou: {unlinked['output']}")
     out.print(f"  ingest reports: {home.ingest_reports}")
     out.print(f"  Prefect UI: PREFECT_HOME={home.prefect} .venv/bin/prefect server start --host 127.0.0.1")
     out.print(

@@ -57,12 +57,24 @@ class RecipientChecks(Section):
     town_capacity: int = Field(10, ge=0)  # checks a township makes a month for each of the two lists
 
 
+class UnlinkedList(Section):
+    """The second list, of people living in the area without local hukou (issue 16): ranked in
+    their township by the rule score of features/unlinked.py, a visit to see whether they need
+    help (a score never decides anything)."""
+
+    town_capacity: int = Field(5, ge=0)  # people a township visits from this list a month
+    min_score: float = Field(1.0, gt=0)  # listed from this score on: no signal, no visit
+    months: int = Field(12, ge=1)  # listed unlinked in the deliveries of this many months before T
+    due_working_days: int = Field(20, ge=1)  # the visit is due this many working days after T
+
+
 class ScoringConfig(Section):
     """Tiers by rank of calibrated risk among the cohort, capacities and due dates."""
 
     tier_shares: TierShares = TierShares()
     exploration: Exploration = Exploration()
     recipients: RecipientChecks = RecipientChecks()
+    unlinked: UnlinkedList = UnlinkedList()
     hard_triggers: HardTriggers = HardTriggers()
     # working days to the home check, by tier (domain.md: red 5, orange 10; yellow joins the
     # monthly round)

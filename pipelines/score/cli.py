@@ -1,4 +1,5 @@
-"""`lowinc score` and `lowinc explain`; wired in by pipelines.cli.
+"""`lowinc score`, `lowinc explain`, `lowinc recipients` and `lowinc unlinked`; wired in by
+pipelines.cli.
 
 Imports inside the commands are on purpose: pipelines.cli registers every command at start,
 so a command's libraries load only when it runs (see pipelines/cli.py).
@@ -151,8 +152,32 @@ def recipients_command(as_of: AsOf = None, as_json: JsonFlag = False) -> None:
     typer.echo(f"Lists: {run.output}")
 
 
+def unlinked_command(as_of: AsOf = None, as_json: JsonFlag = False) -> None:
+    """The second list: people living in the area without local hukou, placed by their own
+    rows' 区划代码 and ranked per township by the signals their rows carry (a visit, never a
+    decision)."""
+    from dataclasses import asdict
+
+    from pipelines.score.unlinked import list_unlinked
+    from pipelines.settings import load_settings
+
+    run = list_unlinked(load_settings(), as_of)
+    if as_json:
+        typer.echo(json.dumps(asdict(run), ensure_ascii=False))
+        return
+    unplaced = sum(run.unplaced.values())
+    typer.echo(
+        f"{run.people:,} people without local hukou at {run.as_of}: {run.placed:,} placed in a village, "
+        f"{unplaced:,} not placed"
+    )
+    for county, n in run.by_county.items():
+        typer.echo(f"  {county}: {n:,} listed")
+    typer.echo(f"{run.listed:,} listed; list: {run.output}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``score``, ``explain`` and ``recipients`` to the main CLI."""
+    """Add ``score``, ``explain``, ``recipients`` and ``unlinked`` to the main CLI."""
     app.command("score")(score_command)
     app.command("explain")(explain_command)
     app.command("recipients")(recipients_command)
+    app.command("unlinked")(unlinked_command)

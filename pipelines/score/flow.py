@@ -1,5 +1,6 @@
-"""score_flow: score → explain → tier → lists → queue alerts → deliver. Plain functions
-first (the CLI calls them); the Prefect flow wraps them, delivery as the deliver subflow."""
+"""score_flow: score → explain → tier → lists (visits, recipients' checks, the unlinked list,
+entitlements) → queue alerts → deliver. Plain functions first (the CLI calls them); the
+Prefect flow wraps them, delivery as the deliver subflow."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pipelines.outreach.flow import deliver_flow
 from pipelines.score.entitlements import write_entitlements
 from pipelines.score.recipients import check_recipients
 from pipelines.score.scores import score_as_of
+from pipelines.score.unlinked import list_unlinked
 from pipelines.settings import Settings, load_settings
 
 
@@ -29,6 +31,7 @@ def score_and_deliver(settings: Settings, as_of: str | None) -> dict[str, Any]:
     return {
         "score": asdict(run),
         "recipients": asdict(check_recipients(settings, run.as_of)),
+        "unlinked": asdict(list_unlinked(settings, run.as_of)),
         "entitlements": entitlement_summary(settings, run.as_of),
         "queue": queue_visit_list(scored.visit_list, run_id(run.as_of, run.model_version)),
         "deliver": deliver_due(),
@@ -54,6 +57,12 @@ def recipients_task(as_of: str) -> dict[str, Any]:
     return asdict(check_recipients(load_settings(), as_of))
 
 
+@task(name="unlinked", task_run_name="unlinked-{as_of}", cache_policy=NO_CACHE, timeout_seconds=3600)
+def unlinked_task(as_of: str) -> dict[str, Any]:
+    """The second list, of people living in the area without local hukou, of the scored month."""
+    return asdict(list_unlinked(load_settings(), as_of))
+
+
 def entitlement_summary(settings: Settings, as_of: str) -> dict[str, Any]:
     """The entitlement check (应救尽救) of the scored month, as counts."""
     return asdict(write_entitlements(settings, as_of))
@@ -67,9 +76,16 @@ def entitlements_task(as_of: str) -> dict[str, Any]:
 @flow(name="score")
 def score_flow(as_of: str | None = None) -> dict[str, Any]:
     """Score the snapshot of ``as_of`` (default: the latest), list recipients to re-verify and
-    check entitlements, then queue and deliver."""
+    the people without local hukou, check entitlements, then queue and deliver."""
     run = score_task(as_of)
     recipients = recipients_task(run["as_of"])
+    unlinked = unlinked_task(run["as_of"])
     entitlements = entitlements_task(run["as_of"])
     delivered = deliver_flow(as_of=run["as_of"], run_id=run_id(run["as_of"], run["model_version"]))
-    return {"score": run, "recipients": recipients, "entitlements": entitlements, **delivered}
+    return {
+        "score": run,
+        "recipients": recipients,
+        "unlinked": unlinked,
+        "entitlements": entitlements,
+        **delivered,
+    }
