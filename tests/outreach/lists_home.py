@@ -114,7 +114,7 @@ def write_unlinked(layout: HomeLayout) -> None:
                 "county_code": [COUNTY, COUNTY],
                 "town_code": [v[:9] for v in villages],
                 "village_code": villages,
-                "sources": ["social_insurance,residence_permits", "social_insurance"],
+                "sources": ["employment_registrations,disability_certificates", "medical_settlements"],
                 "score": [0.8, 0.7],
                 "rank_in_town": [1, 1],
                 "reasons_zh": ["在本地参保 14 个月；无本地户籍", "居住证 2 年"],

@@ -123,7 +123,7 @@ def test_the_unlinked_list_names_people_from_the_identity_table(engine: Engine, 
     assert row.name == "外来甲"  # the latest name known before the as-of month
     assert row.id_masked == UNLINKED_ID_A[:6] + "********" + UNLINKED_ID_A[-4:]
     assert row.household_code is None and row.alert_id is None
-    assert row.sources == ("social_insurance", "residence_permits")
+    assert row.sources == ("employment_registrations", "disability_certificates")
     assert len(_list(engine, layout, COUNTY_OFFICER, kind="unlinked", as_of=None).rows) == 2
 
 

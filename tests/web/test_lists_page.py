@@ -106,9 +106,11 @@ def test_the_unlinked_tab(home: Path, web_context: WebContext, signed_in_client:
     html = worker.get("/lists?kind=unlinked").text
     assert "外来甲" in html and "外来乙" not in html  # B1's person is another township's
     assert UNLINKED_ID_A[:6] + "********" + UNLINKED_ID_A[-4:] in html and UNLINKED_ID_A not in html
-    assert "social_insurance" in html and "在本地参保 14 个月" in html
+    assert "就业登记、残疾人证" in html and "employment_registrations" not in html  # sources by name
+    assert "在本地参保 14 个月" in html
     county = signed_in_client("赵敏").get("/lists?kind=unlinked&lang=en").text
     assert "外来乙" in county and UNLINKED_ID_B not in county and "No local hukou" in county
+    assert "medical settlements" in county
 
 
 def test_bad_kind_and_month_answer_a_page_not_a_traceback(home: Path, signed_in_client: Client) -> None:
