@@ -7,9 +7,11 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
+from ingest import store
 from lowinc.errors import BadValue, NotFound
 from lowinc.home import HomeLayout
 from outreach.audit import read_audit
@@ -32,7 +34,14 @@ from tests.outreach.factory import (
     visit_list,
 )
 from tests.outreach.hukou_home import write_home
-from tests.outreach.lists_home import UNLINKED_A, UNLINKED_B, UNLINKED_ID_A, write_lists, write_unlinked
+from tests.outreach.lists_home import (
+    UNLINKED_A,
+    UNLINKED_B,
+    UNLINKED_ID_A,
+    UNLINKED_ID_B,
+    write_lists,
+    write_unlinked,
+)
 
 NOW = dt.datetime(2024, 6, 3, 9, 0, 0)
 WORKER_A1 = Scope(user_id=1, name="王芳", role="village_worker", areas=(("village", VILLAGE_A1),))
@@ -136,6 +145,17 @@ def test_person_identity_masks_and_takes_the_latest_name(layout: HomeLayout) -> 
     earlier = person_identity(layout, [UNLINKED_A], dt.date(2024, 5, 1))
     assert earlier["name"].tolist() == ["外来甲旧名"]
     assert person_identity(layout, [], dt.date(2024, 6, 1)).empty
+
+
+def test_a_newer_row_without_a_name_keeps_the_older_name_and_only_an_id_masks_it(layout: HomeLayout) -> None:
+    write_unlinked(layout)
+    # a table delivering the ID without a name, in a later month than every named row
+    unnamed = pd.DataFrame({"person_key": [UNLINKED_A, "id-only"], "id_no": [UNLINKED_ID_A, UNLINKED_ID_B]})
+    store.write_partition(unnamed.assign(name=None), layout.identity, "pension_contributions", "2024-04")
+    found = person_identity(layout, [UNLINKED_A, "id-only"], dt.date(2024, 5, 1)).set_index("person_key")
+    assert found.loc[UNLINKED_A, "name"] == "外来甲旧名"  # the 2024-03 named row, not the unnamed 2024-04 one
+    assert pd.isna(found.loc["id-only", "name"])
+    assert found.loc["id-only", "id_masked"] == UNLINKED_ID_B[:6] + "********" + UNLINKED_ID_B[-4:]
 
 
 def test_every_call_is_audited_once_without_names(engine: Engine, layout: HomeLayout) -> None:
