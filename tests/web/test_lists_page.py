@@ -140,6 +140,9 @@ def test_no_lists_yet(web_context: WebContext, signed_in_client: Client) -> None
     assert page.status_code == 200 and "还没有任何清单" in page.text
 
 
+CELL_DISPLAY = "getComputedStyle(document.querySelector('table.stacked td')).display"
+
+
 def test_the_page_in_chromium(live_server: str, page: object, home: Path) -> None:
     pg = page  # a Playwright page (tests/web/conftest.py)
     pg.set_viewport_size({"width": 360, "height": 800})  # type: ignore[attr-defined]
@@ -147,6 +150,7 @@ def test_the_page_in_chromium(live_server: str, page: object, home: Path) -> Non
     pg.goto(f"{live_server}/lists")  # type: ignore[attr-defined]
     assert pg.locator("table.lists tbody tr").count() == 3  # type: ignore[attr-defined]
     assert pg.evaluate("document.documentElement.scrollWidth") <= 360  # type: ignore[attr-defined]
+    assert pg.evaluate(CELL_DISPLAY) == "block"  # type: ignore[attr-defined]  # rows as labelled blocks
     pg.click("nav.tabs a:has-text('应救尽救')")  # type: ignore[attr-defined]
     pg.wait_for_load_state()  # type: ignore[attr-defined]
     assert "kind=entitlement" in pg.url  # type: ignore[attr-defined]
@@ -158,4 +162,5 @@ def test_the_page_in_chromium(live_server: str, page: object, home: Path) -> Non
     pg.set_viewport_size({"width": 1024, "height": 800})  # type: ignore[attr-defined]
     pg.goto(f"{live_server}/lists?kind=reverify")  # type: ignore[attr-defined]
     assert pg.locator("a[href^='/alerts/']").count() == 3  # type: ignore[attr-defined]
+    assert pg.evaluate(CELL_DISPLAY) == "table-cell"  # type: ignore[attr-defined]  # the table from 720 px
     assert screenshot(pg, "lists").stat().st_size > 10_000

@@ -137,6 +137,9 @@ def test_english_and_pages(signed_in_client: Callable[[str], TestClient], contac
     assert empty.status_code == 200 and not _links(empty.text)
 
 
+CELL_DISPLAY = "getComputedStyle(document.querySelector('table.stacked td')).display"
+
+
 def test_the_page_on_a_phone(live_server: str, page: object, contacts: Seeded) -> None:
     pg = page  # a Playwright page (tests/web/conftest.py)
     pg.set_viewport_size({"width": 360, "height": 800})  # type: ignore[attr-defined]
@@ -147,6 +150,7 @@ def test_the_page_on_a_phone(live_server: str, page: object, contacts: Seeded) -
     # nothing wider than the phone but the scrolling table
     width = pg.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
     assert width <= 360
+    assert pg.evaluate(CELL_DISPLAY) == "block"  # type: ignore[attr-defined]  # rows as labelled blocks
     pg.select_option("#f-tier", "red")  # type: ignore[attr-defined]
     pg.click("form.filters button[type=submit]")  # type: ignore[attr-defined]
     pg.wait_for_load_state()  # type: ignore[attr-defined]
