@@ -27,6 +27,7 @@ from ingest.delivery import person_key_columns, sources_from
 from ingest.store import PART, months_of, partition_dir
 from ingest.tables import BY_NAME, HOUSEHOLDS_TABLE, HUKOU_TABLES, UNLINKED_TABLE
 from lowinc.divisions import load_divisions
+from lowinc.errors import UserError
 from lowinc.inputs import parse_as_of
 from lowinc.private import write_parquet
 from pipelines.features.inputs import read_months
@@ -161,6 +162,8 @@ def list_unlinked(settings: Settings, as_of: str | None) -> UnlinkedRun:
     latest snapshot's date); write the list and return what it holds."""
     ts = resolve_as_of(settings.home, None) if as_of is None else parse_as_of(str(as_of))
     canonical = settings.layout.canonical
+    if not _months_before(canonical, HOUSEHOLDS_TABLE, ts):  # no register known: nobody can be judged
+        raise UserError(f"nothing ingested before {ts:%Y-%m-%d}", hint="lowinc ingest --all")
     uc = settings.scoring.unlinked
     first = month_label(add_months(ts, -uc.months))
     months = [m for m in _months_before(canonical, UNLINKED_TABLE, ts) if m >= first]

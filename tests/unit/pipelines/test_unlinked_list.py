@@ -11,6 +11,7 @@ import pytest
 
 from ingest import delivery
 from ingest.suites import default_runner
+from lowinc.errors import UserError
 from lowinc.home import HomeLayout
 from lowinc.settings import DEFAULT_CONFIG_DIR
 from lowinc.sources import load_sources
@@ -79,10 +80,11 @@ def test_the_list_places_scores_and_writes_keys_and_codes_only(home):
     assert not any(i in v for v in text for i in (JOBLESS, EMPLOYED, PATIENT))
 
 
-def test_before_the_delivery_no_one_is_known(home):
-    run = list_unlinked(load_settings(home=home.root), MONTH + "-01")
-    assert (run.people, run.listed, run.unplaced) == (0, 0, {})
-    assert pd.read_parquet(home.unlinked_list(MONTH + "-01")).empty
+def test_before_the_first_delivery_it_refuses_rather_than_write_an_empty_list(home):
+    with pytest.raises(UserError, match="nothing ingested before 2023-03-01"):
+        list_unlinked(load_settings(home=home.root), MONTH + "-01")
+    assert not home.unlinked_list(MONTH + "-01").exists()
+    assert "lowinc ingest" in one_line_error(lowinc(home.root, "unlinked", "--as-of", MONTH + "-01"))
 
 
 def test_the_command_prints_json_and_refuses_a_bad_date_in_one_line(home):
