@@ -26,17 +26,18 @@ import pandas as pd
 
 from benchmarks import TreeMemory, command_line
 from benchmarks.loop import LOWINC, lowinc_env
+from lowinc.home import HomeLayout
 
 
 def deliver_month(source: Path, target: Path, month: str) -> list[Path]:
     """Copy every department's files of ``month`` from one home's raw/ to another's."""
-    copied = []
-    for folder in sorted((source / "raw").glob(f"*/{month}")):
-        dest = target / "raw" / folder.parent.name / month
+    copied, raw = [], HomeLayout(source).raw
+    for folder in sorted(raw.glob(f"*/{month}")):
+        dest = HomeLayout(target).raw / folder.parent.name / month
         shutil.copytree(folder, dest, dirs_exist_ok=True)
         copied += sorted(dest.iterdir())
     if not copied:
-        sys.exit(f"no delivery for {month} under {source / 'raw'}: simulate one more month first")
+        sys.exit(f"no delivery for {month} under {raw}: simulate one more month first")
     return copied
 
 
@@ -65,7 +66,7 @@ def main() -> None:
     home = Path(args.home)
     following = Path(args.next_home or f"{home}-next")
     month = f"{pd.Timestamp(f'{args.start}-01') + pd.DateOffset(months=args.months):%Y-%m}"
-    if not any((following / "raw").glob(f"*/{month}")):
+    if not any(HomeLayout(following).raw.glob(f"*/{month}")):
         print(f"simulating {args.months + 1} months into {following} (set-up) …", file=sys.stderr, flush=True)
         sim = [LOWINC, "simulate", "--households", str(args.households), "--months", str(args.months + 1)]
         subprocess.run(sim, env=lowinc_env(following), check=True, stdout=subprocess.DEVNULL)
