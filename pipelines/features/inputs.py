@@ -31,12 +31,18 @@ ROW_NARROWED = {"pension_contributions": True, "pension_payments": False}
 
 
 def read_table(
-    canonical: Path, table: str, months: list[str], row_filter: pc.Expression | None = None
+    canonical: Path,
+    table: str,
+    months: list[str],
+    row_filter: pc.Expression | None = None,
+    columns: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Partitions of one table for the given known months, with ``known_month`` restored."""
+    """Partitions of one table for the given known months (those delivered, in month order),
+    with ``known_month`` restored first, then the table's declared columns or ``columns``;
+    only the rows ``row_filter`` keeps (every column it names must be in each partition)."""
     have = set(months_of(canonical, table))
     parts = []
-    columns = COLUMNS[table]
+    columns = COLUMNS[table] if columns is None else columns
     for month in sorted(set(months) & have):
         path = partition_dir(canonical, table, month) / PART
         names = pq.read_schema(path).names

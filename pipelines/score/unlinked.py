@@ -4,8 +4,9 @@ the rule score of features/unlinked.py and written beside the visit list as
 ``unlinked_list.parquet`` (keys and division codes only; names are added only for the worker
 entitled to them).
 
-Reading is narrowed to the unlinked people's own rows (a row filter on the key columns ingest
-linked), so the large tables cost a column scan, not a frame.
+Reading (pipelines/features/inputs.py's read_table) is narrowed to the columns used and the
+unlinked people's own rows (a row filter on the key columns ingest linked), so the large tables
+cost a column scan, not a frame.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from features.policy import policy_lines
 from features.spine import latest_membership
@@ -24,13 +24,13 @@ from features.timeline import add_months, month_label
 from features.unlinked import UnlinkedSources, unlinked_people, unlinked_signals
 from features.unlinked_place import own_rows, place_people, unplaced_counts
 from ingest.delivery import person_key_columns, sources_from
-from ingest.store import PART, months_of, partition_dir
+from ingest.store import months_of
 from ingest.tables import BY_NAME, HOUSEHOLDS_TABLE, HUKOU_TABLES, UNLINKED_TABLE
 from lowinc.divisions import load_divisions
 from lowinc.errors import UserError
 from lowinc.inputs import parse_as_of
 from lowinc.private import write_parquet
-from pipelines.features.inputs import read_months
+from pipelines.features.inputs import read_months, read_table
 from pipelines.score.scores import resolve_as_of
 from pipelines.settings import Settings
 from scoring.unlinked_list import empty_list, unlinked_list
@@ -57,56 +57,21 @@ def _months_before(canonical: Path, table: str, as_of: pd.Timestamp) -> list[str
     return [m for m in months_of(canonical, table) if m < month_label(as_of)]
 
 
-def read_rows(
-    canonical: Path,
-    table: str,
-    months: list[str],
-    columns: list[str],
-    keys: list[str],
-    key_columns: list[str],
-) -> pd.DataFrame:
-    """The given columns of a table's partitions (those a partition has), only the rows whose
-    key columns name one of ``keys``, with ``known_month`` restored."""
+def _rows_naming(keys: list[str], key_columns: list[str]) -> pc.Expression:
+    """A row filter: the rows whose key columns (at least one) name one of ``keys``. Ingest
+    writes every key column of a table's source in each of its partitions."""
     wanted = pa.array(keys, pa.string())
-    parts = []
-    for month in months:
-        path = partition_dir(canonical, table, month) / PART
-        names = pq.read_schema(path).names
-        present = [c for c in key_columns if c in names]
-        if not present or not keys:
-            continue
-        row_filter = pc.field(present[0]).isin(wanted)
-        for col in present[1:]:
-            row_filter = row_filter | pc.field(col).isin(wanted)
-        data = pq.read_table(path, columns=[c for c in columns if c in names], filters=row_filter).to_pandas()
-        for c in columns:
-            if c not in data.columns:
-                data[c] = None
-        parts.append(data.assign(known_month=month))
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in ["known_month", *columns]})
-    return pd.concat(parts, ignore_index=True)
-
-
-def read_whole(canonical: Path, table: str, months: list[str], columns: list[str]) -> pd.DataFrame:
-    """The given columns of every row of a (small) table's partitions, with ``known_month``."""
-    parts = [
-        pq.read_table(partition_dir(canonical, table, m) / PART, columns=columns)
-        .to_pandas()
-        .assign(known_month=m)
-        for m in months
-    ]
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype="str") for c in ["known_month", *columns]})
-    return pd.concat(parts, ignore_index=True)
+    found = pc.field(key_columns[0]).isin(wanted)
+    for col in key_columns[1:]:
+        found = found | pc.field(col).isin(wanted)
+    return found
 
 
 def _members(canonical: Path, as_of: pd.Timestamp) -> pd.Series:
     """Person keys of the hukou members at T (the membership of the last month before T)."""
     months = _months_before(canonical, HOUSEHOLDS_TABLE, as_of)[-1:]
-    members: pd.Series = latest_membership(read_whole(canonical, HOUSEHOLDS_TABLE, months, ["person_key"]))[
-        "person_key"
-    ]
+    households = read_table(canonical, HOUSEHOLDS_TABLE, months, columns=["person_key"])
+    members: pd.Series = latest_membership(households)["person_key"]
     return members
 
 
@@ -123,14 +88,14 @@ def placing_rows(settings: Settings, people: pd.Index, as_of: pd.Timestamp) -> p
             if PLACE_COLUMN not in {c.name for c in spec.columns}:
                 continue
             seen.add(spec.table)
-            cols = person_key_columns(spec)
-            frame = read_rows(
+            if not (cols := person_key_columns(spec)):  # its rows name nobody
+                continue
+            frame = read_table(
                 canonical,
                 spec.table,
                 _months_before(canonical, spec.table, as_of),
-                ["event_date", *cols, PLACE_COLUMN],
-                keys,
-                cols,
+                _rows_naming(keys, cols),
+                columns=["event_date", *cols, PLACE_COLUMN],
             )
             if len(own := own_rows(frame, cols, spec.table)):
                 parts.append(own)
@@ -141,18 +106,12 @@ def signal_sources(settings: Settings, people: pd.Index, as_of: pd.Timestamp) ->
     """The four tables' rows of the people, as features/unlinked.py reads them: the known months
     a snapshot reads of each (its features' longest window plus a month, or all history)."""
     canonical = settings.layout.canonical
+    wanted = _rows_naming(people.tolist(), ["person_key"])
     frames = {}
     for table in SIGNAL_TABLES:
         spec = BY_NAME[table]
-        have = _months_before(canonical, table, as_of)
-        rows = read_rows(
-            canonical,
-            table,
-            [m for m in read_months(table, as_of, have) if m in have],
-            spec.read_columns,
-            people.tolist(),
-            ["person_key"],
-        )
+        months = read_months(table, as_of, _months_before(canonical, table, as_of))
+        rows = read_table(canonical, table, months, wanted)
         frames[table] = rows.astype({c: t for c, t in spec.dtypes.items() if t != "str"})
     return UnlinkedSources(**frames)
 
@@ -167,7 +126,7 @@ def list_unlinked(settings: Settings, as_of: str | None) -> UnlinkedRun:
     uc = settings.scoring.unlinked
     first = month_label(add_months(ts, -uc.months))
     months = [m for m in _months_before(canonical, UNLINKED_TABLE, ts) if m >= first]
-    listed_rows = read_whole(canonical, UNLINKED_TABLE, months, ["person_key", "table"])
+    listed_rows = read_table(canonical, UNLINKED_TABLE, months, columns=["person_key", "table"])
     people = unlinked_people(listed_rows, ts, uc.months, _members(canonical, ts))
     divisions = load_divisions()
     places = place_people(people, placing_rows(settings, people, ts), ts, divisions)

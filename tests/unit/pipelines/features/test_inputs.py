@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from features.catalogue import FEATURES, lookback
@@ -178,3 +180,21 @@ def test_a_feature_looking_back_further_than_the_read_changes_the_snapshot(tmp_p
     assert a.loc["h1", "oop_medical_12m"] < b.loc["h1", "oop_medical_12m"]
     with pytest.raises(AssertionError):
         pd.testing.assert_frame_equal(a, b)
+
+
+def test_read_table_reads_the_columns_asked_for_a_partition_lacking_one_all_null(tmp_path):
+    old = pd.DataFrame({"person_key": ["p1", "p2"], "table": ["medical_settlements"] * 2})
+    new = old.assign(source="medical", person_key=["p2", "p3"])
+    write_partition(new, tmp_path, "unlinked", "2023-02")
+    write_partition(old, tmp_path, "unlinked", "2023-01")
+    wanted = pc.field("person_key").isin(pa.array(["p2"], pa.string()))
+    rows = inputs.read_table(
+        tmp_path, "unlinked", ["2023-02", "2023-01", "2023-03"], wanted, ["person_key", "source"]
+    )
+    assert list(rows.columns) == ["known_month", "person_key", "source"]
+    assert rows["known_month"].tolist() == ["2023-01", "2023-02"]  # the months delivered, in order
+    assert rows["person_key"].tolist() == ["p2", "p2"] and rows["source"].tolist() == [None, "medical"]
+    assert list(inputs.read_table(tmp_path, "unlinked", [], columns=["person_key"]).columns) == [
+        "known_month",
+        "person_key",
+    ]
