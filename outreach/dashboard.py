@@ -20,12 +20,14 @@ import pandas as pd
 from sqlalchemy import Engine, case, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
-from lowinc.home import ENTITLEMENTS_FILE, HomeLayout
+from lowinc.home import ENTITLEMENTS_FILE, RECIPIENT_CHECKS_FILE, HomeLayout
 from outreach.audit import record_audit
+from outreach.check_records import CHECK_RESULTS, result_counts
 from outreach.db import transaction, utc_naive
 from outreach.entitlements import take_up
 from outreach.field import RESULTS
 from outreach.jurisdiction import Scope, acting_scope, audited_refusals
+from outreach.other_lists import read_in_scope
 from outreach.outcomes import LABELS
 from outreach.referrals import OPEN_REFERRAL
 from outreach.schema import Alert, OutcomeNeed, OutcomeRoute, Referral, User, VisitOutcome, VisitTask
@@ -55,6 +57,9 @@ class Dashboard:
     top_reasons: pd.DataFrame  # reason, confirmed
     # entitlements of the visited households (应救尽救): programme, gaps, offered, taken_up
     take_up: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    # re-verification visits (定期核查) of the month's 核查 / 渐退 lists: kind, listed, recorded,
+    # and one column per result of the kind (outreach.check_records.CHECK_RESULTS)
+    checks: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
 
 def _latest_as_of(session: Session, scope: Scope) -> dt.date | None:
@@ -247,7 +252,26 @@ def read_dashboard(
         referrals_by_department=referrals_by_department,
         top_reasons=top_reasons,
         take_up=_take_up(session, scope, as_of, layout) if layout is not None and as_of else pd.DataFrame(),
+        checks=_checks(session, scope, as_of, layout) if layout is not None and as_of else pd.DataFrame(),
     )
+
+
+def _checks(session: Session, scope: Scope, as_of: dt.date, layout: HomeLayout) -> pd.DataFrame:
+    """Per re-verification list of the month: households listed in the scope, visits recorded,
+    and the count of each result."""
+    path = layout.scores_at(as_of) / RECIPIENT_CHECKS_FILE
+    listed = read_in_scope(path, ["kind"], scope, None) if path.exists() else pd.DataFrame(columns=["kind"])
+    sizes = listed["kind"].astype(str).value_counts()
+    counts = result_counts(session, scope, as_of)
+    rows = []
+    for kind, results in CHECK_RESULTS.items():
+        by_result = {code: counts.get((kind, code), 0) for code in results}
+        rows.append({"kind": kind, "listed": int(sizes.get(kind, 0)), "recorded": sum(by_result.values())})
+        rows[-1] |= by_result
+    frame = pd.DataFrame(rows)
+    numbers = [c for c in frame.columns if c != "kind"]
+    frame[numbers] = frame[numbers].fillna(0).astype("int64")  # a result of the other kind: 0
+    return frame
 
 
 def _take_up(session: Session, scope: Scope, as_of: dt.date, layout: HomeLayout) -> pd.DataFrame:

@@ -3,12 +3,14 @@
 The owner owns every table, the sequences and the audit log's trigger function; migrations run
 as the owner (or a superuser). The application connects as the app role, which has ordinary
 SELECT/INSERT/UPDATE/DELETE on the working tables but only INSERT and SELECT on ``audit_log``
-(and on ``visit_outcomes``, whose records are history):
+(and on ``visit_outcomes`` and ``recipient_checks``, whose records are history):
 not being the owner, it cannot UPDATE, DELETE or TRUNCATE the log, drop it, or drop or disable
 the trigger that guards it. SQLite has no roles; its triggers are the guard there.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -16,7 +18,7 @@ from outreach.config import DatabaseRoles
 
 AUDIT_TABLE = "audit_log"
 # visit records are history too (a correction is a new row): the app appends and reads them
-APPEND_ONLY = (AUDIT_TABLE, "visit_outcomes", "outcome_routes")
+APPEND_ONLY = (AUDIT_TABLE, "visit_outcomes", "outcome_routes", "recipient_checks")
 WORKING_TABLES = (
     "users",
     "user_areas",
@@ -31,6 +33,16 @@ WORKING_TABLES = (
     "deliveries",
 )
 WORKING_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
+
+
+def migration_roles(context: Any) -> DatabaseRoles:
+    """The roles a migration grants to: those upgrade_engine passed in the Alembic config, else
+    ``-x owner_role=… -x app_role=…`` on the alembic command line, else the default names."""
+    given = context.config.attributes.get("database_roles")
+    if given is not None:
+        return given
+    x = context.get_x_argument(as_dictionary=True)
+    return DatabaseRoles(**{k: x[f"{k}_role"] for k in ("owner", "app") if f"{k}_role" in x})
 
 
 def _ensure_role(connection: Connection, name: str) -> None:

@@ -233,10 +233,15 @@ class Scope:
 
     def alert_filter(self) -> ColumnElement[bool]:
         """A WHERE clause on :class:`Alert` rows inside the areas (false when there are none)."""
+        return self.area_filter(Alert)
+
+    def area_filter(self, model: type[Any]) -> ColumnElement[bool]:
+        """A WHERE clause on rows of a model with county_code, town_code and village_code columns
+        inside the areas, each area on its own level's column (false when there are none)."""
         by_level: dict[str, list[str]] = {}
         for level, code in self.areas:
             by_level.setdefault(level, []).append(code)
-        clauses = [getattr(Alert, f"{level}_code").in_(codes) for level, codes in sorted(by_level.items())]
+        clauses = [getattr(model, f"{level}_code").in_(codes) for level, codes in sorted(by_level.items())]
         return or_(*clauses) if clauses else false()
 
     @property

@@ -9,7 +9,8 @@ area's own level (``village_code``/``town_code``/``county_code``), the same rule
 :meth:`outreach.jurisdiction.Scope.alert_filter` for the visit list. Only the page's rows are
 given names: households through :mod:`outreach.members` (the head, or who stands in), people
 without a household through :mod:`outreach.people`. A row whose household has an alert of the
-month inside the scope links to it. Every call is audited once (``view_lists``: kind, month and
+month inside the scope links to it; a 核查/渐退 row carries its current re-verification record
+(:mod:`outreach.check_records`). Every call is audited once (``view_lists``: kind, month and
 counts, never names), in the caller's transaction.
 """
 
@@ -31,6 +32,7 @@ from lowinc.divisions import load_divisions
 from lowinc.errors import BadValue, NotFound
 from lowinc.home import ENTITLEMENTS_FILE, RECIPIENT_CHECKS_FILE, UNLINKED_LIST_FILE, HomeLayout
 from outreach.audit import record_audit
+from outreach.check_records import current_checks
 from outreach.contacts import household_codes
 from outreach.entitlements import PROGRAMME_ZH, Entitlement
 from outreach.jurisdiction import Scope
@@ -52,7 +54,7 @@ FILE_OF_KIND = {
 PAGE_SIZE = 100
 MAX_PAGE = 10_000
 TOP_REASONS = 3
-CHECK_COLUMNS = ["household_key", "town_code", "village_code", "assistance_state", "kind"]
+CHECK_COLUMNS = ["household_key", "county_code", "town_code", "village_code", "assistance_state", "kind"]
 CHECK_COLUMNS += ["rank_in_town", "reasons_zh", "reasons_en", "due_date"]
 ENTITLEMENT_COLUMNS = ["household_key", "town_code", "village_code", "programme"]
 ENTITLEMENT_COLUMNS += ["est_monthly_amount", "est_one_off_amount", "reason_zh"]
@@ -79,6 +81,9 @@ class ListRow:
     assistance_state: str | None = None
     sources: tuple[str, ...] = ()
     programmes: tuple[Entitlement, ...] = ()
+    household_key: str | None = None  # the pseudonym (None on the unlinked list); never shown
+    county_code: str | None = None
+    check: tuple[dt.date, str] | None = None  # 核查/渐退: the current record's date and result
 
 
 @dataclass(frozen=True)
@@ -283,6 +288,7 @@ def _rows(
     names: pd.DataFrame,
     alerts: dict[str, int],
     programmes: dict[str, tuple[Entitlement, ...]],
+    checks: dict[str, tuple[dt.date, str]] | None = None,
 ) -> tuple[ListRow, ...]:
     villages, _ = _division_names()
     key_column = "person_key" if kind == UNLINKED else "household_key"
@@ -311,6 +317,9 @@ def _rows(
                 assistance_state=_text(r.get("assistance_state")),
                 sources=_sources(r.get("sources")) if kind == UNLINKED else (),
                 programmes=programmes.get(r["key"], ()),
+                household_key=None if kind == UNLINKED else str(r["key"]),
+                county_code=_text(r.get("county_code")),
+                check=(checks or {}).get(r["key"]),
             )
         )
     return tuple(out)
@@ -346,12 +355,14 @@ def other_list(
         alerts = _alerts(session, scope, month, keys)
         on_page = programme_rows[programme_rows["household_key"].isin(keys)] if len(programme_rows) else None
         programmes = _programmes(on_page) if on_page is not None else {}
+        checked = chosen in (REVERIFY, PHASE_OUT)
+        checks = current_checks(session, scope, keys, month, chosen) if checked else {}
         result = OtherList(
             kind=chosen,
             as_of=month,
             months=months,
             present=True,
-            rows=_rows(shown, chosen, names, alerts, programmes),
+            rows=_rows(shown, chosen, names, alerts, programmes, checks),
             total=len(ranked),
             page=page,
             town_names={code: towns.get(code, code) for code in ranked["town_code"].astype(str).unique()},
@@ -365,3 +376,21 @@ def other_list(
         detail={"kind": chosen, "rows": len(result.rows), "total": result.total, "page": page},
     )
     return result
+
+
+def listed_household(
+    session: Session, layout: HomeLayout, scope: Scope, *, kind: str, as_of: dt.date, code: str
+) -> ListRow:
+    """The household of that code on the user's 核查 or 渐退 list of the month, named (the page
+    of one row); the same NotFound for a code not on the list and one outside the scope, so
+    codes cannot be probed. Not audited here: the caller audits what it does with it."""
+    if kind not in (REVERIFY, PHASE_OUT):
+        raise BadValue("re-verification visits are recorded on the reverify and phase_out lists only")
+    path = _file(layout, kind, as_of)
+    listed = _read(layout, scope, kind, as_of)[0] if path.exists() else pd.DataFrame(columns=CHECK_COLUMNS)
+    found = listed[household_codes(listed["household_key"]) == code] if len(listed) else listed
+    if len(found) != 1:
+        raise NotFound(f"no household {code[:12]} on the {kind} list of {as_of.isoformat()} in your area")
+    keys = found["household_key"].astype(str).tolist()
+    names = _names(layout, found, kind, as_of)
+    return _rows(found, kind, names, _alerts(session, scope, as_of, keys), {})[0]

@@ -244,6 +244,38 @@ class Referral(Base):
     updated_by: Mapped[str] = mapped_column(String(100))
 
 
+class RecipientCheck(Base):
+    """One record of a re-verification visit (定期核查) to a household of the score stage's 核查
+    (``reverify``) or 渐退 (``phase_out``) list of one month, keyed by the list row (household,
+    month, kind). A record never decides anything: ``review`` hands the case to the township's
+    own eligibility review, and no household is removed from assistance by it. Records are
+    never changed: a correction is a new row whose supersedes_id names the one it replaces."""
+
+    __tablename__ = "recipient_checks"
+    __table_args__ = (
+        Index("ix_recipient_checks_list", "household_key", "as_of", "kind"),
+        Index("ix_recipient_checks_town_as_of", "town_code", "as_of"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_key: Mapped[str] = mapped_column(String(128))
+    as_of: Mapped[dt.date] = mapped_column(Date)  # the list's month
+    kind: Mapped[str] = mapped_column(String(12))  # reverify | phase_out
+    county_code: Mapped[str] = mapped_column(String(6))
+    town_code: Mapped[str] = mapped_column(String(9))
+    village_code: Mapped[str] = mapped_column(String(12))
+    checked_on: Mapped[dt.date] = mapped_column(Date)
+    # reverify: still_qualifies | review | unreachable | refused;
+    # phase_out: stable | at_risk | unreachable | refused (outreach.checks.CHECK_RESULTS)
+    result: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(10), default="web", server_default="web")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("recipient_checks.id"), unique=True)
+
+
 class Outbox(Base):
     """A message to one recipient on one channel, written with its alerts, sent at least once."""
 

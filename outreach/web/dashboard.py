@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from lowinc.errors import BadValue
+from outreach.check_records import CHECK_RESULTS
 from outreach.dashboard import view_dashboard
 from outreach.entitlements import PROGRAMME_ZH
 from outreach.field import RESULTS
@@ -146,6 +147,8 @@ def dashboard_page(
         referrals=_records(board.referrals_by_department),
         reasons=_records(board.top_reasons),
         take_up=_records(board.take_up),
+        checks=_records(board.checks),
+        check_results=CHECK_RESULTS,
         programme_name=lambda code: PROGRAMME_ZH.get(code, code) if locale == "zh" else code,
         results=list(RESULTS),
         result_labels={c: (en if locale == "en" else zh) for c, (zh, en) in RESULTS.items()},

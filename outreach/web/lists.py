@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from outreach.check_records import CHECK_RESULTS
 from outreach.db import transaction
 from outreach.other_lists import KINDS, MAX_PAGE, other_list
 from outreach.web.deps import SignedIn, render, require, web_context
@@ -43,6 +44,7 @@ def lists_page(
         "lists.html",
         listed=listed,
         kinds=KINDS,
+        check_results=CHECK_RESULTS,
         tab_urls={k: "/lists?" + urlencode({"kind": k, **month}) for k in KINDS},
         previous_url=url(page=page - 1) if page > 1 else None,
         next_url=url(page=page + 1) if page < listed.pages else None,

@@ -10,4 +10,5 @@ ROUTERS: list[str] = [
     "outreach.web.downloads",
     "outreach.web.visits",
     "outreach.web.lists",
+    "outreach.web.checks",
 ]

@@ -35,6 +35,8 @@ FORBIDDEN = [
     "SET session_replication_role = replica",  # would skip every trigger
     "UPDATE visit_outcomes SET note = 'x'",  # visit records are history too
     "DELETE FROM visit_outcomes",
+    "UPDATE recipient_checks SET result = 'x'",  # so are re-verification records
+    "DELETE FROM recipient_checks",
 ]
 
 
@@ -71,6 +73,16 @@ def test_the_app_role_appends_to_the_audit_log_but_cannot_change_drop_or_unguard
         with pytest.raises(DBAPIError, match=r"permission denied|must be owner"), app.begin() as c:
             c.execute(text(statement))
     assert read_audit(app).equals(before)
+    with app.begin() as c:  # the app appends re-verification records (grant and sequence)
+        c.execute(
+            text(
+                "INSERT INTO recipient_checks (household_key, as_of, kind, county_code, town_code, "
+                "village_code, checked_on, result, source, recorded_by, recorded_at) VALUES ('k', "
+                "'2024-06-01', 'reverify', '330502', '330502001', '330502001001', '2024-06-02', "
+                "'review', 'web', '王芳', '2024-06-03 09:00:00')"
+            )
+        )
+        assert c.execute(text("SELECT count(*) FROM recipient_checks")).scalar_one() == 1
     app.dispose()
     owner = make_engine(owner_url)
     with owner.connect() as connection:

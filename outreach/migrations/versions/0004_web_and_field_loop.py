@@ -11,8 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context, op
 
-from outreach.config import DatabaseRoles
-from outreach.dbroles import apply_roles
+from outreach.dbroles import apply_roles, migration_roles
 
 revision = "0004"
 down_revision = "0003"
@@ -33,14 +32,6 @@ ALERT_INDEXES = {
     "ix_alerts_county_as_of": ["county_code", "as_of"],
     "ix_alerts_household_code": ["household_code"],
 }
-
-
-def _roles() -> DatabaseRoles:
-    given = context.config.attributes.get("database_roles")
-    if given is not None:
-        return given
-    x = context.get_x_argument(as_dictionary=True)
-    return DatabaseRoles(**{k: x[f"{k}_role"] for k in ("owner", "app") if f"{k}_role" in x})
 
 
 def upgrade() -> None:
@@ -133,7 +124,7 @@ def upgrade() -> None:
     op.create_index("ix_referrals_alert_id", "referrals", ["alert_id"])
     op.create_index("ix_referrals_town_status", "referrals", ["town_code", "status"])
     if op.get_bind().dialect.name == "postgresql":
-        apply_roles(op.get_bind(), _roles())
+        apply_roles(op.get_bind(), migration_roles(context))
 
 
 def downgrade() -> None:

@@ -1,0 +1,122 @@
+"""The records of re-verification visits (定期核查) to the 核查 (reverify) and 渐退 (phase_out)
+lists: the results of each kind and the read side (a row's history, the list page's current
+results). Recording is :mod:`outreach.checks`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from lowinc.errors import BadValue
+from outreach.jurisdiction import Scope
+from outreach.schema import RecipientCheck
+from scoring.recipients import PHASE_OUT, REVERIFY
+
+# kind -> result code -> (zh, en); the form's order. unreachable and refused say nothing.
+CHECK_RESULTS: dict[str, dict[str, tuple[str, str]]] = {
+    REVERIFY: {
+        "still_qualifies": ("仍符合条件", "still qualifies"),
+        "review": ("情况有变化，提请复核认定", "circumstances changed: refer to the township's review"),
+        "unreachable": ("联系不上", "unreachable"),
+        "refused": ("拒绝", "refused"),
+    },
+    PHASE_OUT: {
+        "stable": ("收入稳定，可按期退出", "stable: may leave when the phase-out ends"),
+        "at_risk": ("有返贫风险，需继续帮扶", "at risk of falling back: keep supporting"),
+        "unreachable": ("联系不上", "unreachable"),
+        "refused": ("拒绝", "refused"),
+    },
+}
+CHECK_KINDS = tuple(CHECK_RESULTS)
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    """One record of a re-verification visit; ``current`` False once a correction replaced it."""
+
+    id: int
+    checked_on: dt.date
+    result: str
+    note: str | None
+    recorded_by: str
+    recorded_at: dt.datetime
+    supersedes_id: int | None
+    current: bool
+
+
+def check_kind(kind: str) -> str:
+    """The kind if it is one of the re-verification lists; BadValue else."""
+    if kind not in CHECK_RESULTS:
+        raise BadValue(f"unknown re-verification list {kind[:20]!r}: use {' or '.join(CHECK_KINDS)}")
+    return kind
+
+
+def _records(session: Session, keys: list[str], as_of: dt.date, kind: str) -> list[RecipientCheck]:
+    if not keys:
+        return []
+    query = (
+        select(RecipientCheck)
+        .where(
+            RecipientCheck.household_key.in_(keys),
+            RecipientCheck.as_of == as_of,
+            RecipientCheck.kind == kind,
+        )
+        .order_by(RecipientCheck.id)
+    )
+    return list(session.execute(query).scalars().all())
+
+
+def check_history(session: Session, household_key: str, as_of: dt.date, kind: str) -> tuple[CheckRecord, ...]:
+    """Every record of one list row, oldest first (the caller has authorized the row)."""
+    rows = _records(session, [household_key], as_of, kind)
+    replaced = {r.supersedes_id for r in rows if r.supersedes_id is not None}
+    return tuple(
+        CheckRecord(
+            id=r.id,
+            checked_on=r.checked_on,
+            result=r.result,
+            note=r.note,
+            recorded_by=r.recorded_by,
+            recorded_at=r.recorded_at,
+            supersedes_id=r.supersedes_id,
+            current=r.id not in replaced,
+        )
+        for r in rows
+    )
+
+
+def current_checks(
+    session: Session, scope: Scope, keys: list[str], as_of: dt.date, kind: str
+) -> dict[str, tuple[dt.date, str]]:
+    """The list page's households -> (date, result) of their current record, inside the scope."""
+    if not keys:
+        return {}
+    newer = aliased(RecipientCheck)
+    query = (
+        select(RecipientCheck.household_key, RecipientCheck.checked_on, RecipientCheck.result)
+        .outerjoin(newer, newer.supersedes_id == RecipientCheck.id)
+        .where(
+            newer.id.is_(None),
+            RecipientCheck.household_key.in_(keys),
+            RecipientCheck.as_of == as_of,
+            RecipientCheck.kind == kind,
+            scope.area_filter(RecipientCheck),
+        )
+    )
+    return {str(k): (day, str(result)) for k, day, result in session.execute(query).all()}
+
+
+def result_counts(session: Session, scope: Scope, as_of: dt.date) -> dict[tuple[str, str], int]:
+    """(kind, result) -> how many list rows of the month inside the scope have that current
+    result (a SQL aggregate; rows without a record are not counted)."""
+    newer = aliased(RecipientCheck)
+    query = (
+        select(RecipientCheck.kind, RecipientCheck.result, func.count(RecipientCheck.id))
+        .outerjoin(newer, newer.supersedes_id == RecipientCheck.id)
+        .where(newer.id.is_(None), RecipientCheck.as_of == as_of, scope.area_filter(RecipientCheck))
+        .group_by(RecipientCheck.kind, RecipientCheck.result)
+    )
+    return {(str(k), str(r)): int(n) for k, r, n in session.execute(query).all()}
