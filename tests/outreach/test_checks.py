@@ -5,7 +5,6 @@ results within a scope, and the audit of records and refusals."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,11 @@ from outreach.audit import read_audit
 from outreach.check_records import check_history, current_checks
 from outreach.checks import record_check
 from outreach.contacts import household_code
-from outreach.db import transaction, upgrade
+from outreach.db import transaction
 from outreach.field import FieldConfig
-from outreach.jurisdiction import Scope, sync_users
-from outreach.queue import queue_alerts
+from outreach.jurisdiction import Scope
 from outreach.schema import User
-from tests.outreach.factory import COUNTY, VILLAGE_A1, VILLAGE_B1, household_key, make_config, visit_list
+from tests.outreach.factory import COUNTY, VILLAGE_A1, VILLAGE_B1, household_key
 from tests.outreach.hukou_home import write_home
 from tests.outreach.lists_home import write_lists
 
@@ -36,18 +34,6 @@ def layout(tmp_path: Path) -> HomeLayout:
     home = write_home(tmp_path / "home")
     write_lists(home)
     return home
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    """The outreach database with the factory's users (and alerts of 2024-06-01)."""
-    made = upgrade(f"sqlite:///{tmp_path / 'outreach.db'}")
-    config = make_config()
-    with transaction(made) as session:
-        sync_users(session, config.users)
-    queue_alerts(made, visit_list({0: "red"}), "run-1", NOW, config=config)
-    yield made
-    made.dispose()
 
 
 def _record(engine: Engine, layout: HomeLayout, n: int, **kw: object) -> int:
