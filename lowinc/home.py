@@ -6,7 +6,8 @@ Every stage reads and writes under one home (``settings.home``, ``LOWINC_HOME``)
     truth/                    the simulator's ground truth (never read by production)
     canonical/                ingest's typed, pseudonymised tables
     quarantine/               rows ingest refused, whole
-    secure/                   the pseudonym key; secure/identity/ the identity tables
+    secure/                   the pseudonym key; secure/identity/ the identity tables and
+                              people_latest.parquet, each person's latest identity row
     reports/ingest/           one report per source and month
     reports/monitoring/       the monthly drift reports; state/: each delivery month as first assessed
     features/snapshots/       point-in-time feature snapshots

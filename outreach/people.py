@@ -15,15 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from ingest import store
+from ingest import people_index
 from lowinc.home import HomeLayout
 from outreach.privacy import mask_ids
 
 PEOPLE_COLUMNS = ["person_key", "name", "id_masked"]
-_READ = ["person_key", "id_no", "name"]
 
 
 def person_identity(layout: HomeLayout, person_keys: Sequence[str], as_of: dt.date) -> pd.DataFrame:
@@ -31,37 +28,19 @@ def person_identity(layout: HomeLayout, person_keys: Sequence[str], as_of: dt.da
     from the rows known before the as-of month: the latest row with a name (a table that
     delivers the ID without a name gives the masked ID only). Keys not found are absent.
 
-    The months are read newest first, every table's partition of a month together, and the
-    reading stops once every key has a named row: a page of names costs a few partitions, not
-    the whole history (the latest named month is the first one met)."""
+    When the index of each person's latest row (:mod:`ingest.people_index`) answers for the
+    month, that is one read. Otherwise the months are read newest first, every table's
+    partition of a month together, and the reading stops once every key has a named row: a
+    page of names costs a few partitions, not the whole history."""
     keys = list(dict.fromkeys(str(k) for k in person_keys))
-    root = layout.identity
-    if not keys or not root.exists():
+    if not keys or not layout.identity.exists():
         return _empty()
     before = f"{as_of:%Y-%m}"
-    tables = sorted(p.name for p in root.iterdir() if p.is_dir())
-    by_month: dict[str, list[str]] = {}
-    for table in tables:
-        for month in store.months_of(root, table):
-            if month < before:
-                by_month.setdefault(month, []).append(table)
-    wanted = pa.array(keys, pa.string())
-    parts, named = [], set[str]()
-    for month in sorted(by_month, reverse=True):
-        for table in by_month[month]:
-            frame = _read_partition(store.partition_dir(root, table, month) / store.PART, wanted)
-            if len(frame):
-                parts.append(frame.assign(known_month=month, _table=table))
-                named.update(frame.loc[frame["name"].notna(), "person_key"].astype(str))
-        if len(named) == len(keys):
-            break
-    if not parts:
+    latest = people_index.lookup(layout, keys, before)
+    if latest is None:
+        latest = _scan(layout, keys, before)
+    if latest is None or latest.empty:
         return _empty()
-    rows = pd.concat(parts, ignore_index=True)
-    rows["_named"] = rows["name"].notna()
-    latest = rows.sort_values(["_named", "known_month", "_table"], kind="stable").drop_duplicates(
-        "person_key", keep="last"
-    )
     out = pd.DataFrame(
         {
             "person_key": latest["person_key"].astype(str).to_numpy(),
@@ -73,15 +52,24 @@ def person_identity(layout: HomeLayout, person_keys: Sequence[str], as_of: dt.da
     return out.reset_index(drop=True)
 
 
-def _read_partition(path: Path, keys: pa.Array) -> pd.DataFrame:
-    """The identity columns (those the file has; the rest empty) of the rows naming ``keys``."""
-    names = pq.read_schema(path).names
-    if "person_key" not in names:
-        return pd.DataFrame(columns=_READ)
-    present = [c for c in _READ if c in names]
-    table = pq.read_table(path, columns=present, filters=pc.field("person_key").isin(keys))
-    frame: pd.DataFrame = table.to_pandas().reindex(columns=_READ)
-    return frame
+def _scan(layout: HomeLayout, keys: list[str], before: str) -> pd.DataFrame | None:
+    """The latest rows of the keys from the partitions of months before ``before``, newest
+    month first, stopping once every key is named (None when no row names any)."""
+    by_month: dict[str, list[tuple[str, Path]]] = {}
+    for table, month, path in people_index.identity_partitions(layout.identity).values():
+        if month < before:
+            by_month.setdefault(month, []).append((table, path))
+    wanted = pa.array(keys, pa.string())
+    parts, named = [], set[str]()
+    for month in sorted(by_month, reverse=True):
+        for table, path in by_month[month]:
+            frame = people_index.read_identity(path, wanted)
+            if len(frame):
+                parts.append(frame.assign(known_month=month, table=table))
+                named.update(frame.loc[frame["name"].notna(), "person_key"].astype(str))
+        if len(named) == len(keys):
+            break
+    return people_index.latest_rows(pd.concat(parts, ignore_index=True)) if parts else None
 
 
 def _empty() -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """The Prefect flow: the orchestration of :mod:`pipelines.ingest.orchestration` with a task
 run per source and month (a bad file stops only its source), then per month linking and
-the report, published as a Markdown artifact, and the data team's notice.
+the report, published as a Markdown artifact; the index of each person's latest identity row;
+and the data team's notice.
 
 The tasks are thin: the work is done by the flow's table workers
 (:class:`pipelines.ingest.workers.TableWorkers`: in worker processes, so a month's sources
@@ -18,7 +19,7 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from ingest import delivery
+from ingest import delivery, people_index
 from ingest.report import FileReport, MonthReport
 from lowinc.errors import UserError
 from lowinc.home import HomeLayout
@@ -58,6 +59,13 @@ def finish_month_task(
     return report
 
 
+@task(name="people-index", cache_policy=NO_CACHE)
+def people_index_task(home: Path) -> int:
+    """The index of each person's latest identity row (ingest.people_index), brought up to date
+    with the partitions this run wrote; its row count (no names: the count only)."""
+    return people_index.refresh(HomeLayout(home))
+
+
 @task(
     name="ingest-notice",
     cache_policy=NO_CACHE,
@@ -95,5 +103,6 @@ def ingest_flow(
         done = orchestration.ingest_months(
             todo, paths, sources, submit, lambda m, reports: finish_month_task(sources, m, home, reports)
         )
+    people_index_task(home)
     notice_task(done)
     return [r.to_dict() for r in done]

@@ -7,6 +7,7 @@ import json
 import os
 import re
 
+import pandas as pd
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -60,6 +61,15 @@ def test_ingest_flow_runs_a_task_per_source_and_writes_the_report(harness, tmp_p
     assert files["户籍人口_全量.csv"]["accepted"] == 3
     assert files["医保结算明细.csv"]["quarantined"] == 1
     assert (tmp_path / "reports" / "ingest" / f"{MONTH}.json").exists()
+    # the index of each person's latest identity row answers for the next month
+    from ingest import people_index
+    from lowinc.home import HomeLayout
+
+    layout = HomeLayout(tmp_path)
+    index = pd.read_parquet(people_index.index_path(layout))
+    assert len(index) >= 3 and index["person_key"].is_unique and set(index["known_month"]) == {MONTH}
+    next_month = f"{pd.Period(MONTH, 'M') + 1}"
+    assert people_index.lookup(layout, index["person_key"].tolist(), next_month) is not None
 
 
 def test_the_flow_runs_the_one_orchestration_with_a_task_run_per_source(harness, tmp_path, monkeypatch):
@@ -84,6 +94,7 @@ def test_the_flow_runs_the_one_orchestration_with_a_task_run_per_source(harness,
     with get_client(sync_client=True) as client:
         names = {t.name for t in client.read_task_runs(limit=200)}
     assert {f"ingest-hukou-{MONTH}", f"ingest-medical-{MONTH}", f"ingest-finish-{MONTH}"} <= names
+    assert any(n.startswith("people-index") for n in names)
 
 
 def test_cli_ingest_json_prints_one_record_per_file(tmp_path, monkeypatch):
