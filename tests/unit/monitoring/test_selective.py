@@ -54,6 +54,36 @@ def test_the_weighted_estimate_recovers_the_cohort_rate_and_the_naive_precision_
     assert 0 < ev.hardship_rate.se < 0.02
 
 
+def _rare(seed: int) -> tuple[pd.DataFrame, float]:
+    """The closed loop's situation: hardship of about 0.16%, 2,300 ranked and 600 explored
+    visits a quarter over 18,000 households, so about one explored household is confirmed."""
+    rng = np.random.default_rng(seed)
+    cohort, ranked, explored = 18_000, 2_300, 600
+    risk = rng.beta(0.3, 0.3 / 0.0016, cohort)
+    poor = rng.random(cohort) < risk
+    order = np.argsort(-(np.log(risk + 1e-9) + rng.normal(0, 1.0, cohort)))
+    rest = order[ranked:]
+    listed = np.concatenate([order[:ranked], rng.choice(rest, explored, replace=False)])
+    result = np.where(poor[listed], "confirmed", "no_hardship").astype(object)
+    result[rng.random(len(listed)) < 0.08] = "unreachable"
+    frame = pd.DataFrame(
+        {
+            "selection": ["rank"] * ranked + ["explore"] * explored,
+            "listing_probability": np.concatenate([np.ones(ranked), np.full(explored, explored / len(rest))]),
+            "result": result,
+        }
+    )
+    return frame, float(poor.mean())
+
+
+def test_the_interval_of_a_rare_rate_holds_the_truth_about_as_often_as_it_says():
+    draws = [_rare(seed) for seed in range(60)]
+    held = [
+        selective_evaluation(f, seed=i, n_boot=200).hardship_rate.covers(t) for i, (f, t) in enumerate(draws)
+    ]
+    assert np.mean(held) >= 0.85  # a bootstrap interval held it about half the time
+
+
 def test_counts_and_non_response_and_bad_input():
     frame, _, _ = _listed(4, response=0.7)
     ev = selective_evaluation(frame)
