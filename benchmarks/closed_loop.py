@@ -27,6 +27,7 @@ its interval, against the latent rate (truly poor and not yet assisted) and that
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -237,15 +238,26 @@ def run_lowinc(args: list[str], env: dict[str, str], log: Path) -> dict[str, Any
     return json.loads(lines[-1]) if lines else {}
 
 
+def benchmark_key(seed: int) -> str:
+    """The pseudonym key of a benchmark region, from its seed. Household keys order the
+    exploration draw, negative sampling and every tie, so a random key made two runs of the same
+    seed differ by as much as the variants do; simulated people only, never a deployment's key."""
+    return hashlib.sha256(f"lowinc-closed-loop|{seed}".encode()).hexdigest()
+
+
 def simulate_region(base: Path, plan: Plan) -> None:
-    """Simulate once into ``base`` and make its pseudonym key, which every variant copies."""
-    from lowinc.pseudonym import load_key
+    """Simulate once into ``base`` and write its pseudonym key (from the seed), which every
+    variant copies."""
+    from lowinc.private import private_dir, private_file
+    from lowinc.pseudonym import KEY_FILE
 
     base.mkdir(parents=True, exist_ok=True)
     env = lowinc_env(base, plan.env())
     args = ["simulate", "--households", str(plan.households), "--months", str(plan.months), "--start", START]
     run_lowinc([*args, "--seed", str(plan.seed)], env, base / "bench-simulate.log")
-    load_key(HomeLayout(base).secure, environ={})
+    key = private_dir(HomeLayout(base).secure) / KEY_FILE
+    key.write_text(benchmark_key(plan.seed))
+    private_file(key)
 
 
 def ingest_backfill(base: Path, plan: Plan) -> None:

@@ -99,3 +99,10 @@ def test_visit_metrics_and_the_table():
     assert len(lines) == 4 and all(line.count("|") == lines[0].count("|") for line in lines)
     assert "| full | 2023-07 | 0.667 |" in lines[2] and "0.60" in lines[2]
     assert "| off |" in lines[3] and "—" in lines[3]
+
+
+def test_a_benchmark_region_has_its_seeds_key() -> None:
+    from benchmarks.closed_loop import benchmark_key
+
+    assert benchmark_key(21) == benchmark_key(21)  # two runs of a seed key households alike
+    assert benchmark_key(21) != benchmark_key(22) and len(benchmark_key(21)) == 64
