@@ -66,8 +66,9 @@ def record_check(
         if source not in SOURCES:
             raise UserError(f"unknown source {source[:20]!r} of a check record (one of {', '.join(SOURCES)})")
         scope = acting_scope(session, user_name, "record_visit")
+        kind = check_kind(kind)
         row = listed_household(
-            session, layout, scope, kind=check_kind(kind), as_of=as_of, code=household_code
+            session, layout, scope, kind=kind, as_of=as_of, code=household_code, named=False
         )
         key = str(row.household_key)
         if result not in CHECK_RESULTS[kind]:

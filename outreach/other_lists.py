@@ -379,11 +379,19 @@ def other_list(
 
 
 def listed_household(
-    session: Session, layout: HomeLayout, scope: Scope, *, kind: str, as_of: dt.date, code: str
+    session: Session,
+    layout: HomeLayout,
+    scope: Scope,
+    *,
+    kind: str,
+    as_of: dt.date,
+    code: str,
+    named: bool = True,
 ) -> ListRow:
     """The household of that code on the user's 核查 or 渐退 list of the month, named (the page
-    of one row); the same NotFound for a code not on the list and one outside the scope, so
-    codes cannot be probed. Not audited here: the caller audits what it does with it."""
+    of one row; ``named`` False: codes and keys only, no identity table read, for a record);
+    the same NotFound for a code not on the list and one outside the scope, so codes cannot be
+    probed. Not audited here: the caller audits what it does with it."""
     if kind not in (REVERIFY, PHASE_OUT):
         raise BadValue("re-verification visits are recorded on the reverify and phase_out lists only")
     path = _file(layout, kind, as_of)
@@ -391,6 +399,8 @@ def listed_household(
     found = listed[household_codes(listed["household_key"]) == code] if len(listed) else listed
     if len(found) != 1:
         raise NotFound(f"no household {code[:12]} on the {kind} list of {as_of.isoformat()} in your area")
+    if not named:
+        return _rows(found, kind, pd.DataFrame(columns=["key", "name", "id_masked", "stand_in"]), {}, {})[0]
     keys = found["household_key"].astype(str).tolist()
     names = _names(layout, found, kind, as_of)
     return _rows(found, kind, names, _alerts(session, scope, as_of, keys), {})[0]
