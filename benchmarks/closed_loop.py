@@ -21,7 +21,10 @@ in its own top k; observed falls in the top k (latent falls that applied within 
 then for the quarter's three lists of visits: the precision on what was visited, and the
 inverse-propensity estimate of the hardship rate over the cohort (monitoring.selective) with
 its interval, against the latent rate (truly poor and not yet assisted) and that rate times
-(1 − the workers' miss rate), which is what perfect weighting of the recorded labels gives.
+(1 − the workers' miss rate), which is what perfect weighting of the recorded labels gives;
+last, the lowest ratio of a county's or of urban or rural's recall at capacity on latent falls
+to the overall recall (the issue's goal: at least 0.8 for every one), and which group it is.
+``--exploration-share`` sets the ``full`` variant's share of each township's capacity.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ import pandas as pd
 
 from benchmarks import command_line, peak_rss_gib
 from lowinc.home import HomeLayout
+from models.evaluation import group_metrics
 from monitoring.selective import selective_evaluation
 
 LOWINC = str(Path(sys.executable).parent / "lowinc")
@@ -126,6 +130,32 @@ def capacity_metrics(
     }
 
 
+GROUPS = ("county_code", "urban")  # the issue's fairness groups: every county, urban and rural
+
+
+def group_recall(scores: pd.DataFrame, truth: pd.DataFrame, groups: pd.DataFrame, k: int) -> dict[str, Any]:
+    """Recall of latent falls at capacity in every county and in urban and rural, against the
+    overall recall (the k visits chosen over the whole region, as in practice).
+
+    ``groups``: household_key and the GROUPS columns (the snapshot's). Returns the lowest
+    ratio of a group with a latent fall, that group's name, and every ratio by name."""
+    frame = (
+        scores.loc[:, ["household_key", "risk"]]
+        .merge(truth.loc[:, ["household_key", "latent_fall"]], on="household_key", how="left")
+        .merge(groups.loc[:, ["household_key", *GROUPS]], on="household_key", how="left")
+    )
+    frame["fall"] = frame["latent_fall"].fillna(False).astype(bool)
+    frame["urban"] = frame["urban"].map({True: "urban", False: "rural"})
+    frame["as_of"] = 0  # one month: group_metrics chooses the k within each as-of date
+    table = group_metrics(frame, "risk", "fall", k, list(GROUPS))
+    table = table[table["positives"] > 0]
+    ratios = {str(v): float(r) for v, r in zip(table["value"], table["recall_ratio"], strict=True)}
+    if not ratios:
+        return {"worst_ratio": float("nan"), "worst_group": "—", "recall_ratios": {}}
+    worst = min(ratios, key=lambda name: ratios[name])
+    return {"worst_ratio": ratios[worst], "worst_group": worst, "recall_ratios": ratios}
+
+
 def latent_hardship_rate(cohort_keys: pd.Series, truth_month: pd.DataFrame) -> float:
     """The share of a scored cohort that is truly poor and not yet on 低保/特困 in a month: what
     a worker at every door would confirm."""
@@ -166,7 +196,8 @@ def quarter_table(rows: Sequence[dict[str, Any]]) -> str:
     """The markdown table of the per-quarter metrics of every variant."""
     head = (
         "| variant | as-of | precision@k | ceiling | hidden in top k | ceiling's | share | observed "
-        "| visits (explored) | visited precision | IPW rate [95%] | latent rate | × (1−miss) |"
+        "| visits (explored) | visited precision | IPW rate [95%] | latent rate | × (1−miss) "
+        "| lowest recall ratio (group) |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
@@ -179,7 +210,8 @@ def quarter_table(rows: Sequence[dict[str, Any]]) -> str:
             f"| {r['variant']} | {r['as_of']} | {_f(r['precision'])} | {_f(r['ceiling_precision'])} "
             f"| {r['hidden']} | {r['ceiling_hidden']} | {_f(r['hidden_share'], 2)} | {r['observed']} "
             f"| {_f(r.get('visits', 0))} ({_f(r.get('explored', 0))}) | {_f(r.get('visited_precision'))} "
-            f"| {ipw} | {_f(r.get('latent_rate'))} | {_f(r.get('recordable_rate'))} |"
+            f"| {ipw} | {_f(r.get('latent_rate'))} | {_f(r.get('recordable_rate'))} "
+            f"| {_f(r.get('worst_ratio'), 2)} ({r.get('worst_group', '—')}) |"
         )
     return "\n".join(lines)
 
@@ -197,6 +229,7 @@ class Plan:
     mc_paths: int
     k: int
     burn_in: int = 36
+    exploration_share: float | None = None  # None: scoring.exploration.share as configured
 
     @property
     def months(self) -> int:
@@ -217,7 +250,11 @@ class Plan:
             "LOWINC_MODEL__SPLITS__VALIDATION_MONTHS": "3",
             "LOWINC_MODEL__SPLITS__TEST_MONTHS": "3",
             "LOWINC_OUTREACH__CHANNELS__EMAIL__ENABLED": "false",
-        }
+        } | (
+            {}
+            if self.exploration_share is None
+            else {"LOWINC_SCORING__EXPLORATION__SHARE": str(self.exploration_share)}
+        )
 
 
 def lowinc_env(home: Path, extra: dict[str, str]) -> dict[str, str]:
@@ -339,6 +376,7 @@ def evaluate_variant(
     home: Path, name: str, plan: Plan, visits: pd.DataFrame, miss: float
 ) -> list[dict[str, Any]]:
     """The per-quarter rows of one variant (reads its scores, snapshot truth and the truth)."""
+    from features.store import read_snapshots
     from features.store import read_truth as snapshot_truth
     from lowinc.home import HomeLayout
 
@@ -351,7 +389,9 @@ def evaluate_variant(
     rows = []
     for q in quarter_starts(as_ofs):
         scores = pd.read_parquet(layout.scores_file(q.date()))
-        row = capacity_metrics(scores, snapshot_truth(home, [q]), applications, q, plan.horizon, plan.k)
+        truth = snapshot_truth(home, [q])
+        row = capacity_metrics(scores, truth, applications, q, plan.horizon, plan.k)
+        row |= group_recall(scores, truth, read_snapshots(home, [q], ["household_key", *GROUPS]), plan.k)
         quarter = [t for t in as_ofs if q <= t < q + pd.DateOffset(months=3)]
         seen = visits[visits["list_as_of"].isin(quarter)]
         rates = [
@@ -399,6 +439,9 @@ def main() -> None:
     parser.add_argument("--mc-paths", type=int, default=50, help="Monte Carlo paths of the true probability")
     parser.add_argument("--capacity", type=int, default=200, help="k: model.visit_capacity")
     parser.add_argument("--burn-in", type=int, default=36, help="simulated months before the first delivery")
+    parser.add_argument(
+        "--exploration-share", type=float, default=None, help="the full variant's (default: as configured)"
+    )
     parser.add_argument("--home", default=None, help="folder for the homes (default: temporary)")
     parser.add_argument("--keep", action="store_true", help="keep the region's and the variants' homes")
     args = parser.parse_args()
@@ -406,6 +449,8 @@ def main() -> None:
     unknown = [v for v in names if v not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant {', '.join(unknown)} (one of {', '.join(VARIANTS)})")
+    if args.exploration_share is not None and not 0 <= args.exploration_share < 1:
+        parser.error(f"--exploration-share {args.exploration_share}: a share from 0 up to (not including) 1")
     plan = Plan(
         args.households,
         args.backfill_months,
@@ -414,6 +459,7 @@ def main() -> None:
         args.seed,
         args.mc_paths,
         args.capacity,
+        exploration_share=args.exploration_share,
     )
     root = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="closed-loop-"))
     started = time.perf_counter()

@@ -8,11 +8,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from lowinc.errors import BadValue
 from outreach.jurisdiction import Scope
 from outreach.schema import RecipientCheck
+from outreach.superseded import Newer
 from scoring.recipients import PHASE_OUT, REVERIFY
 
 # kind -> result code -> (zh, en); the form's order. unreachable and refused say nothing.
@@ -54,25 +55,20 @@ def check_kind(kind: str) -> str:
     return kind
 
 
-def _records(session: Session, keys: list[str], as_of: dt.date, kind: str) -> list[RecipientCheck]:
-    if not keys:
-        return []
+def check_history(session: Session, household_key: str, as_of: dt.date, kind: str) -> tuple[CheckRecord, ...]:
+    """Every record of one list row, oldest first, each marked current or corrected by the same
+    join as the list's current results (the caller has authorized the row)."""
+    newer = Newer(RecipientCheck)
     query = (
-        select(RecipientCheck)
+        select(RecipientCheck, newer.current)
+        .outerjoin(*newer.join)
         .where(
-            RecipientCheck.household_key.in_(keys),
+            RecipientCheck.household_key == household_key,
             RecipientCheck.as_of == as_of,
             RecipientCheck.kind == kind,
         )
         .order_by(RecipientCheck.id)
     )
-    return list(session.execute(query).scalars().all())
-
-
-def check_history(session: Session, household_key: str, as_of: dt.date, kind: str) -> tuple[CheckRecord, ...]:
-    """Every record of one list row, oldest first (the caller has authorized the row)."""
-    rows = _records(session, [household_key], as_of, kind)
-    replaced = {r.supersedes_id for r in rows if r.supersedes_id is not None}
     return tuple(
         CheckRecord(
             id=r.id,
@@ -82,9 +78,9 @@ def check_history(session: Session, household_key: str, as_of: dt.date, kind: st
             recorded_by=r.recorded_by,
             recorded_at=r.recorded_at,
             supersedes_id=r.supersedes_id,
-            current=r.id not in replaced,
+            current=bool(current),
         )
-        for r in rows
+        for r, current in session.execute(query).all()
     )
 
 
@@ -94,12 +90,12 @@ def current_checks(
     """The list page's households -> (date, result) of their current record, inside the scope."""
     if not keys:
         return {}
-    newer = aliased(RecipientCheck)
+    newer = Newer(RecipientCheck)
     query = (
         select(RecipientCheck.household_key, RecipientCheck.checked_on, RecipientCheck.result)
-        .outerjoin(newer, newer.supersedes_id == RecipientCheck.id)
+        .outerjoin(*newer.join)
         .where(
-            newer.id.is_(None),
+            newer.current,
             RecipientCheck.household_key.in_(keys),
             RecipientCheck.as_of == as_of,
             RecipientCheck.kind == kind,
@@ -112,11 +108,11 @@ def current_checks(
 def result_counts(session: Session, scope: Scope, as_of: dt.date) -> dict[tuple[str, str], int]:
     """(kind, result) -> how many list rows of the month inside the scope have that current
     result (a SQL aggregate; rows without a record are not counted)."""
-    newer = aliased(RecipientCheck)
+    newer = Newer(RecipientCheck)
     query = (
         select(RecipientCheck.kind, RecipientCheck.result, func.count(RecipientCheck.id))
-        .outerjoin(newer, newer.supersedes_id == RecipientCheck.id)
-        .where(newer.id.is_(None), RecipientCheck.as_of == as_of, scope.area_filter(RecipientCheck))
+        .outerjoin(*newer.join)
+        .where(newer.current, RecipientCheck.as_of == as_of, scope.area_filter(RecipientCheck))
         .group_by(RecipientCheck.kind, RecipientCheck.result)
     )
     return {(str(k), str(r)): int(n) for k, r, n in session.execute(query).all()}

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, case, func, literal, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from lowinc.home import ENTITLEMENTS_FILE, RECIPIENT_CHECKS_FILE, HomeLayout
 from outreach.audit import record_audit
@@ -31,6 +31,7 @@ from outreach.other_lists import read_in_scope
 from outreach.outcomes import LABELS
 from outreach.referrals import OPEN_REFERRAL
 from outreach.schema import Alert, OutcomeNeed, OutcomeRoute, Referral, User, VisitOutcome, VisitTask
+from outreach.superseded import Newer
 
 TIERS = ("red", "orange", "yellow", "blue")
 AGE_BUCKETS = ("0-7", "8-30", "31+")  # days since the need was found / the referral was sent
@@ -84,11 +85,6 @@ def _task_counts(today: dt.date) -> list[Any]:
             "overdue"
         ),
     ]
-
-
-def _current_outcomes() -> tuple[Any, Any]:
-    newer = aliased(VisitOutcome)
-    return newer, newer.id.is_(None)
 
 
 def _age_bucket(column: Any, today: dt.date) -> Any:
@@ -188,31 +184,31 @@ def read_dashboard(
         else pd.Series(dtype="int64"),
     )
 
-    newer, is_current = _current_outcomes()
+    newer = Newer(VisitOutcome)
     outcome_rows = session.execute(
         select(Alert.tier, Alert.selection, VisitOutcome.result, func.count(VisitOutcome.id))
         .join(VisitTask, VisitTask.id == VisitOutcome.task_id)
         .join(Alert, Alert.id == VisitTask.alert_id)
-        .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
-        .where(is_current, in_month)
+        .outerjoin(*newer.join)
+        .where(newer.current, in_month)
         .group_by(Alert.tier, Alert.selection, VisitOutcome.result)
     ).all()
     outcomes_by_tier, precision = _outcomes_table(list(outcome_rows))
 
-    newer, is_current = _current_outcomes()
+    newer = Newer(VisitOutcome)
     age = _age_bucket(VisitOutcome.visited_on, today).label("age")
     need_rows = session.execute(
         select(OutcomeNeed.category, age, func.count(OutcomeNeed.id))
         .join(VisitOutcome, VisitOutcome.id == OutcomeNeed.outcome_id)
         .join(VisitTask, VisitTask.id == VisitOutcome.task_id)
         .join(Alert, Alert.id == VisitTask.alert_id)
-        .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
-        .where(is_current, scope.alert_filter(), OutcomeNeed.status == "open")
+        .outerjoin(*newer.join)
+        .where(newer.current, scope.alert_filter(), OutcomeNeed.status == "open")
         .group_by(OutcomeNeed.category, age)
     ).all()
     needs_by_category = _by_age(list(need_rows), "category")
 
-    newer, is_current = _current_outcomes()
+    newer = Newer(VisitOutcome)
     sent = _age_bucket(Referral.created_at, today).label("age")
     referral_rows = session.execute(
         select(
@@ -223,19 +219,19 @@ def read_dashboard(
         )
         .join(VisitOutcome, VisitOutcome.id == Referral.outcome_id)
         .join(Alert, Alert.id == Referral.alert_id)
-        .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
-        .where(is_current, scope.alert_filter(), Referral.status.in_(OPEN_REFERRAL))
+        .outerjoin(*newer.join)
+        .where(newer.current, scope.alert_filter(), Referral.status.in_(OPEN_REFERRAL))
         .group_by(Referral.department, sent)
     ).all()
     referrals_by_department = _by_age(list(referral_rows), "department", ["overdue"])
 
-    newer, is_current = _current_outcomes()
+    newer = Newer(VisitOutcome)
     reason_rows = session.execute(
         select(Alert.reasons_zh, func.count(VisitOutcome.id))
         .join(VisitTask, VisitTask.alert_id == Alert.id)
         .join(VisitOutcome, VisitOutcome.task_id == VisitTask.id)
-        .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
-        .where(is_current, scope.alert_filter(), VisitOutcome.result == "confirmed")
+        .outerjoin(*newer.join)
+        .where(newer.current, scope.alert_filter(), VisitOutcome.result == "confirmed")
         .group_by(Alert.reasons_zh)
     ).all()
     top_reasons = reason_kinds(pd.DataFrame(reason_rows, columns=["reasons_zh", "n"]))
@@ -277,18 +273,18 @@ def _checks(session: Session, scope: Scope, as_of: dt.date, layout: HomeLayout) 
 def _take_up(session: Session, scope: Scope, as_of: dt.date, layout: HomeLayout) -> pd.DataFrame:
     """Entitlements offered and taken up by the households visited from the month's list: the
     routes of their current records, the referrals' status, and the newest entitlement check."""
-    newer, is_current = _current_outcomes()
+    newer = Newer(VisitOutcome)
     rows = session.execute(
         select(Alert.household_key, OutcomeRoute.route, Referral.status)
         .select_from(VisitOutcome)
         .join(VisitTask, VisitTask.id == VisitOutcome.task_id)
         .join(Alert, Alert.id == VisitTask.alert_id)
-        .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
+        .outerjoin(*newer.join)
         .outerjoin(OutcomeRoute, OutcomeRoute.outcome_id == VisitOutcome.id)
         .outerjoin(
             Referral, (Referral.outcome_id == VisitOutcome.id) & (Referral.route == OutcomeRoute.route)
         )
-        .where(is_current, scope.alert_filter(), Alert.as_of == as_of)
+        .where(newer.current, scope.alert_filter(), Alert.as_of == as_of)
     ).all()
     visits = pd.DataFrame(rows, columns=["household_key", "route", "referral_status"])
     checks = [d for d in layout.dates_with(ENTITLEMENTS_FILE) if d > as_of]

@@ -39,6 +39,7 @@ from outreach.jurisdiction import PERMISSIONS, Scope, acting_user, audited_refus
 from outreach.messages import TIER_ZH
 from outreach.privacy import mask_ids
 from outreach.schema import Alert, AlertContact, OutcomeNeed, User, VisitOutcome, VisitTask
+from outreach.superseded import Newer
 
 STATUS_ZH = {"notify": "新预警", "cooldown": "冷却期内（已预警）", "watch": "观察"}
 TASK_STATUS_ZH = {"new": "待走访", "visited": "已走访（待办结）", "closed": "已办结"}
@@ -99,7 +100,7 @@ class ExportResult:
 def _read_list(engine: Engine, where: ColumnElement[bool]) -> pd.DataFrame:
     """The listed alerts matching ``where`` with their contact row, task and current outcome."""
     previous = aliased(Alert)
-    newer = aliased(VisitOutcome)
+    newer = Newer(VisitOutcome)
     query = (
         select(
             Alert.id.label("alert_id"),
@@ -136,8 +137,8 @@ def _read_list(engine: Engine, where: ColumnElement[bool]) -> pd.DataFrame:
         .outerjoin(AlertContact, AlertContact.alert_id == Alert.id)
         .outerjoin(VisitTask, VisitTask.alert_id == Alert.id)
         .outerjoin(VisitOutcome, VisitOutcome.task_id == VisitTask.id)
-        .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
-        .where(where, newer.id.is_(None))
+        .outerjoin(*newer.join)
+        .where(where, newer.current)
         .order_by(Alert.village_code, Alert.rank_in_village, Alert.id)
     )
     with engine.connect() as connection:

@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Engine, Select, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from lowinc.divisions import validate_code
 from lowinc.errors import NotFound
@@ -29,6 +29,7 @@ from outreach.field import FieldConfig
 from outreach.jurisdiction import Scope, acting_scope, audited_refusals
 from outreach.referrals import OPEN_REFERRAL, STATUS_ZH
 from outreach.schema import Alert, AlertContact, OutcomeNeed, Referral, VisitOutcome, VisitTask
+from outreach.superseded import Newer
 
 NEED_COLUMNS = [
     "need_id",
@@ -94,11 +95,6 @@ class NeedsRegister:
         return grouped.reset_index()[columns]
 
 
-def _current() -> tuple[Any, Any]:
-    newer = aliased(VisitOutcome)
-    return newer, newer.id.is_(None)
-
-
 def _town_clause(scope: Scope, town: str | None) -> Any:
     if town is None:
         return scope.alert_filter()
@@ -111,7 +107,7 @@ def _town_clause(scope: Scope, town: str | None) -> Any:
 def _needs_query(
     scope: Scope, town: str | None, category: str | None, include_met: bool
 ) -> Select[*tuple[Any, ...]]:
-    newer, is_current = _current()
+    newer = Newer(VisitOutcome)
     query: Select[*tuple[Any, ...]] = (
         select(
             OutcomeNeed.id.label("need_id"),
@@ -131,8 +127,8 @@ def _needs_query(
         .join(VisitTask, VisitTask.id == VisitOutcome.task_id)
         .join(Alert, Alert.id == VisitTask.alert_id)
         .outerjoin(AlertContact, AlertContact.alert_id == Alert.id)
-        .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
-        .where(is_current, _town_clause(scope, town))
+        .outerjoin(*newer.join)
+        .where(newer.current, _town_clause(scope, town))
         .order_by(Alert.town_code, OutcomeNeed.category, VisitOutcome.visited_on, OutcomeNeed.id)
     )
     if not include_met:
@@ -145,7 +141,7 @@ def _needs_query(
 def _referrals_query(
     scope: Scope, town: str | None, department: str | None, include_closed: bool
 ) -> Select[*tuple[Any, ...]]:
-    newer, is_current = _current()
+    newer = Newer(VisitOutcome)
     query: Select[*tuple[Any, ...]] = (
         select(
             Referral.id.label("referral_id"),
@@ -166,8 +162,8 @@ def _referrals_query(
         .join(VisitOutcome, VisitOutcome.id == Referral.outcome_id)
         .join(Alert, Alert.id == Referral.alert_id)
         .outerjoin(AlertContact, AlertContact.alert_id == Alert.id)
-        .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
-        .where(is_current, _town_clause(scope, town))
+        .outerjoin(*newer.join)
+        .where(newer.current, _town_clause(scope, town))
         .order_by(Alert.town_code, Referral.department, Referral.due_date, Referral.id)
     )
     if not include_closed:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from lowinc.errors import UserError
 from outreach.audit import record_audit
@@ -25,6 +25,7 @@ from outreach.db import transaction, utc_naive
 from outreach.field import RESULTS, SOURCES, FieldConfig
 from outreach.jurisdiction import acting_scope, audited_refusals, authorized_alert
 from outreach.schema import Alert, OutcomeNeed, OutcomeRoute, Referral, VisitOutcome, VisitTask
+from outreach.superseded import Newer
 
 OUTCOME_COLUMNS = [
     "household_key",
@@ -76,12 +77,8 @@ def check_visit_date(visited_on: dt.date, alert: Alert, now: dt.datetime) -> Non
 
 def current_outcome(session: Session, task_id: int) -> VisitOutcome | None:
     """The task's record nobody has superseded (None before the first)."""
-    newer = aliased(VisitOutcome)
-    query = (
-        select(VisitOutcome)
-        .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
-        .where(VisitOutcome.task_id == task_id, newer.id.is_(None))
-    )
+    newer = Newer(VisitOutcome)
+    query = select(VisitOutcome).outerjoin(*newer.join).where(VisitOutcome.task_id == task_id, newer.current)
     return session.execute(query).scalar_one_or_none()
 
 
@@ -364,7 +361,7 @@ def visit_outcomes(engine: Engine) -> pd.DataFrame:
     probability let the snapshot at that month weight the visit label by 1 / probability, so an
     explored household stands for those it was drawn from. Superseded records are history, not
     labels."""
-    newer = aliased(VisitOutcome)
+    newer = Newer(VisitOutcome)
     query = (
         select(
             Alert.household_key,
@@ -376,8 +373,8 @@ def visit_outcomes(engine: Engine) -> pd.DataFrame:
         )
         .join(VisitTask, VisitTask.id == VisitOutcome.task_id)
         .join(Alert, Alert.id == VisitTask.alert_id)
-        .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
-        .where(newer.id.is_(None), VisitOutcome.result.in_(LABELS))
+        .outerjoin(*newer.join)
+        .where(newer.current, VisitOutcome.result.in_(LABELS))
         .order_by(VisitOutcome.visited_on, Alert.household_key)
     )
     with engine.connect() as connection:
@@ -395,11 +392,11 @@ def listed_outcomes(engine: Engine, as_of: dt.date) -> pd.DataFrame:
     """Every household of the list of ``as_of`` given a visit task: how it was listed
     (``selection``, ``listing_probability``) and the result of its current record (None while
     not visited) — the input of the inverse-propensity evaluation (monitoring.selective)."""
-    newer = aliased(VisitOutcome)
+    newer = Newer(VisitOutcome)
     current = (
         select(VisitOutcome.task_id, VisitOutcome.result)
-        .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
-        .where(newer.id.is_(None))
+        .outerjoin(*newer.join)
+        .where(newer.current)
         .subquery()
     )
     query = (
@@ -418,11 +415,11 @@ def outcome_counts(
 ) -> dict[str, int]:
     """How many tasks' current records have each result (every result present, 0 when none),
     of the visits made on or after ``visited_from`` and before ``visited_before`` when given."""
-    newer = aliased(VisitOutcome)
+    newer = Newer(VisitOutcome)
     query = (
         select(VisitOutcome.result, func.count(VisitOutcome.id))
-        .outerjoin(newer, newer.supersedes_id == VisitOutcome.id)
-        .where(newer.id.is_(None))
+        .outerjoin(*newer.join)
+        .where(newer.current)
         .group_by(VisitOutcome.result)
     )
     if visited_from is not None:

@@ -15,15 +15,16 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from lowinc.errors import AccessDenied, NotFound, UserError
+from lowinc.errors import NotFound
 from outreach.dossier import household_dossier
 from outreach.field import RESULTS
 from outreach.jurisdiction import audited_refusals, authorized_alert
 from outreach.outcomes import local_today, record_outcome
 from outreach.web.deps import SignedIn, csrf_checked_for, render, require, web_context
+from outreach.web.forms import Posted, posted_date, record_or_refuse
 
 router = APIRouter()
 MAX_ALERT_ID = 2**31 - 1  # an id beyond any row: the same 404 without asking the database
@@ -83,35 +84,20 @@ def alert_page(
     return _page(request, who, alert_id)
 
 
-def _date(text: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        return None
-
-
 @router.post("/alerts/{alert_id}/outcome")
 async def post_outcome(
     request: Request, alert_id: int, who: Annotated[SignedIn, Depends(csrf_checked_for("record_visit"))]
 ) -> Response:
     """Record the form's outcome through outreach.outcomes.record_outcome (source web)."""
     ctx = web_context(request)
-    posted = await request.form()
-
-    def text(name: str, limit: int) -> str:
-        value = posted.get(name)
-        return value[:limit] if isinstance(value, str) else ""
-
-    def codes(name: str) -> list[str]:
-        return [v[:30] for v in posted.getlist(name) if isinstance(v, str) and v.strip()][:50]
-
+    posted = Posted(await request.form())
     form = OutcomeForm(
-        visited_on=text("visited_on", 20),
-        result=text("result", 20),
-        needs=codes("needs"),
-        routes=codes("routes"),
-        note=text("note", ctx.outreach.field.note_max_chars + 1),
-        correction=text("correction", 5) == "1",
+        visited_on=posted.text("visited_on", 20),
+        result=posted.text("result", 20),
+        needs=posted.codes("needs"),
+        routes=posted.codes("routes"),
+        note=posted.text("note", ctx.outreach.field.note_max_chars + 1),
+        correction=posted.flag("correction"),
     )
     # the area first: an alert outside it is a 404 whatever the form says
     target = f"alert:{alert_id}"
@@ -122,7 +108,7 @@ async def post_outcome(
         Session(ctx.engine) as session,
     ):
         earliest = authorized_alert(session, who.scope, _valid_id(alert_id)).as_of
-    visited_on = _date(form.visited_on)
+    visited_on = posted_date(form.visited_on)
     today = local_today(ctx.now())
     if visited_on is None:
         form.error = "alert_error_date"
@@ -135,12 +121,14 @@ async def post_outcome(
     elif (form.needs or form.routes) and form.result != "confirmed":
         form.error = "alert_error_needs"
     if form.error is None and visited_on is not None:
-        try:
+        day: dt.date = visited_on
+
+        def record() -> None:
             record_outcome(
                 ctx.engine,
                 alert_id=alert_id,
                 user_name=who.user.name,
-                visited_on=visited_on,
+                visited_on=day,
                 result=form.result,
                 needs=form.needs,
                 routes=form.routes,
@@ -150,10 +138,8 @@ async def post_outcome(
                 source="web",
                 field=ctx.outreach.field,
             )
-        except (NotFound, AccessDenied):
-            raise
-        except UserError as error:
-            form.error, form.error_key = error.message, False
-        else:
-            return RedirectResponse(f"/alerts/{alert_id}?recorded=1#outcome", status_code=303)
+
+        done = record_or_refuse(record, form, f"/alerts/{alert_id}?recorded=1#outcome")
+        if done is not None:
+            return done
     return _page(request, who, alert_id, form, status=400)

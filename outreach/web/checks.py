@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
-from lowinc.errors import AccessDenied, BadValue, NotFound, UserError
+from lowinc.errors import BadValue
 from outreach.audit import record_audit
 from outreach.check_records import CHECK_RESULTS, check_history, check_kind
 from outreach.checks import record_check
@@ -29,6 +29,7 @@ from outreach.jurisdiction import audited_refusals
 from outreach.other_lists import listed_household
 from outreach.outcomes import local_today
 from outreach.web.deps import SignedIn, csrf_checked_for, render, require, web_context
+from outreach.web.forms import Posted, posted_date, record_or_refuse
 
 router = APIRouter()
 ADDRESS = "/lists/{kind}/{as_of}/{code}"
@@ -128,26 +129,20 @@ async def post_check(
     """Record the form's visit through outreach.checks.record_check (source web)."""
     ctx = web_context(request)
     address = _address(kind, as_of, code)
-    posted = await request.form()
-
-    def text(name: str, limit: int) -> str:
-        value = posted.get(name)
-        return value[:limit] if isinstance(value, str) else ""
-
+    posted = Posted(await request.form())
     form = CheckForm(
-        checked_on=text("checked_on", 20),
-        result=text("result", 20),
-        note=text("note", ctx.outreach.field.note_max_chars + 1),
-        correction=text("correction", 5) == "1",
+        checked_on=posted.text("checked_on", 20),
+        result=posted.text("result", 20),
+        note=posted.text("note", ctx.outreach.field.note_max_chars + 1),
+        correction=posted.flag("correction"),
     )
-    try:
-        checked_on = dt.date.fromisoformat(form.checked_on.strip())
-    except ValueError:
-        checked_on = None
+    checked_on = posted_date(form.checked_on)
     if checked_on is None:
         form.error = "check_error_date"
     else:
-        try:
+        day: dt.date = checked_on
+
+        def record() -> None:
             record_check(
                 ctx.engine,
                 ctx.layout,
@@ -155,7 +150,7 @@ async def post_check(
                 as_of=address[1],
                 household_code=address[2],
                 user_name=who.user.name,
-                checked_on=checked_on,
+                checked_on=day,
                 result=form.result,
                 note=form.note or None,
                 now=ctx.now(),
@@ -163,11 +158,9 @@ async def post_check(
                 source="web",
                 field=ctx.outreach.field,
             )
-        except (NotFound, AccessDenied):
-            raise
-        except UserError as error:
-            form.error, form.error_key = error.message, False
-        else:
-            path = f"/lists/{address[0]}/{address[1].isoformat()}/{address[2]}"
-            return RedirectResponse(f"{path}?recorded=1#check", status_code=303)
+
+        path = f"/lists/{address[0]}/{address[1].isoformat()}/{address[2]}"
+        done = record_or_refuse(record, form, f"{path}?recorded=1#check")
+        if done is not None:
+            return done
     return _page(request, who, address, form, status=400)

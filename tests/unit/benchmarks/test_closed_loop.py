@@ -10,6 +10,7 @@ import pytest
 from benchmarks.closed_loop import (
     applications_of,
     capacity_metrics,
+    group_recall,
     latent_hardship_rate,
     loop_calendar,
     quarter_starts,
@@ -106,3 +107,28 @@ def test_a_benchmark_region_has_its_seeds_key() -> None:
 
     assert benchmark_key(21) == benchmark_key(21)  # two runs of a seed key households alike
     assert benchmark_key(21) != benchmark_key(22) and len(benchmark_key(21)) == 64
+
+
+def test_group_recall_names_the_group_whose_falls_the_region_wide_list_finds_least():
+    keys = [f"h{i}" for i in range(8)]
+    scores = pd.DataFrame({"household_key": keys, "risk": [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2]})
+    truth = pd.DataFrame(
+        {"household_key": keys, "latent_fall": pd.array([True, True, False, True, True, False, True, pd.NA])}
+    )
+    groups = pd.DataFrame(
+        {
+            "household_key": keys,
+            "county_code": ["A", "A", "A", "A", "B", "B", "B", "B"],
+            "urban": [True, False, True, False, True, False, True, False],
+        }
+    )
+    # top 4: h0 h1 h2 h3 find 3 of 5 falls (0.6); county A 3 of 3, county B 0 of 2
+    row = group_recall(scores, truth, groups, k=4)
+    assert row["worst_group"] == "B" and row["worst_ratio"] == pytest.approx(0.0)
+    assert row["recall_ratios"]["A"] == pytest.approx(1 / 0.6)
+    # urban: falls h0 h4 h6, found h0 (1/3); rural: h1 h3, found both
+    assert row["recall_ratios"]["urban"] == pytest.approx((1 / 3) / 0.6)
+    assert row["recall_ratios"]["rural"] == pytest.approx(1 / 0.6)
+    # a group without any fall has no ratio (it cannot be missed)
+    row = group_recall(scores, truth.assign(latent_fall=pd.array([True] * 4 + [False] * 4)), groups, k=4)
+    assert set(row["recall_ratios"]) == {"A", "urban", "rural"}
