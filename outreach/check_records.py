@@ -34,6 +34,16 @@ CHECK_RESULTS: dict[str, dict[str, tuple[str, str]]] = {
 CHECK_KINDS = tuple(CHECK_RESULTS)
 
 
+def check_result(kind: str, given: str) -> str:
+    """The result code of the kind's list from its code or its Chinese label; BadValue else."""
+    results = CHECK_RESULTS[check_kind(kind)]
+    text = given.strip()
+    code = text if text in results else next((c for c, (zh, _) in results.items() if zh == text), None)
+    if code is None:
+        raise BadValue(f"unknown result {given[:30]!r} for the {kind} list: use {', '.join(results)}")
+    return code
+
+
 @dataclass(frozen=True)
 class CheckRecord:
     """One record of a re-verification visit; ``current`` False once a correction replaced it."""

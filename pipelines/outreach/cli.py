@@ -259,6 +259,63 @@ def record_command(
     )
 
 
+@visits_app.command("check")
+def check_command(
+    kind: Annotated[str, typer.Option("--list", help="reverify (核查) | phase_out (渐退)")],
+    as_of: Annotated[str, typer.Option("--as-of", help="the list's month, YYYY-MM-01")],
+    household: Annotated[str, typer.Option("--household", help="the 户编码 shown on the list")],
+    checked_on: Annotated[str, typer.Option("--checked-on", help="YYYY-MM-DD")],
+    result: Annotated[
+        str,
+        typer.Option(
+            "--result",
+            help="reverify: still_qualifies | review | unreachable | refused; "
+            "phase_out: stable | at_risk | unreachable | refused (or the list's Chinese label)",
+        ),
+    ],
+    note: Annotated[str | None, typer.Option(help="what was found")] = None,
+    correction: Annotated[
+        bool, typer.Option("--correction", help="replace the row's recorded visit (kept as history)")
+    ] = False,
+    user: UserOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record a re-verification visit (定期核查) to a household of the 核查 or 渐退 list, as the
+    list's page does. A record never decides eligibility: review hands the case to the township's
+    own review, and nothing stops or removes assistance. A second record for the same row must be
+    a --correction: a new record that supersedes the old one."""
+    from lowinc.home import HomeLayout
+    from outreach.check_records import check_kind, check_result
+    from outreach.checks import record_check
+    from pipelines.outreach.dispatch import utcnow
+
+    list_kind = check_kind(kind)
+    code = check_result(list_kind, result)
+    month = parse_as_of(as_of).date()
+    visited = parse_date(checked_on, "--checked-on")
+    engine, config, home = _open()
+    record = record_check(
+        engine,
+        HomeLayout(home),
+        kind=list_kind,
+        as_of=month,
+        household_code=household,
+        user_name=resolve_user(user),
+        checked_on=visited,
+        result=code,
+        now=utcnow(),
+        note=note,
+        correction=correction,
+        source="cli",
+        field=config.field,
+    )
+    _emit(
+        {"record": record, "list": list_kind, "as_of": f"{month}", "result": code, "correction": correction},
+        as_json,
+        [f"re-verification recorded as record {record} ({list_kind} of {month:%Y-%m}): {code}"],
+    )
+
+
 @visits_app.command("import")
 def import_command(
     file: Annotated[

@@ -184,3 +184,44 @@ def test_refusals_on_the_command_line_are_one_line_exit_2_and_audited(cli, tmp_p
         ["王芳", "explain_denied"],
         ["王芳", "explain_denied"],
     ]
+
+
+def test_a_re_verification_visit_recorded_from_the_command_line(cli, tmp_path, capsys):
+    """lowinc visits check: the 核查 row recorded by code or Chinese label, a second record only
+    as a correction, a result of the other list and a household outside the area refused in one
+    line (the outside one reads as a household not on the list)."""
+    import datetime as dt
+
+    from outreach.check_records import check_history
+    from outreach.contacts import household_code
+    from outreach.db import make_engine, transaction
+    from tests.outreach.factory import household_key
+    from tests.outreach.hukou_home import write_home
+    from tests.outreach.lists_home import write_lists
+
+    write_lists(write_home(tmp_path / "home"))
+    june = "2024-06-01"
+
+    def check(n: int | str, *args: str) -> list[str]:
+        code = household_code(household_key(n)) if isinstance(n, int) else n
+        base = ["visits", "check", "--list", "reverify", "--as-of", june, "--checked-on", "2024-06-02"]
+        return [*base, "--household", code, "--user", "王芳", *args]
+
+    first = cli(*check(0, "--result", "情况有变化，提请复核认定", "--note", "新购车辆"))
+    assert (first["result"], first["list"], first["correction"]) == ("review", "reverify", False)
+    code, again = lowinc(capsys, *check(0, "--result", "still_qualifies"))
+    assert code == 2 and "already has a recorded reverify visit" in again and again.count("\n") == 1
+    fixed = cli(*check(0, "--result", "still_qualifies", "--correction"))
+    code, wrong = lowinc(capsys, *check(0, "--result", "stable", "--correction"))
+    assert code == 2 and "unknown result 'stable' for the reverify list" in wrong
+    outside, unknown = (lowinc(capsys, *check(n, "--result", "still_qualifies")) for n in (20, "ZZZZ-ZZZZ"))
+    assert outside[0] == unknown[0] == 2 and outside[1].count("\n") == 1, (outside, unknown)
+    assert outside[1].replace(household_code(household_key(20)), "ZZZZ-ZZZZ") == unknown[1]
+    engine = make_engine(f"sqlite:///{tmp_path / 'home' / 'outreach' / 'outreach.db'}")
+    with transaction(engine) as session:
+        history = check_history(session, household_key(0), dt.date(2024, 6, 1), "reverify")
+    engine.dispose()
+    assert [(r.id, r.result, r.current, r.note) for r in history] == [
+        (first["record"], "review", False, "新购车辆"),
+        (fixed["record"], "still_qualifies", True, None),
+    ]
