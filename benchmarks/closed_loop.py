@@ -24,7 +24,8 @@ its interval, against the latent rate (truly poor and not yet assisted) and that
 (1 − the workers' miss rate), which is what perfect weighting of the recorded labels gives;
 last, the lowest ratio of a county's or of urban or rural's recall at capacity on latent falls
 to the overall recall (the issue's goal: at least 0.8 for every one), and which group it is.
-``--exploration-share`` sets the ``full`` variant's share of each township's capacity.
+``--exploration-share`` sets the ``full`` variant's share of each township's capacity and
+``--visit-weight-cap`` the largest weight of one visit label (both variants with visit labels).
 """
 
 from __future__ import annotations
@@ -230,6 +231,7 @@ class Plan:
     k: int
     burn_in: int = 36
     exploration_share: float | None = None  # None: scoring.exploration.share as configured
+    visit_weight_cap: float | None = None  # None: model.visit_weight_cap as configured
 
     @property
     def months(self) -> int:
@@ -238,22 +240,30 @@ class Plan:
     def env(self) -> dict[str, str]:
         """The settings every stage of every variant shares (as ``LOWINC_*`` variables)."""
         _, as_ofs = loop_calendar(START, self.backfill, self.loop)
-        return {
-            "LOWINC_SIMULATION__LABEL_HORIZON": str(self.horizon),
-            "LOWINC_FEATURES__LABEL_HORIZON": str(self.horizon),
-            "LOWINC_SIMULATION__BURN_IN_MONTHS": str(self.burn_in),
-            "LOWINC_SIMULATION__MC_MONTHS": json.dumps([f"{t:%Y-%m}" for t in quarter_starts(as_ofs)]),
-            "LOWINC_SIMULATION__MC_HOUSEHOLDS": str(self.households * 2),
-            "LOWINC_SIMULATION__MC_PATHS": str(self.mc_paths),
-            "LOWINC_MODEL__VISIT_CAPACITY": str(self.k),
-            "LOWINC_MODEL__SPLITS__TRAIN_MONTHS": "6",
-            "LOWINC_MODEL__SPLITS__VALIDATION_MONTHS": "3",
-            "LOWINC_MODEL__SPLITS__TEST_MONTHS": "3",
-            "LOWINC_OUTREACH__CHANNELS__EMAIL__ENABLED": "false",
-        } | (
-            {}
-            if self.exploration_share is None
-            else {"LOWINC_SCORING__EXPLORATION__SHARE": str(self.exploration_share)}
+        return (
+            {
+                "LOWINC_SIMULATION__LABEL_HORIZON": str(self.horizon),
+                "LOWINC_FEATURES__LABEL_HORIZON": str(self.horizon),
+                "LOWINC_SIMULATION__BURN_IN_MONTHS": str(self.burn_in),
+                "LOWINC_SIMULATION__MC_MONTHS": json.dumps([f"{t:%Y-%m}" for t in quarter_starts(as_ofs)]),
+                "LOWINC_SIMULATION__MC_HOUSEHOLDS": str(self.households * 2),
+                "LOWINC_SIMULATION__MC_PATHS": str(self.mc_paths),
+                "LOWINC_MODEL__VISIT_CAPACITY": str(self.k),
+                "LOWINC_MODEL__SPLITS__TRAIN_MONTHS": "6",
+                "LOWINC_MODEL__SPLITS__VALIDATION_MONTHS": "3",
+                "LOWINC_MODEL__SPLITS__TEST_MONTHS": "3",
+                "LOWINC_OUTREACH__CHANNELS__EMAIL__ENABLED": "false",
+            }
+            | (
+                {}
+                if self.exploration_share is None
+                else {"LOWINC_SCORING__EXPLORATION__SHARE": str(self.exploration_share)}
+            )
+            | (
+                {}
+                if self.visit_weight_cap is None
+                else {"LOWINC_MODEL__VISIT_WEIGHT_CAP": str(self.visit_weight_cap)}
+            )
         )
 
 
@@ -442,6 +452,9 @@ def main() -> None:
     parser.add_argument(
         "--exploration-share", type=float, default=None, help="the full variant's (default: as configured)"
     )
+    parser.add_argument(
+        "--visit-weight-cap", type=float, default=None, help="model.visit_weight_cap (default: as configured)"
+    )
     parser.add_argument("--home", default=None, help="folder for the homes (default: temporary)")
     parser.add_argument("--keep", action="store_true", help="keep the region's and the variants' homes")
     args = parser.parse_args()
@@ -460,6 +473,7 @@ def main() -> None:
         args.mc_paths,
         args.capacity,
         exploration_share=args.exploration_share,
+        visit_weight_cap=args.visit_weight_cap,
     )
     root = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="closed-loop-"))
     started = time.perf_counter()
