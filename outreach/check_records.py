@@ -96,13 +96,18 @@ def check_history(session: Session, household_key: str, as_of: dt.date, kind: st
 
 def current_checks(
     session: Session, scope: Scope, keys: list[str], as_of: dt.date, kind: str
-) -> dict[str, tuple[dt.date, str]]:
-    """The list page's households -> (date, result) of their current record, inside the scope."""
+) -> dict[str, tuple[dt.date, str, str | None]]:
+    """The list's households -> (date, result, note) of their current record, inside the scope."""
     if not keys:
         return {}
     newer = Newer(RecipientCheck)
     query = (
-        select(RecipientCheck.household_key, RecipientCheck.checked_on, RecipientCheck.result)
+        select(
+            RecipientCheck.household_key,
+            RecipientCheck.checked_on,
+            RecipientCheck.result,
+            RecipientCheck.note,
+        )
         .outerjoin(*newer.join)
         .where(
             newer.current,
@@ -112,7 +117,7 @@ def current_checks(
             scope.area_filter(RecipientCheck),
         )
     )
-    return {str(k): (day, str(result)) for k, day, result in session.execute(query).all()}
+    return {str(k): (day, str(result), note) for k, day, result, note in session.execute(query).all()}
 
 
 def result_counts(session: Session, scope: Scope, as_of: dt.date) -> dict[tuple[str, str], int]:

@@ -15,6 +15,7 @@ area get the same NotFound. Every record and every refusal is audited.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
@@ -28,6 +29,16 @@ from outreach.jurisdiction import acting_scope, audited_refusals
 from outreach.other_lists import listed_household
 from outreach.outcomes import _checked_note, local_today
 from outreach.schema import RecipientCheck
+
+
+@dataclass(frozen=True)
+class CheckRecorded:
+    """What a record did: its id, the record it superseded, and whether nothing was written
+    because it equals the current record (``skip_identical``; the id is then the current one's)."""
+
+    id: int
+    supersedes: int | None
+    unchanged: bool = False
 
 
 def record_check(
@@ -45,13 +56,17 @@ def record_check(
     correction: bool = False,
     source: str = "web",
     field: FieldConfig | None = None,
-) -> int:
+    skip_identical: bool = False,
+    replace_current: bool = False,
+) -> CheckRecorded:
     """Record a re-verification visit to the household of that code on the user's list of the
     kind and month; returns the new record's id. Refuses (UserError, audited as
     ``record_check_denied``): a user who may not record visits, a household not on the list in
     the user's area (NotFound), a result not of the kind, a date before the list's month or after
     today, an over-long note, and a second record that is not a correction (or a correction of
-    nothing)."""
+    nothing). For a re-read list (``lowinc visits check-import``): ``skip_identical`` writes
+    nothing for a record equal to the current one (date, result, note), and ``replace_current``
+    makes a record that differs from the current one its correction."""
     field = field or FieldConfig()
     now = utc_naive(now)
     detail: dict[str, object] = {"kind": str(kind)[:20], "as_of": as_of.isoformat()}
@@ -86,6 +101,14 @@ def record_check(
         text = _checked_note(note, field)
         history = check_history(session, key, as_of, kind)
         current = next((r for r in history if r.current), None)
+        same = current is not None and (current.checked_on, current.result, current.note) == (
+            checked_on,
+            result,
+            text,
+        )
+        if current is not None and same and skip_identical:
+            return CheckRecorded(current.id, current.supersedes_id, unchanged=True)
+        correction = correction or (replace_current and current is not None)
         if current is not None and not correction:
             raise UserError(
                 f"household {household_code} already has a recorded {kind} visit of {as_of.isoformat()}",
@@ -119,4 +142,4 @@ def record_check(
             now=now,
             detail={**detail, "record": record.id, "supersedes": record.supersedes_id},
         )
-        return record.id
+        return CheckRecorded(record.id, record.supersedes_id)

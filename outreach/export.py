@@ -225,7 +225,7 @@ def format_list(
     return out
 
 
-def _sheet_name(name: str, used: set[str]) -> str:
+def sheet_title(name: str, used: set[str]) -> str:
     base = SHEET_NAME_BAD.sub("_", name)[:28] or "村"
     candidate, n = base, 2
     while candidate in used:
@@ -253,7 +253,7 @@ def write_list_csv(printed: pd.DataFrame, path: Path) -> None:
     )
 
 
-def _as_text(sheet: Worksheet) -> None:
+def cells_as_text(sheet: Worksheet) -> None:
     """Type every string cell as text: openpyxl makes a string starting with '=' a formula."""
     for row in sheet.iter_rows():
         for cell in row:
@@ -283,13 +283,13 @@ def write_workbook(printed: pd.DataFrame, path: Path | IO[bytes], title: str) ->
     wrap = Alignment(wrap_text=True, vertical="top")
     top = Alignment(vertical="top")
     for _code, village in printed.groupby("_village_code", sort=True):
-        sheet = workbook.create_sheet(_sheet_name(str(village["村/社区"].iloc[0]), used))
+        sheet = workbook.create_sheet(sheet_title(str(village["村/社区"].iloc[0]), used))
         sheet.append(HEADERS)
         for cell in sheet[1]:
             cell.font = header_font
         for record in village[HEADERS].itertuples(index=False):
             sheet.append(list(record))
-        _as_text(sheet)
+        cells_as_text(sheet)
         for i, (_header, width, wraps) in enumerate(COLUMNS, start=1):
             sheet.column_dimensions[get_column_letter(i)].width = width
             for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):

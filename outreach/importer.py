@@ -17,9 +17,10 @@ import hashlib
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
@@ -43,6 +44,9 @@ FILL_IN = (DATE_HEADER, RESULT_HEADER, NEEDS_HEADER, NOTE_HEADER)
 NEED_SPLIT = re.compile(r"[、,，;；/\s]+")
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
 RESULT_HINT = "/".join(zh for zh, _en in RESULTS.values())
+Row = TypeVar("Row")
+# (sheet, row number, cells by header, headers holding a formula) -> a filled row or None (empty)
+RowParser = Callable[[str, int, dict[str, Any], set[str]], Row | None]
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,8 @@ def check_workbook_bytes(data: bytes, name: str) -> None:
         )
 
 
-def _text(value: object) -> str:
+def text_of(value: object) -> str:
+    """A cell's value as stripped text (a whole float without its '.0'; empty for None)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -137,22 +142,23 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _date(value: object) -> dt.date:
+def cell_date(value: object, header: str = DATE_HEADER) -> dt.date:
+    """A cell's date: an Excel date, or text in one of DATE_FORMATS; RowRefused naming the header."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = _text(value)
+    text = text_of(value)
     for pattern in DATE_FORMATS:
         try:
             return dt.datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise RowRefused(f"{DATE_HEADER} is not a date (write YYYY-MM-DD)")
+    raise RowRefused(f"{header} is not a date (write YYYY-MM-DD)")
 
 
 def _alert_id(value: object) -> int | None:
-    text = _text(value)
+    text = text_of(value)
     if not text:
         return None
     if not text.isascii() or not text.isdigit() or len(text) > 12:
@@ -161,7 +167,7 @@ def _alert_id(value: object) -> int | None:
 
 
 def _needs(value: object, fields: FieldConfig) -> tuple[str, ...]:
-    items = [p for p in NEED_SPLIT.split(_text(value)) if p]
+    items = [p for p in NEED_SPLIT.split(text_of(value)) if p]
     codes = []
     for position, item in enumerate(items, start=1):
         code = fields.need_code(item)
@@ -181,42 +187,55 @@ def parse_row(
         if header in formulas:
             raise RowRefused(f"{header} holds a formula (enter values, not formulas)")
     alert_id = _alert_id(cells.get(ID_HEADER))
-    filled = [h for h in FILL_IN if _text(cells.get(h))]
+    filled = [h for h in FILL_IN if text_of(cells.get(h))]
     if not filled:
         return None
     if alert_id is None:
         raise RowRefused(f"filled in without an {ID_HEADER} (keep the column as exported)")
-    result_text = _text(cells.get(RESULT_HEADER))
+    result_text = text_of(cells.get(RESULT_HEADER))
     if not result_text:
         raise RowRefused(f"{RESULT_HEADER} is empty (one of {RESULT_HINT})")
     result = result_code(result_text)
     if result is None:
         raise RowRefused(f"{RESULT_HEADER} is not one of {RESULT_HINT}")
-    if not _text(cells.get(DATE_HEADER)):
+    if not text_of(cells.get(DATE_HEADER)):
         raise RowRefused(f"{DATE_HEADER} is empty (the day of the visit, YYYY-MM-DD)")
-    code = _text(cells.get(CODE_HEADER)) or None
+    code = text_of(cells.get(CODE_HEADER)) or None
     return FilledRow(
         sheet=sheet,
         row=number,
         alert_id=alert_id,
         household_code=code,
-        visited_on=_date(cells.get(DATE_HEADER)),
+        visited_on=cell_date(cells.get(DATE_HEADER)),
         result=result,
         needs=_needs(cells.get(NEEDS_HEADER), fields),
-        note=_text(cells.get(NOTE_HEADER)) or None,
+        note=text_of(cells.get(NOTE_HEADER)) or None,
     )
 
 
 def read_rows(data: bytes, report: ImportReport, fields: FieldConfig) -> list[FilledRow]:
-    """Every filled row of every sheet; sheets without the list's header, rows that cannot be read
-    and empty rows go to the report."""
+    """Every filled row of every sheet of a visit list; sheets without the list's header, rows
+    that cannot be read and empty rows go to the report."""
+
+    def parse(sheet: str, number: int, cells: dict[str, Any], formulas: set[str]) -> FilledRow | None:
+        return parse_row(sheet, number, cells, formulas, fields)
+
+    return read_filled(data, report, parse, (ID_HEADER, RESULT_HEADER))
+
+
+def read_filled(
+    data: bytes, report: ImportReport, parse: RowParser[Row], headers: tuple[str, ...]
+) -> list[Row]:
+    """Every row ``parse`` makes of every sheet whose header row (within the first rows) holds
+    ``headers``; a sheet without it, rows refused (:class:`RowRefused`) and empty rows go to the
+    report. The workbook's sheets, rows and columns are limited before they are read."""
     import openpyxl
 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # a broken part: the parser's message may quote content
         raise UserError("the workbook cannot be read as .xlsx", hint="save the list as .xlsx") from None
-    rows: list[FilledRow] = []
+    rows: list[Row] = []
     try:
         if len(workbook.sheetnames) > MAX_SHEETS:
             raise UserError(
@@ -238,33 +257,35 @@ def read_rows(data: bytes, report: ImportReport, fields: FieldConfig) -> list[Fi
                 raise UserError(
                     f"the workbook has more than {MAX_ROWS:,} rows", hint="import one list at a time"
                 )
-            rows += _read_sheet(sheet, name, report, fields)
+            rows += _read_sheet(sheet, name, report, parse, headers)
     finally:
         workbook.close()
     return rows
 
 
-def _read_sheet(sheet: Any, name: str, report: ImportReport, fields: FieldConfig) -> list[FilledRow]:
+def _read_sheet(
+    sheet: Any, name: str, report: ImportReport, parse: RowParser[Row], headers: tuple[str, ...]
+) -> list[Row]:
     top = [
-        [_text(c.value) if c.data_type != "f" else "" for c in r]
+        [text_of(c.value) if c.data_type != "f" else "" for c in r]
         for r in sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, max_col=MAX_COLUMNS)
     ]
-    header_at = next((i for i, r in enumerate(top) if ID_HEADER in r and RESULT_HEADER in r), None)
+    header_at = next((i for i, r in enumerate(top) if all(h in r for h in headers)), None)
     if header_at is None:
         if any(v for r in top for v in r):
-            report.refused.append(RowProblem(name, 0, f"no header row with {ID_HEADER} and {RESULT_HEADER}"))
+            report.refused.append(RowProblem(name, 0, f"no header row with {' and '.join(headers)}"))
         return []
     positions = {h: i for i, h in reversed(list(enumerate(top[header_at]))) if h}
-    out: list[FilledRow] = []
+    out: list[Row] = []
     for number, cells in enumerate(
         sheet.iter_rows(min_row=header_at + 2, max_col=MAX_COLUMNS), start=header_at + 2
     ):
         by_header = {h: cells[i].value for h, i in positions.items() if i < len(cells)}
         formulas = {h for h, i in positions.items() if i < len(cells) and cells[i].data_type == "f"}
-        if not any(_text(v) for v in by_header.values()) and not formulas:
+        if not any(text_of(v) for v in by_header.values()) and not formulas:
             continue  # a blank row
         try:
-            parsed = parse_row(name, number, by_header, formulas, fields)
+            parsed = parse(name, number, by_header, formulas)
         except RowRefused as refusal:
             report.rows += 1
             report.refused.append(RowProblem(name, number, refusal.reason))

@@ -83,7 +83,7 @@ class ListRow:
     programmes: tuple[Entitlement, ...] = ()
     household_key: str | None = None  # the pseudonym (None on the unlinked list); never shown
     county_code: str | None = None
-    check: tuple[dt.date, str] | None = None  # 核查/渐退: the current record's date and result
+    check: tuple[dt.date, str, str | None] | None = None  # 核查/渐退: the current record's date, result, note
 
 
 @dataclass(frozen=True)
@@ -288,7 +288,7 @@ def _rows(
     names: pd.DataFrame,
     alerts: dict[str, int],
     programmes: dict[str, tuple[Entitlement, ...]],
-    checks: dict[str, tuple[dt.date, str]] | None = None,
+    checks: dict[str, tuple[dt.date, str, str | None]] | None = None,
 ) -> tuple[ListRow, ...]:
     villages, _ = _division_names()
     key_column = "person_key" if kind == UNLINKED else "household_key"
@@ -404,3 +404,19 @@ def listed_household(
     keys = found["household_key"].astype(str).tolist()
     names = _names(layout, found, kind, as_of)
     return _rows(found, kind, names, _alerts(session, scope, as_of, keys), {})[0]
+
+
+def check_list_rows(
+    session: Session, layout: HomeLayout, scope: Scope, *, kind: str, as_of: dt.date
+) -> tuple[ListRow, ...]:
+    """Every row of the user's 核查 or 渐退 list of the month, in the list's order, named and with
+    its current record: the offline workbook (:mod:`outreach.check_sheets`). NotFound for a
+    month without that list. Not audited here: the export audits it."""
+    if kind not in (REVERIFY, PHASE_OUT):
+        raise BadValue("only the reverify and phase_out lists have a re-verification workbook")
+    if not _file(layout, kind, as_of).exists():
+        raise NotFound(f"no {kind} list of {as_of.isoformat()}")
+    listed = _ranked(_read(layout, scope, kind, as_of)[0], kind)
+    keys = listed["household_key"].astype(str).tolist()
+    checks = current_checks(session, scope, keys, as_of, kind)
+    return _rows(listed, kind, _names(layout, listed, kind, as_of), {}, {}, checks)

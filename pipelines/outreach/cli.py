@@ -185,6 +185,38 @@ def export_command(
     )
 
 
+@lists_app.command("export-checks")
+def export_checks_command(
+    kind: Annotated[str, typer.Option("--list", help="reverify (核查) | phase_out (渐退)")],
+    as_of: Annotated[str, typer.Option("--as-of", help="the list's month, YYYY-MM-01")],
+    user: UserOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Write the user's rows of the 核查 or 渐退 list of the month as a workbook (one sheet per
+    village, owner-only) to fill in offline; `lowinc visits check-import` reads it back."""
+    from lowinc.home import HomeLayout
+    from lowinc.private import private_dir, private_file
+    from outreach.check_records import check_kind
+    from outreach.check_sheets import export_check_list_as
+    from pipelines.outreach.dispatch import utcnow
+
+    list_kind = check_kind(kind)
+    month = parse_as_of(as_of).date()
+    engine, _config, home = _open()
+    layout = HomeLayout(home)
+    exported = export_check_list_as(
+        engine, layout, resolve_user(user), kind=list_kind, as_of=month, now=utcnow()
+    )
+    path = private_dir(layout.exports / f"{month:%Y-%m}") / exported.filename
+    path.write_bytes(exported.content)
+    private_file(path)
+    _emit(
+        {"rows": exported.rows, "list": list_kind, "as_of": f"{month}", "xlsx": str(path)},
+        as_json,
+        [f"[bold]{exported.rows}[/bold] households of the {list_kind} list: {path}"],
+    )
+
+
 @visits_app.command("record")
 def record_command(
     alert: Annotated[int, typer.Option("--alert", help="alert id (as in the message's link)")],
@@ -310,9 +342,10 @@ def check_command(
         field=config.field,
     )
     _emit(
-        {"record": record, "list": list_kind, "as_of": f"{month}", "result": code, "correction": correction},
+        {"record": record.id, "supersedes": record.supersedes, "list": list_kind, "as_of": f"{month}"}
+        | {"result": code, "correction": correction},
         as_json,
-        [f"re-verification recorded as record {record} ({list_kind} of {month:%Y-%m}): {code}"],
+        [f"re-verification recorded as record {record.id} ({list_kind} of {month:%Y-%m}): {code}"],
     )
 
 
@@ -338,12 +371,16 @@ def import_command(
     report = import_visits(
         engine, data, user_name=resolve_user(user), now=utcnow(), field=config.field, corrections=corrections
     )
-    summary = report.to_dict()
+    _report_import(report, "rows with an alert number", as_json)
+
+
+def _report_import(report: Any, rows: str, as_json: bool) -> None:
+    """An import's counts and each refused row; exit code 1 when a row was refused."""
     _emit(
-        summary,
+        report.to_dict(),
         as_json,
         [
-            f"[bold]{report.rows}[/bold] rows with an alert number: {report.recorded} recorded "
+            f"[bold]{report.rows}[/bold] {rows}: {report.recorded} recorded "
             f"({report.corrected} corrections), {report.unchanged} unchanged, {report.empty} empty, "
             f"{len(report.refused)} refused",
             *[f"  refused: {p.line()}" for p in report.refused],
@@ -351,6 +388,42 @@ def import_command(
     )
     if report.refused:
         raise typer.Exit(1)
+
+
+@visits_app.command("check-import")
+def check_import_command(
+    file: Annotated[
+        Path,
+        typer.Argument(help="a 核查/渐退 workbook (lists export-checks) with 核查日期, 核查结果 filled in"),
+    ],
+    corrections: Annotated[
+        bool,
+        typer.Option(
+            "--corrections", help="a row that differs from the household's recorded visit replaces it"
+        ),
+    ] = False,
+    user: UserOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Read the fill-in columns of an exported 核查 or 渐退 workbook back, under the same rules and
+    audit as the list's page; prints how many rows were recorded, unchanged, empty and refused."""
+    from lowinc.home import HomeLayout
+    from outreach.check_sheets import import_checks
+    from outreach.importer import read_upload
+    from pipelines.outreach.dispatch import utcnow
+
+    data = read_upload(file)
+    engine, config, home = _open()
+    report = import_checks(
+        engine,
+        HomeLayout(home),
+        data,
+        user_name=resolve_user(user),
+        now=utcnow(),
+        field=config.field,
+        corrections=corrections,
+    )
+    _report_import(report, "rows of listed households", as_json)
 
 
 @visits_app.command("outcomes")

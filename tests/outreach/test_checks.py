@@ -46,7 +46,7 @@ def _record(engine: Engine, layout: HomeLayout, n: int, **kw: object) -> int:
         "result": "still_qualifies",
         "now": NOW,
     }
-    return record_check(engine, layout, **{**values, **kw})  # type: ignore[arg-type]
+    return record_check(engine, layout, **{**values, **kw}).id  # type: ignore[arg-type]
 
 
 def _history(engine: Engine, n: int, kind: str = "reverify") -> list[tuple[str, bool]]:
@@ -120,7 +120,7 @@ def test_only_an_active_user_of_the_area_records(engine: Engine, layout: HomeLay
 
 
 def test_the_list_reads_current_results_inside_the_scope_only(engine: Engine, layout: HomeLayout) -> None:
-    _record(engine, layout, 0, result="review")
+    _record(engine, layout, 0, result="review", note="新购车辆")
     _record(engine, layout, 20, user_name="赵敏", result="still_qualifies")
     keys = [household_key(n) for n in (0, 1, 20)]
     worker = Scope(user_id=1, name="王芳", role="village_worker", areas=(("village", VILLAGE_A1),))
@@ -132,6 +132,6 @@ def test_the_list_reads_current_results_inside_the_scope_only(engine: Engine, la
         everyone = current_checks(session, county, keys, MONTH, "reverify")
         nothing = current_checks(session, county, keys, MONTH, "phase_out")
         no_area = current_checks(session, Scope(9, "数据组", "data_team", ()), keys, MONTH, "reverify")
-    assert mine == {household_key(0): (VISITED, "review")}
-    assert theirs == {household_key(20): (VISITED, "still_qualifies")}
+    assert mine == {household_key(0): (VISITED, "review", "新购车辆")}
+    assert theirs == {household_key(20): (VISITED, "still_qualifies", None)}
     assert set(everyone) == {household_key(0), household_key(20)} and nothing == {} and no_area == {}

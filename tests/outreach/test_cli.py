@@ -225,3 +225,40 @@ def test_a_re_verification_visit_recorded_from_the_command_line(cli, tmp_path, c
         (first["record"], "review", False, "新购车辆"),
         (fixed["record"], "still_qualifies", True, None),
     ]
+
+
+def test_a_re_verification_workbook_exported_and_read_back_from_the_command_line(cli, tmp_path, capsys):
+    import io
+    import stat
+    from pathlib import Path
+
+    import openpyxl
+
+    from outreach.contacts import household_code
+    from tests.outreach.factory import household_key
+    from tests.outreach.hukou_home import write_home
+    from tests.outreach.lists_home import write_lists
+
+    write_lists(write_home(tmp_path / "home"))
+    exported = cli("lists", "export-checks", "--list", "reverify", "--as-of", "2024-06-01", "--user", "王芳")
+    path = Path(exported["xlsx"])
+    assert exported["rows"] == 2 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    workbook = openpyxl.load_workbook(io.BytesIO(path.read_bytes()))
+    sheet = workbook.worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    for r in range(2, sheet.max_row + 1):
+        if sheet.cell(row=r, column=headers.index("户编码") + 1).value == household_code(household_key(1)):
+            sheet.cell(row=r, column=headers.index("核查日期") + 1).value = "2024-06-02"
+            sheet.cell(row=r, column=headers.index("核查结果") + 1).value = "联系不上"
+    filled = tmp_path / "filled.xlsx"
+    workbook.save(filled)
+    report = cli("visits", "check-import", str(filled), "--user", "王芳")
+    assert (report["rows"], report["recorded"], report["empty"], report["refused"]) == (2, 1, 1, [])
+    again = cli("visits", "check-import", str(filled), "--user", "王芳")
+    assert (again["recorded"], again["unchanged"]) == (0, 1)
+    code, refused = lowinc(
+        capsys, "lists", "export-checks", "--list", "reverify", "--as-of", "2024-06-01", "--user", "数据组"
+    )
+    assert code == 2 and refused.count("\n") == 1 and "Traceback" not in refused
+    code, bad = lowinc(capsys, "visits", "check-import", str(tmp_path / "missing.xlsx"), "--user", "王芳")
+    assert code == 2 and bad.count("\n") == 1

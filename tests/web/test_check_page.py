@@ -173,3 +173,29 @@ def test_the_dashboard_counts_the_months_checks_in_the_area(home: Path, signed_i
     assert '<td class="num">1</td><td class="num">0</td>' in section  # phase-out: none yet
     county = signed_in_client("赵敏").get("/dashboard").text
     assert "情况有变化，提请复核认定 2" in county[county.index("定期核查") :]
+
+
+def test_the_list_downloads_as_a_workbook_of_the_users_rows(
+    home: Path, signed_in_client: Client, client: TestClient, web_engine: Engine
+) -> None:
+    import io
+
+    import openpyxl
+
+    worker = signed_in_client("王芳")
+    listed = worker.get("/lists?kind=reverify").text
+    link = f"/lists.xlsx?kind=reverify&amp;as_of={MONTH}"
+    assert f'href="{link}"' in listed
+    got = worker.get(link.replace("&amp;", "&"))
+    assert got.status_code == 200 and got.headers["cache-control"] == "no-store"
+    assert got.headers["content-disposition"].startswith('attachment; filename="reverify_2024-06_u')
+    sheet = openpyxl.load_workbook(io.BytesIO(got.content)).worksheets[0]
+    codes = [row[3] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert codes == [household_code(household_key(n)) for n in (0, 1)]  # A1's rows only
+    assert worker.get(f"/lists.xlsx?kind=entitlement&as_of={MONTH}").status_code == 400
+    assert worker.get("/lists.xlsx?kind=reverify&as_of=June").status_code == 400
+    assert worker.get("/lists.xlsx?kind=reverify&as_of=2023-01-01").status_code == 404
+    assert signed_in_client("数据组").get(f"/lists.xlsx?kind=reverify&as_of={MONTH}").status_code == 403
+    assert client.get(f"/lists.xlsx?kind=reverify&as_of={MONTH}").status_code == 303
+    audit = read_audit(web_engine)
+    assert (audit["action"] == "export_check_list").sum() == 1
