@@ -15,7 +15,6 @@ A record never decides eligibility; the workbook's header says so.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -26,21 +25,20 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import Engine
 
-from lowinc.errors import AccessDenied, BadValue, UserError
+from lowinc.errors import AccessDenied, BadValue
 from lowinc.home import HomeLayout
 from outreach.audit import record_audit
 from outreach.check_records import CHECK_RESULTS, check_kind, check_result
-from outreach.checks import record_check
+from outreach.checks import CheckRecorded, record_check
 from outreach.db import transaction, utc_naive
 from outreach.export import UserList, cells_as_text, sheet_title
 from outreach.field import FieldConfig
 from outreach.importer import (
     ImportReport,
-    RowProblem,
     RowRefused,
     cell_date,
-    check_workbook_bytes,
     read_filled,
+    run_import,
     text_of,
 )
 from outreach.jurisdiction import PERMISSIONS, Scope, acting_scope, audited_refusals
@@ -258,52 +256,28 @@ def import_checks(
     the counts and the file's SHA-256 (a refusal of the whole file as ``import_checks_denied``)."""
     fields = field or FieldConfig()
     now = utc_naive(now)
-    report = ImportReport(sha256=hashlib.sha256(data).hexdigest())
-    target = f"file:{report.sha256[:16]}"
-    with audited_refusals(engine, actor=user_name, action="import_checks_denied", target=target, now=now):
-        with transaction(engine) as session:
-            acting_scope(session, user_name, "record_visit")
-        check_workbook_bytes(data, "the file")
-        filled = read_filled(data, report, parse_check_row, (CODE_HEADER, DATE_HEADER, RESULT_HEADER))
-    for row in filled:
-        try:
-            done = record_check(
-                engine,
-                layout,
-                kind=row.kind,
-                as_of=row.as_of,
-                household_code=row.household_code,
-                user_name=user_name,
-                checked_on=row.checked_on,
-                result=row.result,
-                note=row.note,
-                now=now,
-                source="import",
-                field=fields,
-                skip_identical=True,
-                replace_current=corrections,
-            )
-        except UserError as error:
-            reason = error.message
-            if "already has a recorded" in reason:
-                reason += " that differs (import with --corrections to replace it)"
-            report.refused.append(RowProblem(row.sheet, row.row, reason))
-            continue
-        if done.unchanged:
-            report.unchanged += 1
-        else:
-            report.recorded += 1
-            report.corrected += int(done.supersedes is not None)
-    order = {name: i for i, name in enumerate(report.sheets)}
-    report.refused.sort(key=lambda p: (order.get(p.sheet, -1), p.row))
-    with transaction(engine) as session:
-        record_audit(
-            session,
-            actor=user_name,
-            action="import_checks",
-            target=target,
+
+    def record(row: FilledCheck) -> CheckRecorded:
+        return record_check(
+            engine,
+            layout,
+            kind=row.kind,
+            as_of=row.as_of,
+            household_code=row.household_code,
+            user_name=user_name,
+            checked_on=row.checked_on,
+            result=row.result,
+            note=row.note,
             now=now,
-            detail={k: v for k, v in report.to_dict().items() if k != "refused"}
-            | {"refused": len(report.refused)},
+            source="import",
+            field=fields,
+            skip_identical=True,
+            replace_current=corrections,
         )
-    return report
+
+    def read(data: bytes, report: ImportReport) -> list[FilledCheck]:
+        return read_filled(data, report, parse_check_row, (CODE_HEADER, DATE_HEADER, RESULT_HEADER))
+
+    return run_import(
+        engine, data, user_name=user_name, now=now, action="import_checks", read=read, record=record
+    )

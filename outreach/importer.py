@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Engine
 
@@ -301,47 +301,54 @@ def _read_sheet(
 # --- recording ------------------------------------------------------------------------------
 
 
-def import_visits(
+class Recorded(Protocol):
+    """What recording one row returned (record_outcome's and record_check's results)."""
+
+    @property
+    def unchanged(self) -> bool: ...
+
+    @property
+    def supersedes(self) -> int | None: ...
+
+
+class Located(Protocol):
+    @property
+    def sheet(self) -> str: ...
+
+    @property
+    def row(self) -> int: ...
+
+
+Filled = TypeVar("Filled", bound=Located)
+
+
+def run_import(
     engine: Engine,
     data: bytes,
     *,
     user_name: str,
     now: dt.datetime,
-    field: FieldConfig | None = None,
-    corrections: bool = False,
+    action: str,
+    read: Callable[[bytes, ImportReport], list[Filled]],
+    record: Callable[[Filled], Recorded],
 ) -> ImportReport:
-    """Record every filled row of a visit list workbook (bytes, see :func:`read_upload`) as the
-    acting user; audited as import_visits with the counts and the file's SHA-256."""
-    fields = field or FieldConfig()
+    """An import as the acting user (who must be allowed to record visits): ``read`` the filled
+    rows, ``record`` each, count what happened and audit it as ``action`` with the counts and the
+    file's SHA-256 (a refusal of the whole file as ``<action>_denied``)."""
     now = utc_naive(now)
     report = ImportReport(sha256=hashlib.sha256(data).hexdigest())
     target = f"file:{report.sha256[:16]}"
-    with audited_refusals(engine, actor=user_name, action="import_visits_denied", target=target, now=now):
+    with audited_refusals(engine, actor=user_name, action=f"{action}_denied", target=target, now=now):
         with transaction(engine) as session:
             acting_scope(session, user_name, "record_visit")
         check_workbook_bytes(data, "the file")
-        filled = read_rows(data, report, fields)
+        filled = read(data, report)
     for row in filled:
         try:
-            done = record_outcome(
-                engine,
-                alert_id=row.alert_id,
-                user_name=user_name,
-                visited_on=row.visited_on,
-                result=row.result,
-                needs=row.needs,
-                note=row.note,
-                now=now,
-                source="import",
-                field=fields,
-                skip_identical=True,
-                compare_routes=False,  # the sheet has no route column: routes stay the web's or CLI's
-                replace_current=corrections,
-                household_code=row.household_code,
-            )
+            done = record(row)
         except UserError as error:
             reason = error.message
-            if "already has a recorded visit" in reason:
+            if "already has a recorded" in reason:
                 reason += " that differs (import with --corrections to replace it)"
             report.refused.append(RowProblem(row.sheet, row.row, reason))
             continue
@@ -356,10 +363,50 @@ def import_visits(
         record_audit(
             session,
             actor=user_name,
-            action="import_visits",
+            action=action,
             target=target,
             now=now,
             detail={k: v for k, v in report.to_dict().items() if k != "refused"}
             | {"refused": len(report.refused)},
         )
     return report
+
+
+def import_visits(
+    engine: Engine,
+    data: bytes,
+    *,
+    user_name: str,
+    now: dt.datetime,
+    field: FieldConfig | None = None,
+    corrections: bool = False,
+) -> ImportReport:
+    """Record every filled row of a visit list workbook (bytes, see :func:`read_upload`) as the
+    acting user; audited as import_visits with the counts and the file's SHA-256."""
+    fields = field or FieldConfig()
+    now = utc_naive(now)
+
+    def record(row: FilledRow) -> Recorded:
+        return record_outcome(
+            engine,
+            alert_id=row.alert_id,
+            user_name=user_name,
+            visited_on=row.visited_on,
+            result=row.result,
+            needs=row.needs,
+            note=row.note,
+            now=now,
+            source="import",
+            field=fields,
+            skip_identical=True,
+            compare_routes=False,  # the sheet has no route column: routes stay the web's or CLI's
+            replace_current=corrections,
+            household_code=row.household_code,
+        )
+
+    def read(data: bytes, report: ImportReport) -> list[FilledRow]:
+        return read_rows(data, report, fields)
+
+    return run_import(
+        engine, data, user_name=user_name, now=now, action="import_visits", read=read, record=record
+    )
