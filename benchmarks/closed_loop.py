@@ -24,8 +24,10 @@ its interval, against the latent rate (truly poor and not yet assisted) and that
 (1 − the workers' miss rate), which is what perfect weighting of the recorded labels gives;
 last, the lowest ratio of a county's or of urban or rural's recall at capacity on latent falls
 to the overall recall (the issue's goal: at least 0.8 for every one), and which group it is.
-``--exploration-share`` sets the ``full`` variant's share of each township's capacity and
-``--visit-weight-cap`` the largest weight of one visit label (both variants with visit labels).
+``--exploration-share`` sets the ``full`` variant's share of each township's capacity,
+``--signal-share`` the share of its fresh draw that goes to households with a signal of hidden
+need (scoring.exploration), and ``--visit-weight-cap`` the largest weight of one visit label
+(both variants with visit labels).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,14 @@ from monitoring.selective import selective_evaluation
 
 LOWINC = str(Path(sys.executable).parent / "lowinc")
 START = "2022-01"
+OVERRIDES: dict[str, tuple[str, str]] = {  # option: (setting's variable, help)
+    "exploration-share": ("LOWINC_SCORING__EXPLORATION__SHARE", "the full variant's exploration share"),
+    "signal-share": (
+        "LOWINC_SCORING__EXPLORATION__SIGNAL_SHARE",
+        "of the fresh pool's slots, the share to households with a hidden-need signal",
+    ),
+    "visit-weight-cap": ("LOWINC_MODEL__VISIT_WEIGHT_CAP", "model.visit_weight_cap"),
+}
 VARIANTS: dict[str, dict[str, str]] = {
     "full": {},
     "rank-visits": {"LOWINC_SCORING__EXPLORATION__SHARE": "0"},
@@ -230,8 +240,8 @@ class Plan:
     mc_paths: int
     k: int
     burn_in: int = 36
-    exploration_share: float | None = None  # None: scoring.exploration.share as configured
-    visit_weight_cap: float | None = None  # None: model.visit_weight_cap as configured
+    # configured settings every variant overrides (``LOWINC_*`` variable: value), from the options
+    settings: dict[str, str] = field(default_factory=dict)
 
     @property
     def months(self) -> int:
@@ -240,31 +250,19 @@ class Plan:
     def env(self) -> dict[str, str]:
         """The settings every stage of every variant shares (as ``LOWINC_*`` variables)."""
         _, as_ofs = loop_calendar(START, self.backfill, self.loop)
-        return (
-            {
-                "LOWINC_SIMULATION__LABEL_HORIZON": str(self.horizon),
-                "LOWINC_FEATURES__LABEL_HORIZON": str(self.horizon),
-                "LOWINC_SIMULATION__BURN_IN_MONTHS": str(self.burn_in),
-                "LOWINC_SIMULATION__MC_MONTHS": json.dumps([f"{t:%Y-%m}" for t in quarter_starts(as_ofs)]),
-                "LOWINC_SIMULATION__MC_HOUSEHOLDS": str(self.households * 2),
-                "LOWINC_SIMULATION__MC_PATHS": str(self.mc_paths),
-                "LOWINC_MODEL__VISIT_CAPACITY": str(self.k),
-                "LOWINC_MODEL__SPLITS__TRAIN_MONTHS": "6",
-                "LOWINC_MODEL__SPLITS__VALIDATION_MONTHS": "3",
-                "LOWINC_MODEL__SPLITS__TEST_MONTHS": "3",
-                "LOWINC_OUTREACH__CHANNELS__EMAIL__ENABLED": "false",
-            }
-            | (
-                {}
-                if self.exploration_share is None
-                else {"LOWINC_SCORING__EXPLORATION__SHARE": str(self.exploration_share)}
-            )
-            | (
-                {}
-                if self.visit_weight_cap is None
-                else {"LOWINC_MODEL__VISIT_WEIGHT_CAP": str(self.visit_weight_cap)}
-            )
-        )
+        return {
+            "LOWINC_SIMULATION__LABEL_HORIZON": str(self.horizon),
+            "LOWINC_FEATURES__LABEL_HORIZON": str(self.horizon),
+            "LOWINC_SIMULATION__BURN_IN_MONTHS": str(self.burn_in),
+            "LOWINC_SIMULATION__MC_MONTHS": json.dumps([f"{t:%Y-%m}" for t in quarter_starts(as_ofs)]),
+            "LOWINC_SIMULATION__MC_HOUSEHOLDS": str(self.households * 2),
+            "LOWINC_SIMULATION__MC_PATHS": str(self.mc_paths),
+            "LOWINC_MODEL__VISIT_CAPACITY": str(self.k),
+            "LOWINC_MODEL__SPLITS__TRAIN_MONTHS": "6",
+            "LOWINC_MODEL__SPLITS__VALIDATION_MONTHS": "3",
+            "LOWINC_MODEL__SPLITS__TEST_MONTHS": "3",
+            "LOWINC_OUTREACH__CHANNELS__EMAIL__ENABLED": "false",
+        } | self.settings
 
 
 def lowinc_env(home: Path, extra: dict[str, str]) -> dict[str, str]:
@@ -449,12 +447,8 @@ def main() -> None:
     parser.add_argument("--mc-paths", type=int, default=50, help="Monte Carlo paths of the true probability")
     parser.add_argument("--capacity", type=int, default=200, help="k: model.visit_capacity")
     parser.add_argument("--burn-in", type=int, default=36, help="simulated months before the first delivery")
-    parser.add_argument(
-        "--exploration-share", type=float, default=None, help="the full variant's (default: as configured)"
-    )
-    parser.add_argument(
-        "--visit-weight-cap", type=float, default=None, help="model.visit_weight_cap (default: as configured)"
-    )
+    for option, (_, help_text) in OVERRIDES.items():
+        parser.add_argument(f"--{option}", type=float, help=f"{help_text} (default: configured)")
     parser.add_argument("--home", default=None, help="folder for the homes (default: temporary)")
     parser.add_argument("--keep", action="store_true", help="keep the region's and the variants' homes")
     args = parser.parse_args()
@@ -462,8 +456,10 @@ def main() -> None:
     unknown = [v for v in names if v not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant {', '.join(unknown)} (one of {', '.join(VARIANTS)})")
-    if args.exploration_share is not None and not 0 <= args.exploration_share < 1:
-        parser.error(f"--exploration-share {args.exploration_share}: a share from 0 up to (not including) 1")
+    for option in ("exploration-share", "signal-share"):
+        value = getattr(args, option.replace("-", "_"))
+        if value is not None and not 0 <= value < 1:
+            parser.error(f"--{option} {value}: a share from 0 up to (not including) 1")
     plan = Plan(
         args.households,
         args.backfill_months,
@@ -472,8 +468,11 @@ def main() -> None:
         args.seed,
         args.mc_paths,
         args.capacity,
-        exploration_share=args.exploration_share,
-        visit_weight_cap=args.visit_weight_cap,
+        settings={
+            variable: str(value)
+            for option, (variable, _) in OVERRIDES.items()
+            if (value := getattr(args, option.replace("-", "_"))) is not None
+        },
     )
     root = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="closed-loop-"))
     started = time.perf_counter()

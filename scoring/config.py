@@ -37,6 +37,10 @@ class Exploration(Section):
     band_multiple: float = Field(
         1.0, gt=0.0
     )  # the band: this many × the town capacity of ranks below the cut
+    # of the fresh pool's slots: to households with a signal of hidden need (SIGNALS), the rest
+    # to those without; 0 draws the pool as one (disproportionate stratification: every household
+    # still has a known probability above 0, visit labels are weighted by its inverse)
+    signal_share: float = Field(0.0, ge=0.0, lt=1.0)
     seed: int = 16  # with the as-of month: the same month draws the same households
 
 

@@ -11,7 +11,13 @@ at random, and every listed household carries the probability with which it was 
   each pool's slots split between its urban and rural households in proportion to their numbers
   (largest remainder), so every township (hence every county) and both urban and rural are
   explored;
-- **how**: within each stratum (township, pool, urban) a simple random sample without
+- **where the need may hide** (``signal_share`` above 0): the fresh pool of a township is split
+  into households with a signal of hidden need (:data:`SIGNALS`, features/hidden_need.py: income
+  below the line with nothing on record, elderly alone with chronic illness, severe disability
+  without a subsidy, rigid spending, 单人户 cases) and those without; ``signal_share`` of its slots
+  go to the first, the rest to the second (at least one each while both hold households), so the
+  flagged are drawn more often and every household keeps a known probability above 0;
+- **how**: within each stratum (township, pool, signal, urban) a simple random sample without
   replacement, so each member's inclusion probability is exactly ``drawn / stratum size``. The
   draw is a keyed hash of (seed, as-of month, household key): independent of row order, and the
   same month draws the same households when it is scored again.
@@ -32,6 +38,19 @@ RANK = "rank"
 EXPLORE = "explore"
 BAND = "band"
 FRESH = "fresh"
+SIGNALS = (  # the hidden-need features (catalogue) whose value above 0 is a signal
+    "unassisted_below_dibao",
+    "elderly_alone_chronic",
+    "severe_disability_no_subsidy",
+    "rigid_spending_below_edge",
+    "single_person_case_members",
+)
+
+
+def hidden_need_signal(frame: pd.DataFrame) -> np.ndarray:
+    """Per row, whether any of :data:`SIGNALS` is above 0 (False where the frame lacks them)."""
+    flags = [frame[c].to_numpy(dtype="float64") > 0 for c in SIGNALS if c in frame.columns]
+    return np.logical_or.reduce(flags) if flags else np.zeros(len(frame), dtype=bool)
 
 
 def explore_slots(town_capacity: int, cfg: Exploration) -> int:
@@ -70,7 +89,8 @@ def draw_exploration(
     cfg: Exploration,
 ) -> pd.DataFrame:
     """The households drawn for exploration: rows of ``scores`` (which must hold household_key,
-    town_code, urban and risk) with ``listing_probability`` and ``pool``.
+    town_code, urban and risk; ``signal`` too when ``cfg.signal_share`` is above 0) with
+    ``listing_probability`` and ``pool``.
 
     ``listed``: the keys on this month's ranked list; ``ever_listed``: keys listed in any earlier
     month (they are not in the fresh pool, only in the band)."""
@@ -86,23 +106,56 @@ def draw_exploration(
     never = ~free["household_key"].astype("str").isin(set(ever_listed.astype("str")))
     free = free.loc[(free["pool"] == BAND).to_numpy() | never.to_numpy()]
     n_band = round(n * cfg.band_share)
-    strata_cols = ["town_code", "pool", "urban"]
+    split = cfg.signal_share > 0
+    free["signal"] = (free["signal"].to_numpy(dtype=bool) if split else False) & (
+        free["pool"] == FRESH
+    ).to_numpy()
+    strata_cols = ["town_code", "pool", "signal", "urban"]
     strata = free.groupby(strata_cols, sort=True).size().rename("size").reset_index()
     pools = strata.groupby(["town_code", "pool"], sort=True)["size"].sum().rename("pool_size").reset_index()
     pools["want"] = np.where(pools["pool"] == BAND, n_band, n - n_band)
     # a pool too small for its share passes the rest to the township's other pool
-    short = (pools["want"] - pools["pool_size"]).clip(lower=0)
-    spare = short.groupby(pools["town_code"]).transform("sum") - short
-    pools["want"] = np.minimum(pools["want"] + spare, pools["pool_size"])
-    strata = strata.merge(pools[["town_code", "pool", "want"]], on=["town_code", "pool"], how="left")
-    strata["slots"] = allocate(strata, ["town_code", "pool"])
+    pools["want"] = _passed_on(pools, "town_code", "pool_size")
+    sizes = strata.groupby(["town_code", "pool", "signal"], sort=True)["size"].sum().rename("group_size")
+    groups = sizes.reset_index().merge(pools[["town_code", "pool", "want"]], on=["town_code", "pool"])
+    groups["want"] = _signal_wants(groups, cfg.signal_share)
+    strata = strata.merge(groups[["town_code", "pool", "signal", "want"]], on=["town_code", "pool", "signal"])
+    strata["slots"] = allocate(strata, ["town_code", "pool", "signal"])
     free = free.merge(strata[[*strata_cols, "slots", "size"]], on=strata_cols, how="left")
     free = free.rename(columns={"size": "stratum_size"})
     free["u"] = uniform_keys(free["household_key"], as_of, cfg.seed)
     order = free.groupby(strata_cols, sort=False)["u"].rank(method="first")
     drawn = free.loc[(order <= free["slots"]).to_numpy()].copy()
     drawn["listing_probability"] = drawn["slots"] / drawn["stratum_size"]
-    return drawn.drop(columns=["slots", "stratum_size", "u"]).reset_index(drop=True)
+    return drawn.drop(columns=["slots", "stratum_size", "u", "signal"]).reset_index(drop=True)
+
+
+def _passed_on(groups: pd.DataFrame, by: str, size: str) -> np.ndarray:
+    """Each group's ``want`` capped at its ``size``, what a group cannot take passed to the other
+    groups of the same ``by`` (two groups a ``by``: the band and the fresh pool, or the flagged
+    and the others)."""
+    short = (groups["want"] - groups[size]).clip(lower=0)
+    spare = short.groupby(groups[by]).transform("sum") - short
+    wants: np.ndarray = (groups["want"] + spare).clip(upper=groups[size]).to_numpy(dtype=np.int64)
+    return wants
+
+
+def _signal_wants(groups: pd.DataFrame, signal_share: float) -> np.ndarray:
+    """The slots of each (township, pool, signal) group: the band whole; a fresh pool's split
+    ``signal_share`` to its flagged households, at least one to each group while both hold
+    households and the pool has two slots, and what a group cannot take to the other."""
+    want = groups["want"].to_numpy(dtype=np.int64)
+    flagged = groups["signal"].to_numpy(dtype=bool)
+    pool_key = groups["town_code"].astype(str) + "|" + groups["pool"].astype(str)
+    both = pool_key.map(pool_key.value_counts()).to_numpy() == 2
+    to_flagged = np.round(want * signal_share)
+    to_flagged = np.where(want >= 2, np.clip(to_flagged, 1, want - 1), to_flagged)
+    flagged_take = (
+        pd.Series(np.where(flagged & both, to_flagged, 0)).groupby(pool_key.to_numpy()).transform("sum")
+    )
+    target = np.where(~both, want, np.where(flagged, to_flagged, want - flagged_take.to_numpy()))
+    frame = pd.DataFrame({"key": pool_key, "want": target.astype(np.int64), "size": groups["group_size"]})
+    return _passed_on(frame, "key", "size")
 
 
 def interleave(ranked: pd.DataFrame, explored: pd.DataFrame, as_of: pd.Timestamp, seed: int) -> pd.DataFrame:

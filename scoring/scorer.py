@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from scoring.config import ScoringConfig
-from scoring.exploration import draw_exploration, explore_slots, interleave
+from scoring.exploration import draw_exploration, explore_slots, hidden_need_signal, interleave
 from scoring.lists import due_dates, suggested_actions, visit_lists
 from scoring.reasons import explain_reasons
 from scoring.tiers import assign_tiers, new_triggers
@@ -99,7 +99,10 @@ def score_snapshot(
     ranked = visit_lists(scores, cfg.model_copy(update={"town_capacity": cfg.town_capacity - slots}))
     explored = draw_exploration(
         # one stratum when the snapshot has no urban/rural flag
-        scores.assign(urban=cohort["urban"].to_numpy(bool) if "urban" in cohort else False),
+        scores.assign(
+            urban=cohort["urban"].to_numpy(bool) if "urban" in cohort else False,
+            signal=hidden_need_signal(cohort),
+        ),
         ranked["household_key"],
         ever_listed if ever_listed is not None else pd.Series(dtype="str"),
         as_of,

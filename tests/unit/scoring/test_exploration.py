@@ -107,6 +107,62 @@ def test_inverse_probability_weights_recover_the_pools_total_over_many_months():
     assert abs(mean - pool_total) < 3 * se + 1e-9
 
 
+def test_the_fresh_pool_draws_flagged_households_more_often_with_known_probabilities():
+    """signal_share: the flagged share of a township's fresh slots, each stratum's probability
+    its drawn over its size, every household still drawable; 0 draws as if unflagged."""
+    scores = _scores(6000)
+    scores["signal"] = np.random.default_rng(7).random(len(scores)) < 0.2
+    listed, never = _ranked(scores, 20), pd.Series(dtype="str")
+    cfg = Exploration(share=0.5, band_share=0.0, signal_share=0.6)
+    drawn = draw_exploration(scores, listed, never, AS_OF, 20, cfg)
+    flagged = drawn["household_key"].isin(scores.loc[scores["signal"], "household_key"])
+    # 10 fresh slots a township: 6 to its flagged (20% of the pool), 4 to the others
+    assert drawn.assign(f=flagged.to_numpy()).groupby("town_code")["f"].sum().eq(6).all()
+    free = scores[~scores["household_key"].isin(listed)]
+    band = free.sort_values("risk", ascending=False).groupby("town_code").head(20)["household_key"]
+    free = free[~free["household_key"].isin(band)]  # the fresh pool: below the band
+    for (town, urban, signal), part in drawn.assign(signal=flagged.to_numpy()).groupby(
+        ["town_code", "urban", "signal"]
+    ):
+        size = ((free["town_code"] == town) & (free["urban"] == urban) & (free["signal"] == signal)).sum()
+        assert part["listing_probability"].eq(len(part) / size).all()
+    assert (
+        drawn.loc[flagged.to_numpy(), "listing_probability"].min()
+        > drawn.loc[~flagged.to_numpy(), "listing_probability"].max()
+    )
+    plain = draw_exploration(
+        scores.drop(columns="signal"), listed, never, AS_OF, 20, Exploration(share=0.5, band_share=0.0)
+    )
+    off = draw_exploration(scores, listed, never, AS_OF, 20, Exploration(share=0.5, band_share=0.0))
+    assert off["household_key"].tolist() == plain["household_key"].tolist()
+    # the flagged are few: a township whose fresh pool holds one flagged household draws it, and
+    # passes the slots it cannot take to the others
+    few = scores.assign(
+        signal=scores["household_key"].isin(scores.groupby("town_code")["household_key"].last())
+    )
+    drawn = draw_exploration(few, listed, never, AS_OF, 20, cfg)
+    assert drawn.groupby("town_code").size().eq(10).all()
+    assert drawn["household_key"].isin(few.loc[few["signal"], "household_key"]).sum() == 3
+
+
+def test_weights_recover_the_pools_total_when_the_flagged_are_oversampled():
+    scores = _scores(600)
+    rng = np.random.default_rng(11)
+    scores["signal"] = rng.random(len(scores)) < 0.25
+    y = pd.Series(rng.random(len(scores)) < 0.05 + 0.4 * scores["signal"], index=scores["household_key"])
+    listed = _ranked(scores, 20)
+    pool_total = y.drop(listed.to_numpy()).sum()
+    cfg = Exploration(share=0.5, band_share=0.0, signal_share=0.7)
+    estimates = []
+    for m in range(60):
+        drawn = draw_exploration(
+            scores, listed, pd.Series(dtype="str"), AS_OF + pd.DateOffset(months=m), 20, cfg
+        )
+        estimates.append((y.loc[drawn["household_key"]].to_numpy() / drawn["listing_probability"]).sum())
+    mean, se = np.mean(estimates), np.std(estimates) / np.sqrt(len(estimates))
+    assert abs(mean - pool_total) < 3 * se + 1e-9
+
+
 def test_drawn_households_are_interleaved_among_the_non_red_rows():
     ranked = pd.DataFrame(
         {
@@ -159,3 +215,19 @@ def test_a_scored_month_lists_explored_households_like_any_other(model_and_snaps
     # exploration takes its slots from the ranked list, not on top of it
     ranked_now = set(lst.loc[lst["selection"] == RANK, "household_key"])
     assert ranked_now < set(off.visit_list["household_key"])
+
+
+def test_a_scored_month_draws_its_fresh_slots_mostly_from_households_with_a_signal(
+    model_and_snapshot,  # noqa: F811
+):
+    model, snap = model_and_snapshot
+    snap = snap.copy()
+    flagged = np.random.default_rng(3).random(len(snap)) < 0.1
+    snap["elderly_alone_chronic"] = flagged.astype("float64")
+    keys = set(snap.loc[flagged, "household_key"])
+    for share, low, high in ((0.0, 0.0, 0.4), (0.8, 0.6, 1.0)):
+        cfg = ScoringConfig(town_capacity=40, exploration=Exploration(share=0.5, signal_share=share))
+        lst = score_snapshot(snap, model, cfg).visit_list
+        fresh = lst[(lst["selection"] == EXPLORE) & (lst["pool"] == FRESH)]
+        assert len(fresh) > 10
+        assert low <= fresh["household_key"].isin(keys).mean() <= high, share
