@@ -101,7 +101,7 @@ def score_snapshot(
         # one stratum when the snapshot has no urban/rural flag
         scores.assign(
             urban=cohort["urban"].to_numpy(bool) if "urban" in cohort else False,
-            signal=hidden_need_signal(cohort),
+            signal=hidden_need_signal(cohort) if cfg.exploration.signal_share > 0 else False,
         ),
         ranked["household_key"],
         ever_listed if ever_listed is not None else pd.Series(dtype="str"),
